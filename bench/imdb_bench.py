@@ -12,8 +12,10 @@ reviews and train on the other 15,000 (2/5 and 3/5 with ``--small``).
 * seed: the lists ``keras.datasets.imdb.load_data`` returns, ``vectorize_sequences`` of train and test
   (dense float64 one-hot matrices, both kept as the seed keeps them) + ``model.fit``;
 * tuitrain: its data layer on the file (read, Keras' transformation, CSR multi-hot) + the engine's
-  model and tf.data pipeline (sparse batches into the first Dense layer) + ``model.fit`` with the
-  callbacks of a real run, recording into a run directory (events, history, status, best model).
+  model and tf.data pipeline (sparse batches assembled in the graph, fed to the first Dense layer,
+  several steps per call) + ``model.fit`` called as the trainer calls it (``steps_per_epoch``; one
+  TensorFlow thread per op, as the trainer sets for a small sparse model on a CPU) with the callbacks
+  of a real run, recording into a run directory (events, history, status, best model).
 
 Each side runs in its own subprocess so that its peak memory (``ru_maxrss``) is its own; the line
 below it subtracts what the process held right after importing TensorFlow (~0.6 GB on either side).
@@ -189,11 +191,12 @@ def run_seed(workdir: Path, epochs: int) -> dict:
 def run_tuitrain(workdir: Path, epochs: int) -> dict:
     """tuitrain: CSR multi-hot + the engine's model, pipelines and trainer callback."""
     import keras
+    import tensorflow as tf
 
     from tuitrain.data import LoadedData, load_dataset
     from tuitrain.engine.build import build_model
     from tuitrain.engine.datasets import make_pipelines
-    from tuitrain.engine.trainer import bench_callbacks
+    from tuitrain.engine.trainer import bench_callbacks, limit_op_threads
     from tuitrain.presets import load
     from tuitrain.spec import ImdbDataset
     from tuitrain.spec.checks import check_experiment
@@ -218,6 +221,7 @@ def run_tuitrain(workdir: Path, epochs: int) -> dict:
         description="synthetic IMDB",
     )
     exp = load("imdb-seed", [f"dataset.num_words={vocab}", f"training.epochs={epochs}"]).experiment
+    limit_op_threads(exp, gpu=bool(tf.config.list_physical_devices("GPU")))  # as the trainer does
     check = check_experiment(exp)
     keras.utils.set_random_seed(SEED)
     built = build_model(exp, check.output, vocab, sparse_features=True, seed=SEED)
@@ -234,7 +238,13 @@ def run_tuitrain(workdir: Path, epochs: int) -> dict:
     timer = _EpochTimer()
     callbacks = bench_callbacks(exp, built, pipes, workdir / "run")
     history = built.model.fit(
-        pipes.train, validation_data=pipes.val, epochs=epochs, callbacks=[timer, *callbacks], verbose=0, shuffle=False
+        pipes.train,
+        validation_data=pipes.val,
+        epochs=epochs,
+        steps_per_epoch=pipes.steps_per_epoch,  # as the trainer calls it
+        callbacks=[timer, *callbacks],
+        verbose=0,
+        shuffle=False,
     )
     assert loaded.x_val.shape[0] > 0  # the test split, kept like the seed keeps x_test
     return {"encode": encode, "epochs": timer.seconds, "history": history.history, "baseline_bytes": baseline}

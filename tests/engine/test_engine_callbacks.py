@@ -174,3 +174,34 @@ def test_best_model_saving_stays_within_its_time_budget(tmp_path: Path, monkeypa
 class _NoAnalysis:
     def add_epoch(self, logs):
         return []
+
+
+def test_a_group_of_steps_reports_its_last_batch_never_past_the_epoch() -> None:
+    """With several steps per execution Keras names a group's last batch, which can lie past the end."""
+    from enginekit import FakeRecorder
+
+    model = _trained_model()
+    recorder = FakeRecorder()
+    stop = StopRequest()
+    clock = iter([0.0, 1.0, 2.0])
+    cb = callbacks.RunCallback(
+        recorder,
+        _NoAnalysis(),
+        export_model=model,
+        best_path=None,
+        monitor="val_loss",
+        mode="auto",
+        optimizer_name="adam",
+        steps_per_epoch=30,
+        stop=stop,
+        clock=lambda: next(clock),
+    )
+    cb.set_model(model)
+    cb.on_epoch_begin(0)
+    cb.on_train_batch_end(31, {"loss": 0.5})  # the group of batches 24..31 of a 30-batch epoch
+    assert recorder.progress == [(1, 30, 30)]
+    stop.set("SIGTERM")
+    cb.on_train_batch_end(31, {"loss": 0.5})
+    assert cb.outcome.halt == "stopped" and cb.outcome.halt_batch == 30
+    cb.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.6})
+    assert cb.outcome.epochs_done == 1  # the epoch was complete: it is recorded

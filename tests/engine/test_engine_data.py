@@ -7,10 +7,12 @@ import dataclasses
 import keras
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import tensorflow as tf
 from enginekit import digits, train
 
 from tuitrain import presets
-from tuitrain.data import load_dataset
+from tuitrain.data import LoadedData, load_dataset
 from tuitrain.engine.build import build_model
 from tuitrain.engine.datasets import Reshuffle, encode_labels, make_pipelines, validation_batch_size
 from tuitrain.spec.checks import check_experiment
@@ -46,7 +48,14 @@ def _fit(exp, data, weights, *, sparse: bool, epochs: int = 2) -> dict[str, list
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("extra", [[], ['model.kernel_regularizer={kind="l2", l2=0.01}', "training.shuffle=false"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ['model.kernel_regularizer={kind="l2", l2=0.01}', "training.shuffle=false"],
+        ["model.layers[0].units=40"],  # a first layer multiplied in column blocks
+    ],
+)
 def test_sparse_imdb_equals_dense_imdb(fake_imdb_dir, extra: list[str]) -> None:
     exp = _imdb_experiment(*extra)
     data = load_dataset(exp.dataset, data_dir=fake_imdb_dir, allow_download=False)
@@ -123,6 +132,66 @@ def test_reshuffle_orders_are_seeded_and_differ_per_epoch() -> None:
     reshuffle.on_epoch_begin(1)
     assert np.array_equal(labels(pipes.train), data.y_train[orders[1]])
     assert np.array_equal(labels(pipes.val), data.y_val)  # validation stays in order
+
+
+def _multi_hot_data(rows: int, width: int, empty: list[int]) -> LoadedData:
+    rng = np.random.default_rng(4)
+    x = sp.random(rows, width, density=0.3, format="csr", random_state=5, dtype=np.float32)
+    keep = np.ones(rows, dtype=np.float32)
+    keep[empty] = 0.0
+    x = (sp.diags(keep) @ x).tocsr()
+    x.eliminate_zeros()
+    x.data[:] = 1.0
+    return LoadedData(
+        x_train=x,
+        y_train=rng.integers(0, 2, rows),
+        x_val=x[: rows // 2],
+        y_val=rng.integers(0, 2, rows // 2),
+        num_classes=2,
+        input_dim=width,
+        features="multi_hot",
+        label_names=None,
+        description="random multi-hot",
+    )
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_sparse_batches_hold_the_rows_of_the_epochs_order(shuffle: bool) -> None:
+    """Empty rows included: in stored order, batch 1 (rows 4-7) and the last (20-23) have no ones at all."""
+    data = _multi_hot_data(24, 37, [0, 4, 5, 6, 7, 13, 20, 21, 22, 23])
+    pipes = make_pipelines(
+        data, batch_size=4, shuffle=shuffle, seed=2, label_format="binary", output_units=1, sparse_input=True
+    )
+    y = encode_labels(data.y_train, "binary", 1)
+    for epoch in (0, 1):
+        order = np.arange(24)
+        if shuffle:
+            (reshuffle,) = pipes.callbacks
+            reshuffle.on_epoch_begin(epoch)
+            order = reshuffle.order(epoch)
+        batches = list(pipes.train)
+        assert len(batches) == pipes.steps_per_epoch == 6
+        for k, (features, labels) in enumerate(batches):
+            rows = order[4 * k : 4 * k + 4]
+            assert isinstance(features, tf.SparseTensor)
+            np.testing.assert_array_equal(tf.sparse.to_dense(features).numpy(), data.x_train[rows].toarray())
+            np.testing.assert_array_equal(labels.numpy(), y[rows])
+    (val_features, _), *more = list(pipes.val)
+    assert not more
+    np.testing.assert_array_equal(tf.sparse.to_dense(val_features).numpy(), data.x_val.toarray())
+
+
+def test_an_iterator_made_before_the_epoch_begins_reads_the_epochs_order() -> None:
+    """Keras makes the next epoch's iterator at the end of an epoch when fit gets steps_per_epoch."""
+    data = _multi_hot_data(24, 37, [])
+    pipes = make_pipelines(
+        data, batch_size=4, shuffle=True, seed=2, label_format="binary", output_units=1, sparse_input=True
+    )
+    (reshuffle,) = pipes.callbacks
+    iterator = iter(pipes.train)
+    reshuffle.on_epoch_begin(1)
+    labels = np.concatenate([y.numpy() for _, y in iterator])
+    np.testing.assert_array_equal(labels, encode_labels(data.y_train, "binary", 1)[reshuffle.order(1)])
 
 
 def test_validation_batches_are_large_but_never_smaller_than_training_batches() -> None:

@@ -192,3 +192,12 @@ def test_npz_paths_are_made_absolute_for_the_run(tmp_path: Path) -> None:
 def test_is_trainer_refuses_other_processes(tmp_path: Path) -> None:
     assert not launcher.is_trainer(os.getpid(), tmp_path)
     assert not launcher.is_trainer(2**22 + 12345, tmp_path)
+
+
+def test_only_small_sparse_models_on_a_cpu_get_one_op_thread() -> None:
+    imdb = presets.load("imdb-seed", []).experiment
+    assert trainer.one_op_thread(imdb, gpu=False)
+    assert not trainer.one_op_thread(imdb, gpu=True)
+    wide = presets.load("imdb-seed", ["model.layers[0].units=512"]).experiment  # 10,000 x 512 kernel
+    assert not trainer.one_op_thread(wide, gpu=False)
+    assert not trainer.one_op_thread(presets.load("mnist-mlp", []).experiment, gpu=False)

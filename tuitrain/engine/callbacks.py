@@ -5,6 +5,10 @@ Per batch: NaN/inf detection (stop at once, with a sentence saying where and why
 the learning rate in effect and the epoch's wall time, the streaming analysis and its flags, the
 history row, the status, and the best model (by the early-stopping monitor), saved atomically.
 
+A model that runs several steps per execution (sparse input, see :mod:`tuitrain.engine.build`) gets
+the per-batch calls once per group of batches: the checks happen after the group, and the batch they
+name is the group's last.
+
 What the record goes to is a :class:`Recorder` (the run directory in the trainer, a fake in tests).
 """
 
@@ -148,7 +152,9 @@ class RunCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         """NaN check, stop request, throttled progress."""
         logs = logs or {}
-        self._batches = batch + 1
+        # With several steps per execution Keras reports a group's last batch number, which for the
+        # epoch's last group can lie past the epoch's end.
+        self._batches = min(batch + 1, self.steps_per_epoch)
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self._halt_diverged(float(loss))
