@@ -150,6 +150,15 @@ def test_already_encoded_imdb_file_is_used_as_stored(tmp_path: Path) -> None:
     assert "already encoded" in data.description
 
 
+def test_imdb_file_with_equal_length_reviews_as_a_plain_int_array(tmp_path: Path) -> None:
+    # np.savez stores equal-length lists as a 2-D int array, not as an object array of lists.
+    x = np.array([[5, 6, 7], [8, 9, 60]])
+    np.savez(tmp_path / "imdb.npz", x_train=x, y_train=np.array([0, 1]), x_test=x[:1], y_test=np.array([1]))
+    data = load_dataset(ImdbDataset(num_words=20), data_dir=tmp_path)
+    rows = {tuple(np.flatnonzero(r)) for r in data.x_train.toarray()}
+    assert rows == {(1, 8, 9, 10), (1, 2, 11, 12)}  # start mark, index_from=3, 63 out of vocabulary -> 2
+
+
 # --- user npz --------------------------------------------------------------------------------------
 
 

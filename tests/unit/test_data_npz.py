@@ -193,6 +193,36 @@ def test_object_arrays_of_int_lists_load_when_allowed(tmp_path: Path) -> None:
         load_arrays(path, ["rows"])
 
 
+def test_each_object_array_is_converted_before_the_next_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python int lists take several times the memory of the numbers: holding one split's at a time
+    # is what keeps the IMDB load's peak down.
+    from tuitrain.data import npzfile
+
+    def rows(*lists: list[int]) -> np.ndarray:
+        out = np.empty(len(lists), dtype=object)
+        out[:] = list(lists)
+        return out
+
+    path = _save(tmp_path, a=rows([1, 2], [3]), n=np.arange(3), b=rows([4], [5, 6]))
+    log: list[str] = []
+    unpickle = npzfile._ArraysOnlyUnpickler.load
+
+    def logged_unpickle(self: Any) -> Any:
+        log.append("unpickle")
+        return unpickle(self)
+
+    def convert(name: str, array: np.ndarray) -> int:
+        log.append(f"convert {name}")
+        return sum(len(r) for r in array)
+
+    monkeypatch.setattr(npzfile._ArraysOnlyUnpickler, "load", logged_unpickle)
+    arrays = load_arrays(path, ["a", "n", "b"], allow_object=True, convert_object=convert)
+    assert log == ["unpickle", "convert a", "unpickle", "convert b"]
+    assert arrays["a"] == 3 and arrays["b"] == 3 and arrays["n"].tolist() == [0, 1, 2]
+
+
 def test_object_arrays_with_other_objects_are_refused(tmp_path: Path) -> None:
     # Anything but numpy arrays and plain values would let a crafted file run code while loading.
     rows = np.empty(2, dtype=object)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def _ids(y: np.ndarray) -> np.ndarray:
     return np.asarray(y).reshape(-1).astype(np.int64)
 
 
-def _keras_npz(path: Path, what: str) -> dict[str, np.ndarray]:
+def _keras_npz(path: Path, what: str, convert_object: Callable[[str, np.ndarray], Any] | None = None) -> dict[str, Any]:
     names = ["x_train", "y_train", "x_test", "y_test"]
     missing = [n for n in names if n not in array_names(path)]
     if missing:
@@ -65,7 +66,7 @@ def _keras_npz(path: Path, what: str) -> dict[str, np.ndarray]:
             f"{path} is not the Keras {what} file (no {', '.join(missing)}): delete it so it is downloaded "
             "again, or replace it"
         )
-    return load_arrays(path, names, allow_object=(what == "imdb.npz"))
+    return load_arrays(path, names, allow_object=(what == "imdb.npz"), convert_object=convert_object)
 
 
 def _check_lengths(path: Path, arrays: dict[str, Any], num_classes: int | None = None) -> None:
@@ -152,13 +153,19 @@ def load_imdb(spec: Any, ctx: LoadContext) -> Splits:
     from tuitrain.data.imdb import Sequences, cut_vocabulary, keras_imdb, multi_hot
 
     path = locate_dataset("imdb", ctx.data_dir, ctx.allow_download, progress=ctx.progress)
-    arrays = _keras_npz(path, "imdb.npz")
-    _check_lengths(path, arrays, num_classes=2)
-    try:
-        raw = {name: Sequences.from_lists(arrays[name]) for name in ("x_train", "x_test")}
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise DataError(f"{path}: the reviews are not lists of word indices ({exc}): replace the file") from exc
-    y_train, y_test = _ids(arrays["y_train"]), _ids(arrays["y_test"])
+
+    def to_sequences(name: str, reviews: np.ndarray) -> Sequences:
+        try:
+            return Sequences.from_lists(reviews)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DataError(f"{path}: the reviews are not lists of word indices ({exc}): replace the file") from exc
+
+    raw = _keras_npz(path, "imdb.npz", convert_object=to_sequences)
+    for name in ("x_train", "x_test"):
+        if not isinstance(raw[name], Sequences):  # stored as a plain 2-D array of word indices
+            raw[name] = to_sequences(name, raw[name])
+    _check_lengths(path, raw, num_classes=2)
+    y_train, y_test = _ids(raw["y_train"]), _ids(raw["y_test"])
     num_words = spec.num_words
     encoded = raw["x_train"].starts_with(1) and raw["x_test"].starts_with(1)
     if encoded:
