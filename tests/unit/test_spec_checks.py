@@ -238,6 +238,14 @@ def test_layer_warnings() -> None:
     ]
 
 
+def test_huber_delta_without_the_huber_loss_warns() -> None:
+    assert "huber_delta: huber_delta only shapes the huber loss; with mse it has no effect" in warnings(
+        {"dataset": IMDB, "loss": "mse", "huber_delta": 2.0}
+    )
+    assert not [w for w in warnings({"dataset": IMDB, "loss": "huber", "huber_delta": 2.0}) if "huber_delta" in w]
+    assert not [w for w in warnings({"dataset": IMDB, "loss": "mse"}) if "huber_delta" in w]  # the default
+
+
 def test_batch_larger_than_the_training_set_warns() -> None:
     data = {"dataset": {"name": "digits", "train_subset": 100}, "training": {"batch_size": 512}}
     assert warnings(data) == [

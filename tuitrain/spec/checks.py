@@ -128,6 +128,14 @@ def check_experiment(exp: Experiment, base_dir: Path | None = None) -> CheckResu
     _check_initializers(exp, warnings)
     _check_learning_rate(exp, warnings)
     _check_layers(exp, warnings)
+    if exp.loss != "huber" and exp.huber_delta != Experiment.model_fields["huber_delta"].default:
+        warnings.append(
+            SpecIssue(
+                "huber_delta",
+                f"huber_delta only shapes the huber loss; with {exp.loss} it has no effect",
+                "warning",
+            )
+        )
     return CheckResult(errors, warnings, shape, output, params)
 
 
