@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from tuitrain.ui.widgets.charts import (
     ChartMarkers,
     MetricChart,
+    clip_off_chart,
     downsample,
     epoch_ticks,
     focus_range,
@@ -229,3 +230,31 @@ async def test_focused_chart_clips_outliers_and_the_toggle_shows_them() -> None:
 def y_ticks(chart: MetricChart) -> list[float]:
     labels = [line.split("┤")[0].strip() for line in picture(chart).splitlines() if "┤" in line]
     return [float(label) for label in labels if label]
+
+
+async def test_an_outlier_millions_of_heights_off_the_chart_is_drawn_cheaply(monkeypatch) -> None:
+    # rmsprop at learning rate 100: epoch 1's loss 2.4e8, then ~25. Zoomed to 22..31, plotext would
+    # walk a line through every pixel row up to the outlier: lists of millions of points, out of memory.
+    import plotext._utility as plotext_utility
+
+    longest = [0]
+    linspace = plotext_utility.linspace
+
+    def measured(lower, upper, length=10):
+        longest[0] = max(longest[0], length)
+        assert length < 100_000, f"plotext asked for a line of {length:,} points"  # fail, don't exhaust memory
+        return linspace(lower, upper, length)
+
+    monkeypatch.setattr(plotext_utility, "linspace", measured)
+    chart = MetricChart("loss")
+    async with ChartApp(chart).run_test(size=(80, 24)) as pilot:
+        chart.set_series("loss", [2.4e8, 30.8, 27.5, 26.3, 25.7, 24.8, 25.3, 22.8, 25.2, 25.2])
+        chart.set_series("val_loss", [69.6, 47.8, 38.3, 29.2, 20.1, 11.5, 2.5, 33.6, 42.9, 44.5])
+        await pilot.pause()
+        assert chart.zoomed and chart.error is None
+        assert max(y_ticks(chart)) < 100  # the outlier is left out of the range...
+        assert 0 < longest[0] < 2_000  # ...and the line towards it stays short
+
+
+def test_clip_off_chart() -> None:
+    assert clip_off_chart([0.5, 2.4e8, -1e9, 3.0], 0.0, 1.0) == [0.5, 9.0, -8.0, 3.0]

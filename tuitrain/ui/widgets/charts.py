@@ -151,6 +151,23 @@ def focus_range(values: Sequence[float]) -> tuple[float, float] | None:
     return max(ordered[0], lo_q - margin), min(ordered[-1], hi_q + margin)
 
 
+OFF_CHART_SPANS = 8.0
+"""How far outside the visible y range a point is drawn: at most this many chart heights beyond it."""
+
+
+def clip_off_chart(ys: Sequence[float], bottom: float, top: float) -> list[float]:
+    """``ys`` with values far outside ``[bottom, top]`` pulled in to :data:`OFF_CHART_SPANS` heights beyond it.
+
+    plotext draws a line between two points through every pixel row between them, visible or not: one
+    outlier a million chart heights off (a first epoch's loss of 2e8 on a chart zoomed to 0..50) made it
+    build lists of millions of points and ran the dashboard out of memory. Clipped this far out, a line to
+    the outlier still leaves the chart at the same place, nearly as steeply.
+    """
+    span = (top - bottom) * OFF_CHART_SPANS
+    low, high = bottom - span, top + span
+    return [min(max(y, low), high) for y in ys]
+
+
 def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
     """Round tick positions (1, 2 or 5 times a power of ten apart) covering [lo, hi], at most ``most``."""
     most = max(most, 2)
@@ -432,7 +449,7 @@ class MetricChart(PlotextPlot):
             self._draw_marker_lines(lo, hi)
         for xs, ys, marker, color in curves:
             if xs:
-                plt.plot(xs, ys, marker=marker, color=color)
+                plt.plot(xs, clip_off_chart(ys, bottom, top), marker=marker, color=color)
         for i, (epoch, label) in enumerate(labels):
             # Alternate rows, so labels of nearby epochs do not overwrite each other.
             align = "right" if epoch > (1 + x_right) / 2 else "left"
