@@ -172,3 +172,23 @@ async def test_a_missing_run_directory_is_said_once_and_not_watched(tmp_path: Pa
         await pilot.pause()
         assert screen.tail_worker.result == "missing"
         assert screen.run.state == "starting"
+
+
+async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Path) -> None:
+    """The monitor knows the run's loss and classes from its experiment.toml: what guessing scores."""
+    import json
+
+    from tuitrain.presets import load
+
+    recorded = Path(__file__).resolve().parents[1] / "data" / "histories" / "imdb_500w_rmsprop_lr100.json"
+    history = json.loads(recorded.read_text(encoding="utf-8"))["history"]
+    exp = load("imdb-seed", ["dataset.num_words=500", "optimizer.learning_rate=100"]).experiment
+    run_dir = write_run(tmp_path, "run-1", history, exp=exp)
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        text = screen.flags_panel.text
+        assert "does worse than chance, so this is not overfitting" in text
+        assert "Overfitting since" not in text
+        assert screen.loss_chart.markers.overfitting_from is None

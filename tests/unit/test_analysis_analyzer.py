@@ -253,18 +253,19 @@ def _clean(logs: Mapping[str, float | None]) -> dict[str, float]:
     of=st.builds(
         OverfittingSpec, strip_length=st.integers(2, 5), up_strips=st.integers(1, 3), min_epochs=st.integers(1, 4)
     ),
+    chance=st.sampled_from([None, math.log(2), 0.05]),
 )
 def test_streaming_equals_offline_at_every_epoch(
-    epochs: list[dict[str, float | None]], es: EarlyStoppingSpec, of: OverfittingSpec
+    epochs: list[dict[str, float | None]], es: EarlyStoppingSpec, of: OverfittingSpec, chance: float | None
 ) -> None:
     logs = [_clean(e) for e in epochs]
-    analyzer = StreamingAnalyzer(es, of)
+    analyzer = StreamingAnalyzer(es, of, chance_loss=chance)
     streamed: list[Flag] = []
     for n, epoch in enumerate(logs, start=1):
         new = analyzer.add_epoch(epoch)
         assert all(f.epoch == n for f in new)
         streamed.extend(new)
-        offline = analyze(logs[:n], es, of)
+        offline = analyze(logs[:n], es, of, chance_loss=chance)
         online = analyzer.result()
         assert json.dumps(online.to_dict(), allow_nan=False) == json.dumps(offline.to_dict(), allow_nan=False)
         assert [f.to_dict() for f in streamed] == [f.to_dict() for f in offline.flags]
@@ -297,10 +298,12 @@ def _argmin_val(logs: Sequence[Mapping[str, object]]) -> int:
     return values.index(min(values)) + 1
 
 
-def check_overfit_run(logs: Sequence[Mapping[str, object]], *, latest_first_flag: int) -> AnalysisResult:
+def check_overfit_run(
+    logs: Sequence[Mapping[str, object]], *, latest_first_flag: int, chance: float | None = None
+) -> AnalysisResult:
     """Where a person reading the curve would put things: the onset at the bottom of the validation curve,
     the first overfitting warning soon after it and never before it."""
-    result = analyze(logs, EarlyStoppingSpec(patience=3))
+    result = analyze(logs, EarlyStoppingSpec(patience=3), chance_loss=chance)
     bottom = _argmin_val(logs)
     assert result.onset_epoch is not None and abs(result.onset_epoch - bottom) <= 1
     assert result.onset_confidence == "clear"
@@ -313,9 +316,10 @@ def check_overfit_run(logs: Sequence[Mapping[str, object]], *, latest_first_flag
     return result
 
 
-def test_recorded_digits_overfit() -> None:
+@pytest.mark.parametrize("chance", [None, math.log(10)])
+def test_recorded_digits_overfit(chance: float | None) -> None:
     logs = _recorded("digits_overfit")
-    result = check_overfit_run(logs, latest_first_flag=6)
+    result = check_overfit_run(logs, latest_first_flag=6, chance=chance)
     assert result.summary().startswith(f"Overfitting since epoch {_argmin_val(logs)}: validation loss rose from")
 
 
@@ -327,6 +331,32 @@ def test_recorded_imdb_classic_then_longer() -> None:
     assert classic.onset_confidence in ("none", "possible")
     # Trained on to 60 epochs the validation loss turns up clearly.
     check_overfit_run(logs, latest_first_flag=10)
+    check_overfit_run(logs, latest_first_flag=10, chance=math.log(2))
+
+
+def test_recorded_learning_rate_far_too_large_is_not_called_overfitting() -> None:
+    # rmsprop at 100 on IMDB: training loss ~25 (chance: 0.693), accuracy 0.5, validation loss jumping
+    # about. Without knowing what guessing scores this looked like overfitting "since epoch 7".
+    logs = _recorded("imdb_500w_rmsprop_lr100")
+    blind = analyze(logs, EarlyStoppingSpec(patience=2))
+    assert "overfitting_onset" in criteria_of(blind)
+    result = analyze(logs, EarlyStoppingSpec(patience=2), chance_loss=math.log(2))
+    assert not criteria_of(result) & OVERFITTING_CRITERIA
+    flag = first(result, "lr_too_big")
+    assert flag.epoch == 5 and flag.values["chance_loss"] == pytest.approx(0.693, abs=1e-3)
+    assert "worse than chance" in flag.message and "learning rate is probably far too large" in flag.message
+    assert result.onset.epoch is None and result.onset.confidence == "none"
+    assert result.summary().startswith("After 20 epochs the training loss is 25.0")
+    assert "Overfitting" not in result.summary()
+
+
+def test_recorded_real_runs_with_their_chance_loss() -> None:
+    """The rule only fires on the run that is worse than guessing, on every recorded real history."""
+    for path in sorted(HISTORIES.glob("*.json")):
+        logs = _recorded(path.stem)
+        chance = math.log(2) if path.stem.startswith("imdb") else math.log(10)
+        rule = analyze(logs, chance_loss=chance).lr_regime.rule
+        assert (rule == "worse_than_chance") == (path.stem == "imdb_500w_rmsprop_lr100"), (path.stem, rule)
 
 
 def test_recorded_divergence() -> None:

@@ -40,6 +40,41 @@ def test_hand_made_curves(losses: list[float], regime: str, rule: str) -> None:
     assert report.reason.endswith(".")
 
 
+def test_worse_than_chance_only_when_the_chance_loss_is_known() -> None:
+    stuck_far_above = [2.4e8, 30.8, 27.5, 26.3, 25.7, 24.8, 25.3, 22.8]  # rmsprop at 100 on IMDB (chance 0.693)
+    report = classify_lr_regime(stuck_far_above, chance_loss=math.log(2))
+    assert (report.regime, report.rule) == ("too_big", "worse_than_chance"), report.reason
+    assert report.values["factor"] == pytest.approx(22.8 / math.log(2))
+    assert classify_lr_regime(stuck_far_above).rule != "worse_than_chance"
+    # Still above chance but under twice it (a slow start, a hard task): not this rule.
+    assert classify_lr_regime([2.3, 2.2, 2.1, 2.0, 1.9, 1.8], chance_loss=1.0).rule != "worse_than_chance"
+    # A loss stuck far above chance from the start is no "learning rate too small".
+    flat_high = [9.0, 8.99, 8.98, 8.97, 8.96, 8.96]
+    assert classify_lr_regime(flat_high).rule == "flat"
+    assert classify_lr_regime(flat_high, chance_loss=math.log(10)).rule == "worse_than_chance"
+    # Not before MIN_EPOCHS, and an unusable chance loss turns the rule off.
+    assert classify_lr_regime(stuck_far_above[:4], chance_loss=math.log(2)).rule == "too_early"
+    assert classify_lr_regime(stuck_far_above, chance_loss=math.nan).rule != "worse_than_chance"
+
+
+def test_chance_loss_of_the_losses() -> None:
+    from tuitrain.analysis import chance_loss, experiment_chance_loss
+    from tuitrain.presets import load
+
+    assert chance_loss("binary_crossentropy", None) == pytest.approx(math.log(2))
+    assert chance_loss("sparse_categorical_crossentropy", 10) == pytest.approx(math.log(10))
+    assert chance_loss("categorical_crossentropy", 3) == pytest.approx(math.log(3))
+    assert chance_loss("categorical_crossentropy", None) is None
+    assert chance_loss("mse", 2) is None and chance_loss("huber", 10) is None
+    assert experiment_chance_loss(load("imdb-seed", []).experiment) == pytest.approx(math.log(2))
+    assert experiment_chance_loss(load("digits-overfit", []).experiment) == pytest.approx(math.log(10))
+    from tuitrain.spec import Experiment
+
+    data = load("digits-mlp", []).experiment.model_dump()
+    data["dataset"] = {"name": "npz", "path": "/nonexistent/data.npz"}
+    assert experiment_chance_loss(Experiment.model_validate(data)) is None  # can't tell: the rule stays off
+
+
 def test_divergence_is_sticky_and_missing_values_are_skipped() -> None:
     tracker = LrRegimeTracker()
     for loss in [2.3, math.nan, 0.1, 0.05]:

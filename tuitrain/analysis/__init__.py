@@ -6,6 +6,7 @@ same results.
 """
 
 from tuitrain.analysis.analyzer import AnalysisResult, StreamingAnalyzer, analyze
+from tuitrain.analysis.chance import chance_loss, experiment_chance_loss
 from tuitrain.analysis.early_stopping import (
     EarlyStoppingPoint,
     EarlyStoppingTracker,
@@ -44,9 +45,11 @@ __all__ = [
     "Severity",
     "StreamingAnalyzer",
     "analyze",
+    "chance_loss",
     "classify_lr_regime",
     "early_stopping_point",
     "ema_smooth",
+    "experiment_chance_loss",
     "generalization_loss",
     "prechelt_series",
     "progress_quotient",

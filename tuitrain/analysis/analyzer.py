@@ -4,6 +4,10 @@
 :func:`analyze` feeds a whole history through a fresh analyzer, so online and offline results are equal
 by construction, at every epoch.
 
+A training loss that stays far above what guessing scores (see :mod:`tuitrain.analysis.chance`; only when
+the analyzer is told that loss) is a learning-rate problem, not overfitting: while it holds, no
+overfitting flag (nor the falling-validation-accuracy sign) is raised and the onset is reported as "none".
+
 Flags are raised once, when a criterion first holds. A criterion about overfitting (GL, PQ, UP, the
 validation-loss and gap signs, the onset) may flag again only after a new best validation loss has
 re-armed it: the model got better again, so a new bout of overfitting is news. The validation-accuracy
@@ -18,6 +22,7 @@ but only when asked for).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,8 +83,8 @@ class AnalysisResult:
 
     def summary(self) -> str:
         """A few sentences for a learner: overfitting, early stopping, and the learning rate if it is off."""
-        if self.lr_regime.rule == "non_finite":
-            # Overfitting is beside the point once the loss is NaN: say that first and only.
+        if self.lr_regime.rule in ("non_finite", "worse_than_chance"):
+            # Overfitting is beside the point once the loss is NaN or worse than guessing: say that first and only.
             return " ".join([self.lr_regime.reason, self.early_stopping.describe()])
         sentences = [self.onset.describe(), self.early_stopping.describe()]
         if self.lr_regime.regime in ("too_small", "too_big", "diverging"):
@@ -157,6 +162,7 @@ class StreamingAnalyzer:
         overfitting: OverfittingSpec | None = None,
         *,
         smoothing: float = DEFAULT_WEIGHT,
+        chance_loss: float | None = None,
     ) -> None:
         self._es_spec = early_stopping or EarlyStoppingSpec()
         self._of_spec = overfitting or OverfittingSpec()
@@ -169,7 +175,7 @@ class StreamingAnalyzer:
         self._es = EarlyStoppingTracker(self._es_spec)
         self._prechelt = PrecheltTracker(self._of_spec)
         self._onset = OnsetTracker(self._of_spec, min_delta)
-        self._lr = LrRegimeTracker()
+        self._lr = LrRegimeTracker(chance_loss)
         self._stall = StallTracker(self._of_spec.strip_length)
         self._loss_rising = TrendSign(bad_is_up=True)
         self._gap_widening = TrendSign(bad_is_up=True)
@@ -244,9 +250,9 @@ class StreamingAnalyzer:
 
         new: list[Flag] = []
         self._divergence_flags(t, regime, new)
-        if t >= self._of_spec.min_epochs and is_finite(val):
+        if t >= self._of_spec.min_epochs and is_finite(val) and not _worse_than_chance(regime):
             self._overfitting_flags(t, val, prechelt, loss_sign, gap_sign, onset, new)
-        if acc_sign is not None and t >= self._of_spec.min_epochs:
+        if acc_sign is not None and t >= self._of_spec.min_epochs and not _worse_than_chance(regime):
             self._raise(
                 new, t, criteria.VAL_ACCURACY_FALLING, "warning", _acc_message(acc_sign), _sign_values(acc_sign)
             )
@@ -399,12 +405,18 @@ class StreamingAnalyzer:
                 },
             )
 
+    def _reported_onset(self) -> Onset:
+        onset = self._onset.onset
+        if _worse_than_chance(self._lr.report) and onset.epoch is not None:
+            return dataclasses.replace(onset, epoch=None, confidence="none")
+        return onset
+
     def result(self) -> AnalysisResult:
         """A snapshot of everything so far (copies the series; the analyzer can keep going)."""
         return AnalysisResult(
             epochs=self._epochs,
             early_stopping=self._es.point,
-            onset=self._onset.onset,
+            onset=self._reported_onset(),
             best_val_loss_epoch=self._best_val_loss[0] if self._best_val_loss else None,
             best_val_loss=self._best_val_loss[1] if self._best_val_loss else None,
             best_val_accuracy_epoch=self._best_val_acc[0] if self._best_val_acc else None,
@@ -415,6 +427,10 @@ class StreamingAnalyzer:
             raw={key: tuple(series) for key, series in self._raw.items()},
             smoothed={key: tuple(series) for key, series in self._smoothed.items()},
         )
+
+
+def _worse_than_chance(regime: LrRegimeReport) -> bool:
+    return regime.rule == "worse_than_chance"
 
 
 def _sign_values(sign: Sign) -> dict[str, float]:
@@ -464,9 +480,10 @@ def analyze(
     overfitting: OverfittingSpec | None = None,
     *,
     smoothing: float = DEFAULT_WEIGHT,
+    chance_loss: float | None = None,
 ) -> AnalysisResult:
     """Analyse a whole history (epoch 1 first): exactly what the streaming analyzer says after its last epoch."""
-    analyzer = StreamingAnalyzer(early_stopping, overfitting, smoothing=smoothing)
+    analyzer = StreamingAnalyzer(early_stopping, overfitting, smoothing=smoothing, chance_loss=chance_loss)
     for logs in history:
         analyzer.add_epoch(logs)
     return analyzer.result()

@@ -15,6 +15,10 @@ Rules are checked in this order (the first that matches wins):
 1. diverging - a non-finite loss (for good: once NaN, a run never recovers), or the latest loss is at
    least ``EXPLODE_FACTOR`` times the best so far, or at least ``RISE_FACTOR`` times the first epoch's.
 2. unknown - fewer than ``MIN_EPOCHS`` epochs, or a first loss that is not positive.
+2a. too big (worse than chance) - when the loss a uniform guess scores is known (crossentropy losses,
+   see :mod:`tuitrain.analysis.chance`): the best loss so far is still at least ``CHANCE_FACTOR`` (2) times
+   it. Checked before the "flat" rule, which would otherwise call a loss stuck far above chance a learning
+   rate that is too small.
 3. too small (flat) - the best loss is less than ``FLAT_DROP`` (5%) below the first epoch's.
 4. too big (noisy) - the loss jumped up by ``JUMP`` (10%) or more over the previous epoch in at least
    ``NOISY_MIN_JUMPS`` epochs and in at least ``NOISY_JUMP_SHARE`` (10%) of the epoch-to-epoch steps.
@@ -56,14 +60,15 @@ PLATEAU_HIGH = 0.2
 LINEAR_MIN_EPOCHS = 10
 LINEAR_MAX_DROP = 0.5
 LINEAR_RATIO = 0.6
+CHANCE_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
 class LrRegimeReport:
     """The regime after ``epochs`` epochs, which rule decided it, one sentence, and the numbers behind it.
 
-    ``rule`` is one of: "too_early", "non_finite", "exploded", "rose_above_start", "flat", "noisy",
-    "stuck_high", "straight_line", "levelling_off", "not_positive".
+    ``rule`` is one of: "too_early", "non_finite", "exploded", "rose_above_start", "worse_than_chance",
+    "flat", "noisy", "stuck_high", "straight_line", "levelling_off", "not_positive".
     """
 
     regime: LrRegime
@@ -74,9 +79,16 @@ class LrRegimeReport:
 
 
 class LrRegimeTracker:
-    """Classifies the training-loss curve after every epoch, in constant time per epoch."""
+    """Classifies the training-loss curve after every epoch, in constant time per epoch.
 
-    def __init__(self) -> None:
+    ``chance_loss``: what a uniform guess scores with this loss (:func:`tuitrain.analysis.chance.chance_loss`),
+    or None when unknown (the "worse than chance" rule is then off).
+    """
+
+    def __init__(self, chance_loss: float | None = None) -> None:
+        self._chance = (
+            chance_loss if chance_loss is not None and math.isfinite(chance_loss) and chance_loss > 0 else None
+        )
         self._epochs = 0
         self._losses: list[float] = []  # finite losses, epoch 1 first, until the first non-finite one
         self._non_finite: tuple[int, float] | None = None
@@ -160,6 +172,22 @@ class LrRegimeTracker:
                 {"first_loss": first},
             )
         span = f"in {n} epochs"
+        if self._chance is not None and self._best >= CHANCE_FACTOR * self._chance:
+            return LrRegimeReport(
+                "too_big",
+                "worse_than_chance",
+                epochs,
+                f"After {n} epochs the training loss is {fmt(last)} (best {fmt(self._best)}), "
+                f"{self._best / self._chance:.0f} times what guessing scores ({fmt(self._chance)}): the model does "
+                "worse than chance, so this is not overfitting; the learning rate is probably far too large (or "
+                "the initial weights far too big).",
+                {
+                    "loss": last,
+                    "best_loss": self._best,
+                    "chance_loss": self._chance,
+                    "factor": self._best / self._chance,
+                },
+            )
         drop = (first - self._best) / first
         if drop < FLAT_DROP:
             return LrRegimeReport(
@@ -232,9 +260,9 @@ def _too_early(n: int) -> str:
     return f"Too early to judge the learning rate ({epochs} of training loss; need {MIN_EPOCHS})."
 
 
-def classify_lr_regime(losses: Iterable[object]) -> LrRegimeReport:
+def classify_lr_regime(losses: Iterable[object], chance_loss: float | None = None) -> LrRegimeReport:
     """The regime of a whole training-loss curve (epoch 1 first)."""
-    tracker = LrRegimeTracker()
+    tracker = LrRegimeTracker(chance_loss)
     for loss in losses:
         tracker.update(loss)
     return tracker.report

@@ -149,7 +149,7 @@ def _cell(value: Any) -> str:
 
 def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
     """The end-of-run summary: outcome, best epoch, early stopping, overfitting in words, where it is."""
-    from tuitrain.analysis import analyze
+    from tuitrain.analysis import analyze, experiment_chance_loss
     from tuitrain.runs import load_run
 
     record = load_run(run_dir)
@@ -157,7 +157,7 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
     exp = _experiment(run_dir)
     lines = [_outcome(state, reason, len(history), record)]
     if history and exp is not None:
-        result = analyze(history, exp.early_stopping, exp.overfitting)
+        result = analyze(history, exp.early_stopping, exp.overfitting, chance_loss=experiment_chance_loss(exp))
         es = result.early_stopping
         monitor = exp.early_stopping.monitor
         if es.best_epoch is not None:

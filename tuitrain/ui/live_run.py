@@ -50,6 +50,7 @@ class LiveRun:
         epochs: int | None = None,
         early_stopping: EarlyStoppingSpec | None = None,
         overfitting: OverfittingSpec | None = None,
+        chance_loss: float | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
         self.name = name or self.run_dir.name
@@ -70,7 +71,7 @@ class LiveRun:
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
-        self._analyzer = StreamingAnalyzer(self.early_stopping, self.overfitting)
+        self._analyzer = StreamingAnalyzer(self.early_stopping, self.overfitting, chance_loss=chance_loss)
         self._flags: dict[tuple[int, str], Flag] = {}
         self._result: AnalysisResult | None = None
         self._best: dict[str, tuple[int, float]] = {}
