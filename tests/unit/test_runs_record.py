@@ -147,6 +147,44 @@ def test_live_trainer_is_running_and_pending_before_it_starts(tmp_path: Path) ->
     assert trainer_alive(tmp_path / "c") is None  # no pid recorded yet
 
 
+def _age(run_dir: Path, seconds: float) -> None:
+    """Make every file of the run (and the directory) look last changed ``seconds`` ago."""
+    import time
+
+    then = time.time() - seconds
+    for path in [*run_dir.iterdir(), run_dir]:
+        os.utime(path, (then, then))
+
+
+def test_a_directory_that_never_recorded_a_trainer_is_crashed_once_it_has_been_quiet(tmp_path: Path) -> None:
+    from tuitrain.runs.record import ORPHAN_AFTER
+
+    # Its starter was killed before recording the pid, or it is a damaged copy: garbage events, no status.
+    run = make_run(tmp_path / "a", [])
+    (run / "events.jsonl").write_bytes(b'{"type": "run_started", "garb\n\x00\x01\n')
+    assert load_run(run).state == "pending" and trainer_alive(run) is None  # just made: may be starting
+    _age(run, ORPHAN_AFTER + 5)
+    record = load_run(run)
+    assert record.state == "crashed" and "no trainer process was ever recorded" in (record.reason or "")
+    assert trainer_alive(run) is False
+    pending = make_run(tmp_path / "b", [], RunStatus(state="pending"))
+    _age(pending, ORPHAN_AFTER + 5)
+    assert load_run(pending).state == "crashed" and trainer_alive(pending) is False
+
+
+def test_a_quiet_run_with_a_live_trainer_is_not_an_orphan(tmp_path: Path) -> None:
+    from tuitrain.runs.record import ORPHAN_AFTER
+
+    # A long epoch writes nothing for minutes; the recorded pid decides, not the quiet.
+    run = make_run(tmp_path / "a", [started(pid=os.getpid())], RunStatus.for_this_process("running"))
+    _age(run, ORPHAN_AFTER * 10)
+    assert load_run(run).state == "running" and trainer_alive(run) is True
+    # A hand-broken status: the run_started event's pid is used.
+    (run / "status.json").write_text("{broken")
+    _age(run, ORPHAN_AFTER * 10)
+    assert load_run(run).state == "running" and trainer_alive(run) is True
+
+
 def test_trainer_on_another_host_is_running_there_not_crashed(tmp_path: Path) -> None:
     status = RunStatus(state="running", pid=999_999_999, host="gpu-box-7")
     record = load_run(make_run(tmp_path / "a", [started(), epoch(1, 0.5, 0.5)], status))

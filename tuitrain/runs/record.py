@@ -7,6 +7,7 @@ with the history up to the last complete epoch kept.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import tomllib
@@ -227,13 +228,42 @@ def _read_experiment(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, one_line(f"{path.name} cannot be read: {exc}")
 
 
+ORPHAN_AFTER = 60.0
+"""Seconds a run directory with no trainer pid recorded may stay unchanged before it counts as crashed.
+
+The launcher records the trainer's pid milliseconds after it creates the directory, so a directory that
+has none for this long (its starter was killed in between, or it was copied or damaged by hand) has
+no trainer; without this rule it would show as "pending" for ever.
+"""
+_ORPHAN_REASON = (
+    "no trainer process was ever recorded for this run and nothing in it has changed for over a minute: "
+    "nothing is training it (re-run its experiment.toml, or delete it)"
+)
+
+
+def quiet_for(run_dir: Path | str, now: float | None = None) -> float:
+    """Seconds since anything in the run directory (or the directory itself) last changed."""
+    paths = RunPaths(Path(run_dir))
+    newest = 0.0
+    for path in (paths.root, paths.status, paths.events, paths.experiment, paths.trainer_log):
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except OSError:
+            continue
+    return (time.time() if now is None else now) - newest if newest else math.inf
+
+
 def _judge(
     final: RunFinished | RunFailed | None,
     status: RunStatus | None,
     started: RunStarted | None,
     epochs_done: int,
+    quiet: float = 0.0,
 ) -> tuple[RunState, str | None, bool | None, str | None]:
-    """(state, reason, trainer alive, other host) by the rule of the module docstring."""
+    """(state, reason, trainer alive, other host) by the rule of the module docstring.
+
+    ``quiet``: seconds since the run directory last changed (see :data:`ORPHAN_AFTER`).
+    """
     if final is not None:
         reason = final.reason if isinstance(final, RunFinished) else final.error
         return final.status, reason or None, None, None
@@ -247,6 +277,8 @@ def _judge(
         return "running", f"training on {status.host}: its process cannot be checked from here", None, status.host
     underway = started is not None or (status is not None and status.state == "running")
     if pid is None:
+        if quiet > ORPHAN_AFTER:
+            return "crashed", _ORPHAN_REASON, False, None
         return ("running" if underway else "pending"), None, None, None
     if process_alive(pid, pid_start):
         return ("running" if underway else "pending"), None, True, None
@@ -283,7 +315,9 @@ def load_run(run_dir: Path | str) -> RunRecord:
         elif isinstance(event, RunFinished | RunFailed):
             final = event
     epoch_events = [by_epoch[k] for k in sorted(by_epoch)]
-    state, reason, alive, host = _judge(final, status, started, epoch_events[-1].epoch if epoch_events else 0)
+    state, reason, alive, host = _judge(
+        final, status, started, epoch_events[-1].epoch if epoch_events else 0, quiet_for(path)
+    )
     return RunRecord(
         run_id=path.name,
         path=path,
@@ -308,14 +342,32 @@ def load_run(run_dir: Path | str) -> RunRecord:
 def trainer_alive(run_dir: Path | str) -> bool | None:
     """Whether the run's trainer process still runs: True/False, or None when that cannot be told.
 
-    None when no trainer pid is recorded yet, or the trainer runs on another host. Reads only the status.
+    None when no trainer pid is recorded yet, or the trainer runs on another host; False also for a
+    directory that has no pid recorded and has been quiet for :data:`ORPHAN_AFTER` seconds. Reads the
+    status (and the event log's first line when the status has no pid).
     """
-    status = read_status(RunPaths(Path(run_dir)))
-    if status is None or status.pid is None:
+    paths = RunPaths(Path(run_dir))
+    status = read_status(paths)
+    if status is not None and status.host and status.host != this_host():
         return None
-    if status.host and status.host != this_host():
+    if status is not None and status.pid is not None:
+        return process_alive(status.pid, status.pid_start)
+    pid = _started_pid(paths)  # a hand-broken status: the trainer's own first event names it too
+    if pid is not None:
+        return process_alive(pid, None)
+    return False if quiet_for(paths.root) > ORPHAN_AFTER else None
+
+
+def _started_pid(paths: RunPaths) -> int | None:
+    """The pid in the run_started event (the event log's first line), if it is there and readable."""
+    try:
+        with open(paths.events, "rb") as fh:
+            first = fh.readline(64 * 1024)
+        event = json.loads(first)
+    except (OSError, ValueError):
         return None
-    return process_alive(status.pid, status.pid_start)
+    pid = event.get("pid") if isinstance(event, dict) and event.get("type") == "run_started" else None
+    return pid if isinstance(pid, int) and pid > 0 else None
 
 
 def _last_output_line(path: Path) -> str | None:
