@@ -343,7 +343,7 @@ def test_recorded_learning_rate_far_too_large_is_not_called_overfitting() -> Non
     result = analyze(logs, EarlyStoppingSpec(patience=2), chance_loss=math.log(2))
     assert not criteria_of(result) & OVERFITTING_CRITERIA
     flag = first(result, "lr_too_big")
-    assert flag.epoch == 5 and flag.values["chance_loss"] == pytest.approx(0.693, abs=1e-3)
+    assert flag.epoch == 3 and flag.values["chance_loss"] == pytest.approx(0.693, abs=1e-3)
     assert "worse than chance" in flag.message and "learning rate is probably far too large" in flag.message
     assert result.onset.epoch is None and result.onset.confidence == "none"
     assert result.summary().startswith("After 20 epochs the training loss is 25.0")
@@ -356,7 +356,17 @@ def test_recorded_real_runs_with_their_chance_loss() -> None:
         logs = _recorded(path.stem)
         chance = math.log(2) if path.stem.startswith("imdb") else math.log(10)
         rule = analyze(logs, chance_loss=chance).lr_regime.rule
-        assert (rule == "worse_than_chance") == (path.stem == "imdb_500w_rmsprop_lr100"), (path.stem, rule)
+        far_too_large = path.stem in ("imdb_500w_rmsprop_lr100", "digits_overfit_lr50")
+        assert (rule == "worse_than_chance") == far_too_large, (path.stem, rule)
+
+
+def test_worse_than_chance_is_known_before_the_first_overfitting_flag_could_be_raised() -> None:
+    # adam at 50 on digits: val_loss at its best at epoch 1, GL and the onset would fire at epoch 3.
+    logs = _recorded("digits_overfit_lr50")
+    assert {"GL", "overfitting_onset"} <= criteria_of(analyze(logs))
+    result = analyze(logs, chance_loss=math.log(10))
+    assert not criteria_of(result) & OVERFITTING_CRITERIA
+    assert first(result, "lr_too_big").epoch == 3
 
 
 def test_recorded_divergence() -> None:

@@ -52,8 +52,9 @@ def test_worse_than_chance_only_when_the_chance_loss_is_known() -> None:
     flat_high = [9.0, 8.99, 8.98, 8.97, 8.96, 8.96]
     assert classify_lr_regime(flat_high).rule == "flat"
     assert classify_lr_regime(flat_high, chance_loss=math.log(10)).rule == "worse_than_chance"
-    # Not before MIN_EPOCHS, and an unusable chance loss turns the rule off.
-    assert classify_lr_regime(stuck_far_above[:4], chance_loss=math.log(2)).rule == "too_early"
+    # Not before CHANCE_MIN_EPOCHS (3), and an unusable chance loss turns the rule off.
+    assert classify_lr_regime(stuck_far_above[:2], chance_loss=math.log(2)).rule == "too_early"
+    assert classify_lr_regime(stuck_far_above[:3], chance_loss=math.log(2)).rule == "worse_than_chance"
     assert classify_lr_regime(stuck_far_above, chance_loss=math.nan).rule != "worse_than_chance"
 
 

@@ -14,11 +14,12 @@ Rules are checked in this order (the first that matches wins):
 
 1. diverging - a non-finite loss (for good: once NaN, a run never recovers), or the latest loss is at
    least ``EXPLODE_FACTOR`` times the best so far, or at least ``RISE_FACTOR`` times the first epoch's.
-2. unknown - fewer than ``MIN_EPOCHS`` epochs, or a first loss that is not positive.
-2a. too big (worse than chance) - when the loss a uniform guess scores is known (crossentropy losses,
-   see :mod:`tuitrain.analysis.chance`): the best loss so far is still at least ``CHANCE_FACTOR`` (2) times
-   it. Checked before the "flat" rule, which would otherwise call a loss stuck far above chance a learning
-   rate that is too small.
+2. too big (worse than chance) - when the loss a uniform guess scores is known (crossentropy losses,
+   see :mod:`tuitrain.analysis.chance`): after ``CHANCE_MIN_EPOCHS`` (3) epochs, the best loss so far is
+   still at least ``CHANCE_FACTOR`` (2) times it. It needs no curve shape, so it is judged before the
+   other rules (and before the overfitting flags, whose default ``min_epochs`` is 3 too): the "flat" rule
+   would call a loss stuck far above chance a learning rate that is too small.
+2a. unknown - fewer than ``MIN_EPOCHS`` epochs, or a first loss that is not positive.
 3. too small (flat) - the best loss is less than ``FLAT_DROP`` (5%) below the first epoch's.
 4. too big (noisy) - the loss jumped up by ``JUMP`` (10%) or more over the previous epoch in at least
    ``NOISY_MIN_JUMPS`` epochs and in at least ``NOISY_JUMP_SHARE`` (10%) of the epoch-to-epoch steps.
@@ -61,6 +62,7 @@ LINEAR_MIN_EPOCHS = 10
 LINEAR_MAX_DROP = 0.5
 LINEAR_RATIO = 0.6
 CHANCE_FACTOR = 2.0
+CHANCE_MIN_EPOCHS = 3
 
 
 @dataclass(frozen=True)
@@ -161,18 +163,7 @@ class LrRegimeTracker:
                     f"epoch's ({fmt(first)}): training is diverging; lower the learning rate.",
                     {"loss": last, "first_loss": first, "factor": last / first},
                 )
-        if n < MIN_EPOCHS:
-            return LrRegimeReport("unknown", "too_early", epochs, _too_early(n))
-        if first <= 0:
-            return LrRegimeReport(
-                "unknown",
-                "not_positive",
-                epochs,
-                f"The learning-rate check needs a positive training loss; this one starts at {fmt(first)}.",
-                {"first_loss": first},
-            )
-        span = f"in {n} epochs"
-        if self._chance is not None and self._best >= CHANCE_FACTOR * self._chance:
+        if self._chance is not None and n >= CHANCE_MIN_EPOCHS and self._best >= CHANCE_FACTOR * self._chance:
             return LrRegimeReport(
                 "too_big",
                 "worse_than_chance",
@@ -188,6 +179,17 @@ class LrRegimeTracker:
                     "factor": self._best / self._chance,
                 },
             )
+        if n < MIN_EPOCHS:
+            return LrRegimeReport("unknown", "too_early", epochs, _too_early(n))
+        if first <= 0:
+            return LrRegimeReport(
+                "unknown",
+                "not_positive",
+                epochs,
+                f"The learning-rate check needs a positive training loss; this one starts at {fmt(first)}.",
+                {"first_loss": first},
+            )
+        span = f"in {n} epochs"
         drop = (first - self._best) / first
         if drop < FLAT_DROP:
             return LrRegimeReport(
