@@ -236,7 +236,7 @@ def run_tuitrain(workdir: Path, epochs: int) -> dict:
         sparse_input=built.sparse_input,
     )
     timer = _EpochTimer()
-    callbacks = bench_callbacks(exp, built, pipes, workdir / "run")
+    callbacks = bench_callbacks(exp, data, built, pipes, workdir / "run")
     history = built.model.fit(
         pipes.train,
         validation_data=pipes.val,

@@ -110,7 +110,7 @@ def one_run(preset: str, overrides: list[str], data, epochs: int, with_tuitrain:
     timer.seconds = []
     inside = [0.0]
     if with_tuitrain:
-        ours = bench_callbacks(exp, built, pipes, workdir / f"run-{time.monotonic_ns()}")
+        ours = bench_callbacks(exp, data, built, pipes, workdir / f"run-{time.monotonic_ns()}")
         for cb in ours:
             if cb not in pipes.callbacks:
                 _time_hooks(cb, inside)

@@ -366,11 +366,11 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' if n != 1 else ''}"
 
 
-def bench_callbacks(exp: Experiment, built: BuiltModel, pipes: Pipelines, run_dir: Path) -> list[Any]:
+def bench_callbacks(exp: Experiment, data: LoadedData, built: BuiltModel, pipes: Pipelines, run_dir: Path) -> list[Any]:
     """The callbacks a real run uses, recording into a fresh ``run_dir`` (for the benchmarks)."""
     from tuitrain.engine.record import new_bench_recorder
 
     recorder = new_bench_recorder(run_dir, exp)
-    prep = Prepared(exp, 0, DeviceInfo("cpu", "bench", False, ""), None, built, pipes)  # type: ignore[arg-type]
+    prep = Prepared(exp, 0, DeviceInfo("cpu", "bench", False, ""), data, built, pipes)
     _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model)
     return callbacks
