@@ -69,6 +69,13 @@ def test_chance_loss_of_the_losses() -> None:
     assert chance_loss("mse", 2) is None and chance_loss("huber", 10) is None
     assert experiment_chance_loss(load("imdb-seed", []).experiment) == pytest.approx(math.log(2))
     assert experiment_chance_loss(load("digits-overfit", []).experiment) == pytest.approx(math.log(10))
+    assert experiment_chance_loss(load("imdb-seed", []).experiment, num_classes=2) == pytest.approx(math.log(2))
+    # L1/L2 penalties are part of Keras' logged loss and can exceed the chance loss on their own.
+    assert experiment_chance_loss(load("imdb-regularized", []).experiment) is None
+    activity = load("digits-mlp", ['model.layers[0].activity_regularizer={kind = "l1", l1 = 0.01}']).experiment
+    assert experiment_chance_loss(activity) is None
+    output = load("digits-mlp", ['model.output.kernel_regularizer={kind = "l2", l2 = 0.01}']).experiment
+    assert experiment_chance_loss(output) is None
     from tuitrain.spec import Experiment
 
     data = load("digits-mlp", []).experiment.model_dump()
