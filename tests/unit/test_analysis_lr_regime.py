@@ -81,6 +81,9 @@ def test_chance_loss_of_the_losses() -> None:
     data = load("digits-mlp", []).experiment.model_dump()
     data["dataset"] = {"name": "npz", "path": "/nonexistent/data.npz"}
     assert experiment_chance_loss(Experiment.model_validate(data)) is None  # can't tell: the rule stays off
+    # A run's resolved experiment names its output units: no data file is read (the dashboard's case).
+    data["model"]["output"] = {"units": 3, "activation": "softmax"}
+    assert experiment_chance_loss(Experiment.model_validate(data)) == pytest.approx(math.log(3))
 
 
 def test_divergence_is_sticky_and_missing_values_are_skipped() -> None:

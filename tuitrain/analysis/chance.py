@@ -43,13 +43,17 @@ def has_penalties(exp: Experiment) -> bool:
 def experiment_chance_loss(
     exp: Experiment, base_dir: Path | None = None, num_classes: int | None = None
 ) -> float | None:
-    """:func:`chance_loss` for an experiment (``num_classes`` when known, else from its dataset spec).
+    """:func:`chance_loss` for an experiment: ``num_classes`` when given, else the output units of a
+    resolved experiment (a run's ``experiment.toml``: with a crossentropy loss they equal the classes,
+    and no data file is read, so the dashboard can call this on its own thread), else from its dataset.
 
     None when the loss has no chance level, the logged loss includes regularization penalties, or the
     dataset can't be described (a missing npz file).
     """
     if has_penalties(exp):
         return None
+    if num_classes is None:
+        num_classes = exp.model.output.units
     if num_classes is None:
         try:
             num_classes = dataset_shape(exp.dataset, base_dir).num_classes
