@@ -223,6 +223,16 @@ def make_callbacks(
     return run_cb, callbacks
 
 
+def val_class_shares(data: LoadedData) -> list[float] | None:
+    """The fraction of validation labels in each class (None without validation data): what always
+    guessing the majority class scores, and the loss of predicting the balance, follow from it."""
+    labels = np.asarray(data.y_val).reshape(-1)
+    if labels.size == 0:
+        return None
+    counts = np.bincount(labels.astype(np.int64), minlength=data.num_classes)
+    return [round(float(c) / labels.size, 6) for c in counts]
+
+
 def start_info(prep: Prepared) -> dict[str, Any]:
     """What is known when training starts: device, versions, parameters, sizes, seed.
 
@@ -243,6 +253,7 @@ def start_info(prep: Prepared) -> dict[str, Any]:
         "validation_steps": prep.pipelines.val_steps,
         "train_size": prep.data.train_size,
         "val_size": prep.data.val_size,
+        "val_class_shares": val_class_shares(prep.data),
         "batch_size": prep.experiment.training.batch_size,
         "epochs": prep.experiment.training.epochs,
         "seed": prep.seed,
