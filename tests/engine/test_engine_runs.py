@@ -50,7 +50,7 @@ def test_cli_run_of_a_digits_experiment_leaves_a_complete_run_directory(tmp_path
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     out = result.output
     assert "epoch 1/2" in out and "epoch 2/2" in out and "finished: 2 epochs" in out
-    assert f"run directory: {run_dir}" in out and "best epoch" in out
+    assert f"run directory: {run_dir}" in out and "Lowest validation loss: " in out and "best epoch" not in out
 
     paths = runs.RunPaths(run_dir)
     for path in (paths.experiment, paths.events, paths.status, paths.best_model, paths.final_model,

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 import tuitrain
-from tuitrain.analysis import StreamingAnalyzer, experiment_chance_loss, resolve_mode
+from tuitrain.analysis import StreamingAnalyzer, experiment_guessing, resolve_mode
 from tuitrain.data import DataError, LoadedData, load_dataset
 from tuitrain.engine.build import BuildError, BuiltModel, build_model
 from tuitrain.engine.callbacks import RunCallback, TrainingOutcome, save_model
@@ -184,7 +184,9 @@ def make_callbacks(
     run_cb = RunCallback(
         recorder,
         StreamingAnalyzer(
-            es, exp.overfitting, chance_loss=experiment_chance_loss(exp, num_classes=prep.data.num_classes)
+            es,
+            exp.overfitting,
+            guessing=experiment_guessing(exp, val_class_shares(prep.data), num_classes=prep.data.num_classes),
         ),
         export_model=prep.built.export,
         best_path=best_path,
