@@ -171,11 +171,13 @@ def write_run(
     epochs: int | None = None,
     start: float = 1000.0,
     error: str = "",
+    val_class_shares: list[float] | None = None,
 ) -> Path:
     """A run directory written with the runs package's writer, as the trainer writes it.
 
     ``final``: "finished"/"stopped" (run_finished), "failed"/"diverged" (run_failed) or None (the run
     goes on: status "running" with ``pid`` as its trainer, default this test process, which is alive).
+    ``val_class_shares``: the class balance the trainer records (None: a run recorded before it did).
     """
     from tuitrain.fsutil import atomic_write_text
     from tuitrain.presets import to_toml
@@ -214,6 +216,7 @@ def write_run(
                 steps_per_epoch=10,
                 train_samples=300,
                 val_samples=100,
+                val_class_shares=val_class_shares,
             )
         )
     append_epochs(run_dir, history, start=start)

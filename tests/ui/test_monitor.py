@@ -46,7 +46,8 @@ async def test_finished_run_dir_shows_history_markers_and_flags(tmp_path: Path) 
         assert markers.would_stop and markers.overfitting_from == 4
         assert "would stop 6" in dict(screen.loss_chart.marker_labels()).values()
         text = screen.flags_panel.text
-        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights." in text
+        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights (val_loss 0.400)." in text
+        assert "Lowest validation loss: 0.400 at epoch 4" in text
         assert text.count("epoch 6: Early stopping") == 1  # the trainer's flag and ours are one
 
 
@@ -192,3 +193,36 @@ async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Pat
         assert "does worse than chance, so this is not overfitting" in text
         assert "Overfitting since" not in text
         assert screen.loss_chart.markers.overfitting_from is None
+
+
+# A model that always predicts the majority class of a 90/10 data set: accuracy 0.90, loss at the class
+# balance's entropy (0.325), validation loss drifting up while training loss creeps down.
+_MAJORITY_VAL = [0.40, 0.36, 0.34, 0.33, 0.335, 0.345, 0.36, 0.375, 0.39, 0.41, 0.43, 0.45]
+_MAJORITY_TRAIN = [0.45, 0.38, 0.35, 0.34, 0.335, 0.332, 0.330, 0.328, 0.327, 0.326, 0.325, 0.324]
+MAJORITY = [
+    {"loss": tr, "val_loss": va, "accuracy": 0.9, "val_accuracy": 0.9}
+    for tr, va in zip(_MAJORITY_TRAIN, _MAJORITY_VAL, strict=True)
+]
+
+
+@pytest.mark.parametrize("shares", [[0.9, 0.1], None])
+async def test_the_class_balance_from_run_started_reaches_the_analysis(
+    tmp_path: Path, shares: list[float] | None
+) -> None:
+    """With the balance the trainer records, 90% accuracy is what guessing the majority class scores: the
+    model has not learned, so the rising validation loss is not overfitting. A run recorded before the
+    balance was (None) counts the classes as balanced, and 90% looks learned."""
+    from tuitrain.presets import load
+
+    exp = load("imdb-seed", ["dataset.num_words=500"]).experiment
+    run_dir = write_run(tmp_path, "run-1", MAJORITY, exp=exp, val_class_shares=shares)
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        text = screen.flags_panel.text
+        if shares is not None:
+            assert "the model has not learned" in text and "(0.900)" in text
+            assert "verfitting since" not in text and screen.loss_chart.markers.overfitting_from is None
+        else:
+            assert "verfitting since epoch 4" in text and "has not learned" not in text

@@ -60,7 +60,7 @@ async def test_finished_run_shows_full_history_markers_and_summary(tmp_path: Pat
 
         text = screen.flags_panel.text
         assert "Overfitting" in text and "epoch 4" in text
-        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights." in text
+        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights (val_loss 0.400)." in text
         header = screen.header.text
         assert "[finished]" in header and "CPU" in header and "epoch 10/10" in header
         assert "elapsed 0:20" in header  # started at 1000, finished at 1020

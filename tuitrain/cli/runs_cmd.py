@@ -148,8 +148,10 @@ def _cell(value: Any) -> str:
 
 
 def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
-    """The end-of-run summary: outcome, best epoch, early stopping, overfitting in words, where it is."""
-    from tuitrain.analysis import analyze, experiment_chance_loss
+    """The end-of-run summary: outcome, the analysis in words (the lowest validation loss, where early
+    stopping stops or would stop and the epoch it keeps, overfitting, the learning rate), the flags the
+    final analysis still holds, where it is."""
+    from tuitrain.analysis import analyze, experiment_guessing
     from tuitrain.runs import load_run
 
     record = load_run(run_dir)
@@ -157,15 +159,11 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
     exp = _experiment(run_dir)
     lines = [_outcome(state, reason, len(history), record)]
     if history and exp is not None:
-        result = analyze(history, exp.early_stopping, exp.overfitting, chance_loss=experiment_chance_loss(exp))
-        es = result.early_stopping
-        monitor = exp.early_stopping.monitor
-        if es.best_epoch is not None:
-            row = history[es.best_epoch - 1]
-            vals = ", ".join(f"{k} {_cell(v)}" for k, v in row.items() if k.startswith("val_"))
-            lines.append(f"best epoch {es.best_epoch} by {monitor}: {vals}")
+        shares = record.started.val_class_shares if record.started is not None else None
+        guessing = experiment_guessing(exp, shares)
+        result = analyze(history, exp.early_stopping, exp.overfitting, guessing=guessing)
         lines.append(result.summary())
-        flagged = [f for f in result.flags if f.severity != "info" and f.criterion not in ("early_stopping",)]
+        flagged = [f for f in result.standing_flags if f.severity != "info"]
         if flagged:
             lines.append("flags: " + "; ".join(f"epoch {f.epoch} {f.criterion}" for f in flagged))
     files = [name for name in ("best.keras", "final.keras", "history.csv") if (run_dir / name).is_file()]

@@ -9,16 +9,19 @@ markers and the summary come from the analyzer's snapshot, taken once per screen
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuitrain.analysis import AnalysisResult, Flag, StreamingAnalyzer, resolve_mode
+from tuitrain.analysis import AnalysisResult, Flag, Guessing, StreamingAnalyzer, resolve_mode
 from tuitrain.spec.training import EarlyStoppingSpec, OverfittingSpec
 from tuitrain.ui.widgets.charts import ChartMarkers
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like :func:`time.time` (tests pass a fixed one)."""
+
+GuessingFor = Callable[[Sequence[float] | None], Guessing]
+"""What guessing scores on a run, given its validation labels' class balance when the trainer recorded it."""
 
 ENDED_STATES = frozenset({"finished", "stopped", "diverged", "failed", "crashed"})
 """States after which nothing more will happen in a run."""
@@ -39,7 +42,9 @@ class LiveRun:
     """History, progress, state and analysis of one run, fed one message at a time.
 
     ``early_stopping`` and ``overfitting`` are the run's own settings (from its experiment), so markers
-    and flags say what this run's early stopping did or would do.
+    and flags say what this run's early stopping did or would do. ``guessing`` gives what guessing scores
+    on the run (see :func:`tuitrain.analysis.experiment_guessing`); the class balance comes with the
+    trainer's start, before the first epoch.
     """
 
     def __init__(
@@ -50,7 +55,7 @@ class LiveRun:
         epochs: int | None = None,
         early_stopping: EarlyStoppingSpec | None = None,
         overfitting: OverfittingSpec | None = None,
-        chance_loss: float | None = None,
+        guessing: GuessingFor | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
         self.name = name or self.run_dir.name
@@ -71,7 +76,8 @@ class LiveRun:
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
-        self._analyzer = StreamingAnalyzer(self.early_stopping, self.overfitting, chance_loss=chance_loss)
+        self._guessing = guessing
+        self._analyzer = self._new_analyzer(None)
         self._flags: dict[tuple[int, str], Flag] = {}
         self._result: AnalysisResult | None = None
         self._best: dict[str, tuple[int, float]] = {}
@@ -100,14 +106,17 @@ class LiveRun:
         params: int | None,
         started_at: float | None,
         pid: int | None = None,
+        val_class_shares: Sequence[float] | None = None,
     ) -> None:
-        """The trainer started."""
+        """The trainer started (with the validation labels' class balance, when it recorded it)."""
         self.epochs_planned = epochs or self.epochs_planned
         self.steps_per_epoch = steps_per_epoch
         self.device = device
         self.params = params
         self.started_at = started_at
         self.pid = pid
+        if val_class_shares is not None and not self.epochs_done:
+            self._analyzer = self._new_analyzer(val_class_shares)
         self._saw(started_at)
         if not self.ended:
             self.state = "running"
@@ -174,6 +183,10 @@ class LiveRun:
         self.ended_at = at if at is not None else self.last_event_at
         self.progress = None
         self.version += 1
+
+    def _new_analyzer(self, val_class_shares: Sequence[float] | None) -> StreamingAnalyzer:
+        guessing = self._guessing(val_class_shares) if self._guessing is not None else None
+        return StreamingAnalyzer(self.early_stopping, self.overfitting, guessing=guessing)
 
     def _saw(self, at: float | None) -> None:
         if at is not None and (self.last_event_at is None or at > self.last_event_at):

@@ -29,7 +29,8 @@ class RunStarted(RunMessage):
 
     ``epochs``: epochs planned; ``steps_per_epoch``: batches per epoch (None if unknown);
     ``device``: "CPU" or the GPU's name; ``params``: trainable parameter count (None if unknown);
-    ``started_at``: wall-clock time (seconds since the epoch) of the event.
+    ``started_at``: wall-clock time (seconds since the epoch) of the event; ``val_class_shares``: the
+    validation labels' class balance (None for runs recorded before the trainer wrote it).
     """
 
     def __init__(
@@ -42,6 +43,7 @@ class RunStarted(RunMessage):
         params: int | None,
         started_at: float | None,
         pid: int | None = None,
+        val_class_shares: list[float] | None = None,
     ) -> None:
         super().__init__(run_dir)
         self.epochs = epochs
@@ -50,6 +52,7 @@ class RunStarted(RunMessage):
         self.params = params
         self.started_at = started_at
         self.pid = pid
+        self.val_class_shares = val_class_shares
 
 
 class EpochEnded(RunMessage):

@@ -139,6 +139,7 @@ class RunsReader:
                     params=event.params_total,
                     started_at=event.time,
                     pid=event.pid,
+                    val_class_shares=event.val_class_shares,
                 )
             ]
         if isinstance(event, ev.FlagRaised):

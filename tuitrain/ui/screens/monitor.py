@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
-from tuitrain.analysis import experiment_chance_loss
+from tuitrain.analysis import experiment_guessing
 from tuitrain.ui import messages
 from tuitrain.ui.live_run import Clock, LiveRun
 from tuitrain.ui.screens.dialogs import ConfirmDialog
@@ -187,7 +187,7 @@ class MonitorScreen(Screen[None]):
             epochs=experiment.training.epochs if experiment else None,
             early_stopping=experiment.early_stopping if experiment else None,
             overfitting=experiment.overfitting if experiment else None,
-            chance_loss=experiment_chance_loss(experiment) if experiment else None,
+            guessing=partial(experiment_guessing, experiment) if experiment else None,
         )
         self.metric = "accuracy"
         self.tail_worker: Worker[str] | None = None
@@ -283,6 +283,7 @@ class MonitorScreen(Screen[None]):
                 params=message.params,
                 started_at=message.started_at,
                 pid=message.pid,
+                val_class_shares=message.val_class_shares,
             )
             self._schedule_sync()
 
