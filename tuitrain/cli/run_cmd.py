@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import time
@@ -17,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from tuitrain import presets
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
-from tuitrain.cli.runs_cmd import duration_text, summary_lines
+from tuitrain.cli.runs_cmd import summary_lines
+from tuitrain.formatting import duration, number, short
 
 POLL_SECONDS = 0.1
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2, "diverged": 3}
@@ -180,7 +180,7 @@ class Follower:
             return ""
         per_epoch = sum(self._epoch_times[-3:]) / len(self._epoch_times[-3:])
         left = (self.epochs - epoch + 1 - step / max(steps, 1)) * per_epoch
-        return f"ETA {duration_text(left)}"
+        return f"ETA {duration(left)}"
 
     def _summary(self) -> None:
         """Best epoch, early stopping, overfitting in words, the run directory.
@@ -209,20 +209,14 @@ def _started_line(event: Any) -> str:
     return "; ".join(parts)
 
 
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4f}" if abs(value) >= 1e-3 else f"{value:.3g}"
-
-
 def _metrics(logs: dict[str, float], train_only: bool = False) -> str:
-    return "  ".join(f"{k} {_fmt(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
+    return "  ".join(f"{k} {number(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
 
 
 def _epoch_line(epoch: int, epochs: int, row: dict[str, float], seconds: float | None) -> str:
     logs = {k: v for k, v in row.items() if k not in ("epoch", "learning_rate")}
     width = len(str(epochs))
-    text = f"epoch {epoch:>{width}}/{epochs}  {_metrics(logs)}  lr {row['learning_rate']:.3g}"
+    text = f"epoch {epoch:>{width}}/{epochs}  {_metrics(logs)}  lr {short(row['learning_rate'], '-')}"
     return text + (f"  {seconds:.1f}s" if seconds is not None else "")
 
 

@@ -22,11 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from tuitrain.formatting import duration
 from tuitrain.spec import Experiment
 from tuitrain.ui.runs_reader import RunRow, RunsCatalog, RunsReader
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.widgets.charts import MetricChart
-from tuitrain.ui.widgets.run_panels import fmt_duration
 
 StartRun = Callable[[Experiment, Path], Any]
 """``start_run(experiment, runs_root) -> handle with .run_dir`` (the launcher's, or a test's fake)."""
@@ -74,7 +74,7 @@ def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
         epochs,
         _best(row.best_val_loss),
         _best(row.best_val_accuracy),
-        fmt_duration(row.duration),
+        duration(row.duration, "--"),
         row.dataset or "--",
     ]
 
