@@ -68,7 +68,8 @@ async def redraw(epochs: int, repeats: int) -> tuple[float, float]:
     from textual.app import App, ComposeResult
     from textual.containers import Horizontal
 
-    from tuitrain.ui.widgets.charts import ChartMarkers, MetricChart
+    from tuitrain.ui.chart_math import ChartMarkers
+    from tuitrain.ui.widgets.charts import MetricChart
 
     charts = [MetricChart("loss"), MetricChart("accuracy")]
 

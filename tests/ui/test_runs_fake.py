@@ -9,6 +9,7 @@ from runfiles import FakeCatalog, ScreenApp, experiment, overfitting_history, ru
 
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.runs import RunsScreen
+from tuitrain.ui.widgets.charts import CompareChart
 
 
 def catalog(tmp_path: Path) -> FakeCatalog:
@@ -52,7 +53,7 @@ async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path)
         await wait_until(pilot, lambda: screen.has_class("-comparing"))
         await pilot.pause()
         chart = screen.chart
-        assert chart.compare and chart.metric == "val_loss"
+        assert isinstance(chart, CompareChart) and chart.metric == "val_loss"
         assert {s.label for s in chart.series.values()} == {"run-a", "run-b"}
         assert len(chart.series[str(tmp_path / "run-a")].values) == 10
         assert len(chart.series[str(tmp_path / "run-b")].values) == 6

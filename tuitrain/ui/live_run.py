@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tuitrain.analysis import AnalysisResult, Flag, StreamingAnalyzer, resolve_mode
 from tuitrain.spec.training import EarlyStoppingSpec, OverfittingSpec
-from tuitrain.ui.widgets.charts import ChartMarkers
+from tuitrain.ui.chart_math import ChartMarkers
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like :func:`time.time` (tests pass a fixed one)."""

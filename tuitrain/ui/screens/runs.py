@@ -3,7 +3,7 @@
 The table is filled from the reader's run list in a thread worker (reading a folder of runs must not
 stall a frame) on open, on ``r`` and every few seconds; rows are updated in place, and nothing is
 redrawn when nothing changed. Several runs marked with space are compared with ``c``: their
-validation curves overlaid on one :class:`~tuitrain.ui.widgets.charts.MetricChart`.
+validation curves overlaid on one :class:`~tuitrain.ui.widgets.charts.CompareChart`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tuitrain.formatting import duration
 from tuitrain.spec import Experiment
 from tuitrain.ui.runs_reader import RunRow, RunsCatalog, RunsReader
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.widgets.charts import MetricChart
+from tuitrain.ui.widgets.charts import CompareChart
 
 StartRun = Callable[[Experiment, Path], Any]
 """``start_run(experiment, runs_root) -> handle with .run_dir`` (the launcher's, or a test's fake)."""
@@ -165,7 +165,7 @@ class RunsScreen(Screen[None]):
             id="runs-empty",
             markup=False,
         )
-        yield MetricChart(self.compare_metric, title="val loss", compare=True, id="compare-chart")
+        yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
         yield Footer()
 
     @property
@@ -174,9 +174,9 @@ class RunsScreen(Screen[None]):
         return self.query_one("#runs-table", DataTable)
 
     @property
-    def chart(self) -> MetricChart:
+    def chart(self) -> CompareChart:
         """The compare chart."""
-        return self.query_one("#compare-chart", MetricChart)
+        return self.query_one("#compare-chart", CompareChart)
 
     def on_mount(self) -> None:
         self.table.focus()
