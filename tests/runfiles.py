@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from tuitrain.spec import Experiment
 from tuitrain.ui import messages
+from tuitrain.ui.app import APP_CSS_PATH
 
 VAL_LOSS = [0.90, 0.60, 0.45, 0.40, 0.42, 0.47, 0.53, 0.60, 0.68, 0.77]
 TRAIN_LOSS = [1.00, 0.55, 0.35, 0.25, 0.18, 0.13, 0.09, 0.06, 0.04, 0.03]
@@ -108,7 +109,9 @@ class FakeReader:
 
 
 class ScreenApp(App[None]):
-    """A bare app that shows one screen (the screens under test do not need the real app shell)."""
+    """A bare app with the dashboard's stylesheet that shows one screen (no need for the real app shell)."""
+
+    CSS_PATH = APP_CSS_PATH
 
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()

@@ -225,7 +225,7 @@ async def test_usable_at_80x24(tmp_path: Path) -> None:
 
 async def test_a_burst_of_epochs_redraws_the_charts_once(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    screen = make_screen(tmp_path, FakeReader(exp=experiment(epochs=40)), watch=False)
+    screen = make_screen(tmp_path, FakeReader(exp=experiment(epochs=40)), follow=False)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         screen.post_message(started_message(run_dir, epochs=40))
         for message in epoch_messages(run_dir, overfitting_history(10)):

@@ -30,6 +30,9 @@ from tuitrain.spec import Experiment
 from tuitrain.ui.screens import screen_class
 from tuitrain.ui.screens.setup import SetupScreen
 
+APP_CSS_PATH = Path(__file__).with_name("app.tcss")
+"""The dashboard's stylesheet: the layout of every screen (reusable widgets keep their DEFAULT_CSS)."""
+
 StartRun = Callable[..., Any]
 """``start_run(experiment, runs_root, data_dir=None, preset_dir=None) -> handle with .run_dir``."""
 
@@ -48,7 +51,7 @@ class TuitrainApp(App[None]):
     the trainer, the experiment to start from, and the function that starts a run (tests pass a fake).
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = APP_CSS_PATH
     TITLE = "tuitrain"
 
     BINDINGS: ClassVar[list[BindingType]] = [

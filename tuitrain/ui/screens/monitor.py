@@ -96,44 +96,8 @@ class MonitorScreen(Screen[None]):
     """Watch one run: charts with markers, progress and ETA, device, flags; stop or detach.
 
     ``reader`` reads the run (default: :mod:`tuitrain.runs`), ``stop_run`` stops it (default: the
-    launcher's), ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``watch=False`` starts
+    launcher's), ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``follow=False`` starts
     no worker: a test then posts the messages itself.
-    """
-
-    DEFAULT_CSS = """
-    MonitorScreen {
-        layout: vertical;
-    }
-    MonitorScreen #charts {
-        height: 1fr;
-        min-height: 8;
-    }
-    MonitorScreen #chart-bar {
-        height: 1;
-        padding: 0 1;
-    }
-    MonitorScreen #metric-label {
-        width: auto;
-        padding-right: 1;
-    }
-    MonitorScreen #metric-select {
-        width: 26;
-    }
-    MonitorScreen #curve-mode {
-        width: 1fr;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    MonitorScreen #lr-chart {
-        height: 10;
-        display: none;
-    }
-    MonitorScreen.-show-lr #lr-chart {
-        display: block;
-    }
-    MonitorScreen.-short FlagsPanel #flags-list {
-        max-height: 3;
-    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -166,7 +130,7 @@ class MonitorScreen(Screen[None]):
         reader: RunReader | None = None,
         stop_run: StopRun | None = None,
         clock: Clock | None = None,
-        watch: bool = True,
+        follow: bool = True,
         poll_interval: float = POLL_INTERVAL,
         liveness_interval: float = LIVENESS_INTERVAL,
         name: str | None = None,
@@ -178,7 +142,7 @@ class MonitorScreen(Screen[None]):
         self.reader = reader if reader is not None else default_reader()
         self.stop_run_fn: StopRun = stop_run or default_stop_run
         self.clock: Clock = clock or time.time
-        self.watch = watch
+        self.follow = follow
         self.poll_interval = poll_interval
         self.liveness_interval = liveness_interval
         experiment = self.reader.experiment(self.run_dir)
@@ -250,7 +214,7 @@ class MonitorScreen(Screen[None]):
         self.sub_title = self.run.name
         self._show_curve_mode()
         self._sync()
-        if self.watch:
+        if self.follow:
             self.tail_worker = watch_run(
                 self, self.run_dir, self.reader, interval=self.poll_interval, liveness_interval=self.liveness_interval
             )

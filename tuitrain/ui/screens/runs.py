@@ -87,35 +87,6 @@ class RunsScreen(Screen[None]):
     :class:`~tuitrain.ui.screens.monitor.MonitorScreen` with the same reader).
     """
 
-    DEFAULT_CSS = """
-    RunsScreen #runs-title {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-    }
-    RunsScreen #runs-table {
-        height: 1fr;
-    }
-    RunsScreen #compare-chart {
-        display: none;
-        height: 2fr;
-        border-top: hkey $foreground 30%;
-    }
-    RunsScreen.-comparing #compare-chart {
-        display: block;
-    }
-    RunsScreen #runs-empty {
-        display: none;
-        padding: 1 2;
-    }
-    RunsScreen.-empty #runs-empty {
-        display: block;
-    }
-    RunsScreen.-empty #runs-table {
-        display: none;
-    }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter opens too (the table's own "select" key, handled in _row_selected); "o" is the one shown.
         Binding("o", "open_run", "Open", id="runs-open", tooltip="Open the highlighted run's monitor (or enter)"),
