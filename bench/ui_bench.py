@@ -26,13 +26,13 @@ FIRST_FRAME = """
 import asyncio, time
 from tuitrain import presets
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 from pathlib import Path
 import tempfile
 
 async def main():
     path = presets.find("digits-overfit")
-    app = TuitrainApp(runs_root=Path(tempfile.mkdtemp()), initial=read_experiment(path), preset_name=path.stem)
+    app = TuitrainApp(runs_root=Path(tempfile.mkdtemp()), initial=read_for_editing(path), preset_name=path.stem)
     async with app.run_test(size=(120, 40)):
         print(time.time())  # the setup screen is mounted and painted
         assert "tensorflow" not in __import__("sys").modules

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 TRAIN_TIMEOUT = 600.0
 """Seconds to wait for a screenshot run to finish before giving up."""
@@ -43,8 +43,8 @@ def real_runs() -> tuple[Path, Path, Path]:
     """(runs root, overfitting run, well-sized run), trained once per script run."""
     # screenshots.py works in a temporary folder: a relative root keeps its name out of the pictures.
     root = Path("runs")
-    overfit = _train(read_experiment(presets.find("digits-overfit")), root)
-    sized = _train(read_experiment(presets.find("digits-mlp")), root)
+    overfit = _train(read_for_editing(presets.find("digits-overfit")), root)
+    sized = _train(read_for_editing(presets.find("digits-mlp")), root)
     return root, overfit, sized
 
 
@@ -53,7 +53,7 @@ def monitor_app() -> TuitrainApp:
     root, overfit, _ = real_runs()
     return TuitrainApp(
         runs_root=root,
-        initial=read_experiment(presets.find("digits-overfit")),
+        initial=read_for_editing(presets.find("digits-overfit")),
         open_run=str(overfit),
         start_run=lambda *args, **kwargs: None,
     )
@@ -64,7 +64,7 @@ def runs_app() -> TuitrainApp:
     root, _, _ = real_runs()
     return TuitrainApp(
         runs_root=root,
-        initial=read_experiment(presets.find("digits-overfit")),
+        initial=read_for_editing(presets.find("digits-overfit")),
         start_run=lambda *args, **kwargs: None,
     )
 

@@ -23,7 +23,7 @@ from textual.widgets import Select
 
 from tuitrain import presets
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
@@ -44,7 +44,7 @@ def setup_app(preset: str = "digits-overfit") -> TuitrainApp:
     path = presets.find(preset)
     return TuitrainApp(
         runs_root=Path("runs"),
-        initial=read_experiment(path),
+        initial=read_for_editing(path),
         preset_name=preset,
         preset_path=path,
         preset_source="builtin",

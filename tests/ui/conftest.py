@@ -11,7 +11,7 @@ import pytest
 from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 
 @dataclass
@@ -67,7 +67,7 @@ def make_app(tmp_path: Path, starter: FakeStarter, monkeypatch: pytest.MonkeyPat
         path = presets.find(preset)
         return TuitrainApp(
             runs_root=tmp_path / "runs",
-            initial=read_experiment(path),
+            initial=read_for_editing(path),
             preset_name=path.stem,
             preset_path=path,
             preset_source="builtin" if path.parent == presets.builtin_dir() else "file",

@@ -146,7 +146,7 @@ def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
         from types import SimpleNamespace
         from tuitrain import presets
         from tuitrain.ui.app import TuitrainApp
-        from tuitrain.ui.screens.setup import read_experiment
+        from tuitrain.workspace import read_for_editing
 
         async def main():
             path = presets.find("digits-overfit")
@@ -154,7 +154,7 @@ def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
             def start_run(exp, runs_root, data_dir=None, preset_dir=None):
                 started.append(exp)
                 return SimpleNamespace(run_dir=Path("runs") / "x", pid=1)
-            app = TuitrainApp(runs_root=Path("runs"), initial=read_experiment(path), start_run=start_run)
+            app = TuitrainApp(runs_root=Path("runs"), initial=read_for_editing(path), start_run=start_run)
             async with app.run_test(size=(100, 30)) as pilot:
                 for section in ("layers", "optimizer", "training", "stopping"):
                     app.setup.form.show_section(section)

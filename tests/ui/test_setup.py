@@ -10,13 +10,14 @@ from tuitrain import presets
 from tuitrain.spec import DenseLayer, DropoutLayer
 from tuitrain.spec.optimizer import SGD, ExponentialDecay
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
-from tuitrain.ui.screens.setup import SetupScreen, read_experiment
+from tuitrain.ui.screens.setup import SetupScreen
 from tuitrain.ui.widgets.experiment_form import SECTIONS
 from tuitrain.ui.widgets.fields import FormPart, ScalarField
 from tuitrain.ui.widgets.forms import ChoiceForm
 from tuitrain.ui.widgets.layers import LayerList
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList
+from tuitrain.workspace import read_for_editing
 
 
 async def part(setup: SetupScreen, path: str) -> FormPart:
@@ -49,7 +50,7 @@ async def test_opens_on_the_preset_with_no_issues(make_app) -> None:
         setup = app.setup
         assert setup.validation.ok
         assert not setup.dirty
-        assert setup.experiment == read_experiment(presets.find("digits-overfit"))
+        assert setup.experiment == read_for_editing(presets.find("digits-overfit"))
         assert not app.query_one(IssueList).display
         assert not setup.query_one("#start-button", Button).disabled
         assert "Dense 10 softmax (derived)" in setup.form.output_text
@@ -309,7 +310,7 @@ async def test_save_then_load_gives_the_same_experiment(make_app, tmp_path: Path
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert setup.experiment == edited.model_copy(update={"name": "small-digits"})
-        assert setup.experiment == read_experiment(saved)
+        assert setup.experiment == read_for_editing(saved)
         assert not setup.dirty
 
 
@@ -345,7 +346,7 @@ async def test_save_refuses_builtin_names_and_asks_before_overwriting(make_app) 
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")  # don't overwrite
         await pilot.pause()
-        assert read_experiment(presets.user_dir() / "mine.toml").training.epochs == 40
+        assert read_for_editing(presets.user_dir() / "mine.toml").training.epochs == 40
         assert setup.dirty
 
         await pilot.press("ctrl+s")
@@ -354,7 +355,7 @@ async def test_save_refuses_builtin_names_and_asks_before_overwriting(make_app) 
         await pilot.pause()
         await pilot.press("y")  # overwrite
         await pilot.pause()
-        assert read_experiment(presets.user_dir() / "mine.toml").training.epochs == 3
+        assert read_for_editing(presets.user_dir() / "mine.toml").training.epochs == 3
         assert not setup.dirty
 
 
@@ -392,7 +393,7 @@ async def test_unsaved_changes_are_never_dropped_silently(make_app) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert setup.preset_name == "digits-mlp"
-        assert setup.experiment == read_experiment(mlp.path)
+        assert setup.experiment == read_for_editing(mlp.path)
         assert not setup.dirty
 
 
@@ -442,7 +443,7 @@ async def test_preset_list_filters_and_loads_with_enter(make_app) -> None:
 
 async def test_open_file_loads_a_preset_and_reports_a_broken_one(make_app, tmp_path: Path) -> None:
     good = tmp_path / "mine.toml"
-    good.write_text(presets.to_toml(read_experiment(presets.find("digits-mlp")).model_copy(update={"name": "x"})))
+    good.write_text(presets.to_toml(read_for_editing(presets.find("digits-mlp")).model_copy(update={"name": "x"})))
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[training]\nepochs = "ten"\n')
     app = make_app()
@@ -507,7 +508,7 @@ async def test_every_builtin_preset_round_trips_through_the_form(make_app) -> No
             setup.form.show_section(section.id)
             await pilot.pause()
         for info in presets.list_presets():
-            experiment = read_experiment(info.path)
+            experiment = read_for_editing(info.path)
             setup.load_experiment(experiment, info.name, info.path, info.source)
             await pilot.pause()
             assert setup.experiment == experiment, info.name

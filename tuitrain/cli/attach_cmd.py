@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from tuitrain import workspace
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, fail, run_dashboard
 
@@ -52,12 +53,8 @@ def attach(
 
     experiment = RunsReader().experiment(run_dir)
     if experiment is None:
-        from tuitrain import presets
-        from tuitrain.cli.launch_cmd import DEFAULT_PRESET
-        from tuitrain.ui.screens.setup import read_experiment
-
-        experiment = read_experiment(presets.find(DEFAULT_PRESET))
-    data = common.data_dir(data_dir)
+        experiment = workspace.default_experiment()
+    data = workspace.data_dir(data_dir)
     app = TuitrainApp(
         runs_root=runs_root,
         data_dir=data,

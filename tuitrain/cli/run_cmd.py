@@ -13,8 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from tuitrain import presets
-from tuitrain.cli import common
+from tuitrain import presets, workspace
 from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
 from tuitrain.cli.runs_cmd import summary_lines
 from tuitrain.formatting import duration, number, short
@@ -54,7 +53,7 @@ def run(
         fail(str(exc))
     for warning in loaded.check.warnings:
         err_console.print(f"tuitrain: warning: {warning}", markup=False, soft_wrap=True)
-    data = common.data_dir(data_dir)
+    data = workspace.data_dir(data_dir)
     preset_dir = loaded.path.parent if loaded.path is not None else None
     handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
     console.print(f"run {handle.run_dir} (trainer pid {handle.pid})", markup=False, soft_wrap=True)
