@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,9 @@ from tuitrain import presets, workspace
 from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
 from tuitrain.cli.runs_cmd import summary_lines
 from tuitrain.formatting import duration, number, short
+from tuitrain.runs.events import BatchProgress, EpochEnded, FlagRaised, RunFailed, RunFinished, RunStarted
+from tuitrain.runs.status import ACTIVE_STATES, RunState
+from tuitrain.runs.tail import DirectoryProbe, LogProblem, TailEvent, TrainerGone, tail_run
 
 POLL_SECONDS = 0.1
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2, "diverged": 3}
@@ -72,7 +75,8 @@ def run(
 
 @dataclass
 class Follower:
-    """Tails a run's events and prints them: a live display on a terminal, plain lines otherwise."""
+    """Follows a run's events (:func:`tuitrain.runs.tail.tail_run`) and prints them: a live display on a
+    terminal, plain lines otherwise."""
 
     run_dir: Path
     epochs: int
@@ -83,36 +87,27 @@ class Follower:
     state: str | None = None
     reason: str | None = None
     _epoch_times: list[float] = field(default_factory=list)
+    _progress: Progress | None = None
+    _task: Any = None
 
     def follow(self, handle: Any) -> str:
         """Print events until the run ends; Ctrl+C stops it gracefully. Returns the final state."""
         from tuitrain.launcher import stop_run
-        from tuitrain.runs import EventTailer, last_error
 
-        tailer = EventTailer(self.run_dir)
-        progress = self._progress() if self.interactive else None
-        task = progress.add_task("starting the trainer", total=None, metrics="", eta="") if progress else None
+        probe = ChildProbe(self.run_dir, handle.process)
+        self._progress = self._make_progress() if self.interactive else None
+        if self._progress is not None:
+            self._task = self._progress.add_task("starting the trainer", total=None, metrics="", eta="")
         interrupts = 0
         try:
-            if progress is not None:
-                progress.start()
-            while self.state is None:
+            if self._progress is not None:
+                self._progress.start()
+            while True:
                 try:
-                    events = tailer.poll()
-                    for event in events:
-                        self._show(event, progress, task)
-                    if self.state is None and not events:
-                        if handle.process is not None and handle.process.poll() is not None:
-                            # Gone without a final event: one more read for anything it wrote last.
-                            for event in tailer.poll():
-                                self._show(event, progress, task)
-                            if self.state is None:
-                                self.state = "crashed"
-                                self.reason = last_error(self.run_dir) or _crash_reason(
-                                    self.run_dir, handle.process.returncode
-                                )
-                        else:
-                            time.sleep(POLL_SECONDS)
+                    # Returns once the run has ended. Called again after Ctrl+C, it goes on where it
+                    # stopped: the probe keeps its place in the log.
+                    tail_run(probe, self.show, lambda: False, interval=POLL_SECONDS)
+                    break
                 except KeyboardInterrupt:
                     interrupts += 1
                     if interrupts == 1:
@@ -121,14 +116,14 @@ class Follower:
                     elif handle.pid is not None:
                         _kill(handle.pid)
         finally:
-            if progress is not None:
-                progress.stop()
+            if self._progress is not None:
+                self._progress.stop()
         self._summary()
         return self.state or "crashed"
 
     # ------------------------------------------------------------ display
 
-    def _progress(self) -> Progress:
+    def _make_progress(self) -> Progress:
         return Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -143,36 +138,46 @@ class Follower:
     def _note(self, text: str) -> None:
         console.print(text, markup=False, soft_wrap=True, highlight=False)
 
-    def _show(self, event: Any, progress: Progress | None, task: Any) -> None:
-        kind = type(event).__name__
-        if kind == "RunStarted":
-            self.steps = getattr(event, "steps_per_epoch", None)
-            self.epochs = getattr(event, "epochs", None) or self.epochs
-            self._note(_started_line(event))
-        elif kind == "BatchProgress" and progress is not None:
-            progress.update(
-                task,
-                description=f"epoch {event.epoch}/{self.epochs}",
-                completed=event.step,
-                total=event.steps,
-                metrics=_metrics(event.logs, train_only=True),
-                eta=self._eta(event.epoch, event.step, event.steps),
-            )
-        elif kind == "EpochEnded":
-            row = {"epoch": float(event.epoch), **event.logs, "learning_rate": event.learning_rate}
-            self.history.append(dict(event.logs))
-            self._epoch_times.append(float(getattr(event, "epoch_seconds", 0.0) or 0.0))
-            self._note(_epoch_line(event.epoch, self.epochs, row, getattr(event, "epoch_seconds", None)))
-            if progress is not None:
-                progress.update(
-                    task, description=f"epoch {event.epoch + 1}/{self.epochs}", completed=0, metrics="", eta=""
-                )
-        elif kind == "FlagRaised":
-            self._note(f"  ! epoch {event.epoch} [{event.criterion}] {event.message}")
-        elif kind == "RunFinished":
-            self.state, self.reason = event.state, getattr(event, "reason", None)
-        elif kind == "RunFailed":
-            self.state, self.reason = event.status, event.error
+    def show(self, event: TailEvent) -> None:
+        """Print one event of the run (or keep it for the end: the final state and why)."""
+        progress = self._progress
+        match event:
+            case RunStarted():
+                self.steps = event.steps_per_epoch
+                self.epochs = event.epochs or self.epochs
+                self._note(_started_line(event))
+            case BatchProgress():
+                if progress is not None:
+                    progress.update(
+                        self._task,
+                        description=f"epoch {event.epoch}/{self.epochs}",
+                        completed=event.step,
+                        total=event.steps,
+                        metrics=_metrics(event.logs, train_only=True),
+                        eta=self._eta(event.epoch, event.step, event.steps),
+                    )
+            case EpochEnded():
+                self.history.append(dict(event.logs))
+                self._epoch_times.append(event.epoch_seconds)
+                self._note(_epoch_line(event, self.epochs))
+                if progress is not None:
+                    progress.update(
+                        self._task,
+                        description=f"epoch {event.epoch + 1}/{self.epochs}",
+                        completed=0,
+                        metrics="",
+                        eta="",
+                    )
+            case FlagRaised():
+                self._note(f"  ! epoch {event.epoch} [{event.criterion}] {event.message}")
+            case RunFinished():
+                self.state, self.reason = event.status, event.reason or None
+            case RunFailed():
+                self.state, self.reason = event.status, event.error
+            case TrainerGone():
+                self.state, self.reason = event.state, event.reason
+            case LogProblem():
+                err_console.print(f"tuitrain: warning: {event.detail}", markup=False, soft_wrap=True)
 
     def _eta(self, epoch: int, step: int, steps: int) -> str:
         if not self._epoch_times:
@@ -194,17 +199,31 @@ class Follower:
             console.print(line, markup=False, soft_wrap=True, highlight=False)
 
 
-def _started_line(event: Any) -> str:
-    parts = [str(getattr(event, "device", "") or "device unknown")]
-    params = getattr(event, "params", None)
-    if params is not None:
-        parts.append(f"{params:,} parameters")
-    train, val = getattr(event, "train_samples", None), getattr(event, "val_samples", None)
-    if train is not None and val is not None:
-        parts.append(f"{train:,} training / {val:,} validation samples")
-    steps = getattr(event, "steps_per_epoch", None)
-    if steps is not None:
-        parts.append(f"{steps} batches per epoch")
+class ChildProbe(DirectoryProbe):
+    """The run directory of a trainer this process started: its trainer lives while the child process does."""
+
+    def __init__(self, run_dir: Path, process: subprocess.Popen[bytes] | None) -> None:
+        super().__init__(run_dir)
+        self.process = process
+
+    def trainer_alive(self) -> bool | None:
+        """Whether the child trainer process still runs (the run directory's record when there is no child)."""
+        if self.process is None:
+            return super().trainer_alive()
+        return self.process.poll() is None
+
+    def how_it_ended(self) -> tuple[RunState, str | None]:
+        """As the run directory says; a crash without a word on why gets the child's exit status."""
+        state, reason = super().how_it_ended()
+        if self.process is not None and (state in ACTIVE_STATES or (state == "crashed" and not reason)):
+            return "crashed", _crash_reason(self.run_dir, self.process.returncode)
+        return state, reason
+
+
+def _started_line(event: RunStarted) -> str:
+    parts = [event.device or "device unknown", f"{event.params:,} parameters"]
+    parts.append(f"{event.train_samples:,} training / {event.val_samples:,} validation samples")
+    parts.append(f"{event.steps_per_epoch} batches per epoch")
     return "; ".join(parts)
 
 
@@ -212,11 +231,10 @@ def _metrics(logs: dict[str, float], train_only: bool = False) -> str:
     return "  ".join(f"{k} {number(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
 
 
-def _epoch_line(epoch: int, epochs: int, row: dict[str, float], seconds: float | None) -> str:
-    logs = {k: v for k, v in row.items() if k not in ("epoch", "learning_rate")}
+def _epoch_line(event: EpochEnded, epochs: int) -> str:
     width = len(str(epochs))
-    text = f"epoch {epoch:>{width}}/{epochs}  {_metrics(logs)}  lr {short(row['learning_rate'], '-')}"
-    return text + (f"  {seconds:.1f}s" if seconds is not None else "")
+    text = f"epoch {event.epoch:>{width}}/{epochs}  {_metrics(event.logs)}  lr {short(event.learning_rate, '-')}"
+    return text + f"  {event.epoch_seconds:.1f}s"
 
 
 def _crash_reason(run_dir: Path, returncode: int | None) -> str:
