@@ -27,12 +27,13 @@ def _train(exp: Experiment, runs_root: Path) -> Path:
     """Train ``exp`` for real and wait until its run has ended; return its run directory."""
     from tuitrain.launcher import start_run
     from tuitrain.runs import load_run
+    from tuitrain.runs.status import ACTIVE_STATES
 
     handle = start_run(exp, runs_root)
     run_dir = Path(handle.run_dir)
     deadline = time.monotonic() + TRAIN_TIMEOUT
     while time.monotonic() < deadline:
-        if load_run(run_dir).state not in ("running", "starting"):
+        if load_run(run_dir).state not in ACTIVE_STATES:
             return run_dir
         time.sleep(0.5)
     raise TimeoutError(f"the screenshot run in {run_dir} did not finish in {TRAIN_TIMEOUT:.0f} s")

@@ -1,4 +1,4 @@
-"""Runs made on the spot for dashboard tests: histories, a scripted fake reader, and tiny apps.
+"""Runs made on the spot for dashboard tests: histories, events, a scripted fake reader, and tiny apps.
 
 ``overfitting_history`` is a deterministic curve pair that overfits from epoch 4 on (validation loss
 best at 4, then rising while training loss keeps falling), so the markers and flags are known.
@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
-from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tuitrain.runs.events import EpochEnded, RunStarted
+from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
-from tuitrain.ui import messages
 from tuitrain.ui.app import APP_CSS_PATH
 
 VAL_LOSS = [0.90, 0.60, 0.45, 0.40, 0.42, 0.47, 0.53, 0.60, 0.68, 0.77]
@@ -43,26 +44,35 @@ def experiment(epochs: int = 10, patience: int = 2) -> Experiment:
     )
 
 
-def epoch_messages(run_dir: Path, history: Sequence[dict[str, float]], start: int = 1) -> list[Message]:
-    """EpochEnded messages for ``history`` (epoch ``start`` first), one second apart."""
+def epoch_events(history: Sequence[dict[str, float]], start: int = 1) -> list[EpochEnded]:
+    """EpochEnded events for ``history`` (epoch ``start`` first), two seconds apart."""
     return [
-        messages.EpochEnded(
-            run_dir, epoch=start + i, logs=logs, learning_rate=1e-3, seconds=2.0, time=1000.0 + 2 * (start + i)
-        )
+        EpochEnded(epoch=start + i, logs=logs, learning_rate=1e-3, epoch_seconds=2.0, time=1000.0 + 2 * (start + i))
         for i, logs in enumerate(history)
     ]
 
 
-def started_message(run_dir: Path, epochs: int = 10) -> messages.RunStarted:
+def started_event(epochs: int = 10) -> RunStarted:
     """The trainer's first word: CPU, 10 epochs of 10 batches, started at t=1000."""
-    return messages.RunStarted(
-        run_dir, epochs=epochs, steps_per_epoch=10, device="CPU", params=12345, started_at=1000.0, pid=4242
+    return RunStarted(
+        time=1000.0,
+        run_id="run",
+        experiment_name="fake",
+        device="CPU",
+        device_kind="cpu",
+        params_total=12345,
+        params_trainable=12345,
+        pid=4242,
+        epochs=epochs,
+        steps_per_epoch=10,
+        train_samples=300,
+        val_samples=100,
     )
 
 
 @dataclass
 class ScriptedSource:
-    """An event source whose events are added by the test; each poll returns what was added since."""
+    """A run's events as a test hands them out: each poll returns what was added since the last one."""
 
     pending: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,8 +88,31 @@ class ScriptedSource:
 
 
 @dataclass
+class ScriptedProbe:
+    """A :class:`~tuitrain.runs.tail.RunProbe` over a scripted source and the fake reader's liveness."""
+
+    run_dir: Path
+    reader: FakeReader
+
+    def exists(self) -> bool:
+        return True
+
+    def poll(self) -> list[Any]:
+        return self.reader.source(self.run_dir).poll()
+
+    def skipped_lines(self) -> list[int]:
+        return []
+
+    def trainer_alive(self) -> bool | None:
+        return self.reader.alive
+
+    def how_it_ended(self) -> tuple[str, str | None]:
+        return "crashed", self.reader.error
+
+
+@dataclass
 class FakeReader:
-    """A RunReader whose events are the dashboard's messages themselves (no run directory needed)."""
+    """A run reader whose events a test scripts (no run directory needed); the real tail loop reads them."""
 
     exp: Experiment | None = None
     alive: bool | None = True
@@ -92,20 +125,9 @@ class FakeReader:
     def experiment(self, run_dir: Path) -> Experiment | None:
         return self.exp
 
-    def exists(self, run_dir: Path) -> bool:
-        return True
-
-    def events(self, run_dir: Path) -> ScriptedSource:
-        return self.source(run_dir)
-
-    def trainer_alive(self, run_dir: Path) -> bool | None:
-        return self.alive
-
-    def how_it_ended(self, run_dir: Path) -> tuple[str, str | None]:
-        return "crashed", self.error
-
-    def to_messages(self, run_dir: Path, event: Any) -> list[Message]:
-        return [event]
+    def tail(self, run_dir: Path, emit: Any, is_cancelled: Any) -> str:
+        probe = ScriptedProbe(Path(run_dir), self)
+        return tail_run(probe, emit, is_cancelled, interval=0.01, liveness_interval=0.01)
 
 
 class ScreenApp(App[None]):
@@ -122,14 +144,16 @@ class ScreenApp(App[None]):
         self.push_screen(self._first)
 
 
-def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: Any) -> Any:
+def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: Any) -> RunSummary:
     """A row of the runs table for ``run_dir`` (the fake catalog's list entry)."""
-    from tuitrain.ui.runs_reader import RunRow
-
     values: dict[str, Any] = {
         "run_dir": run_dir,
         "name": run_dir.name,
         "state": state,
+        "state_label": state,
+        "reason": None,
+        "experiment_name": "fake",
+        "started_at": None,
         "dataset": "digits",
         "epochs_done": epochs,
         "epochs_planned": epochs,
@@ -138,7 +162,7 @@ def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: 
         "duration": 20.0,
     }
     values.update(kwargs)
-    return RunRow(**values)
+    return RunSummary(**values)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The monitor screen driven by a scripted reader: messages in, charts, markers, flags and header out."""
+"""The monitor screen driven by a scripted reader: events in, charts, markers, flags and header out."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from pathlib import Path
 from runfiles import (
     FakeReader,
     ScreenApp,
-    epoch_messages,
+    epoch_events,
     experiment,
     overfitting_history,
-    started_message,
+    started_event,
     wait_until,
 )
 
-from tuitrain.ui import messages
+from tuitrain.runs.events import BatchProgress, RunFailed, RunFinished
+from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.monitor import MonitorScreen
 
@@ -24,8 +25,6 @@ def make_screen(tmp_path: Path, reader: FakeReader, **kwargs) -> MonitorScreen:
         tmp_path / "run-1",
         reader=reader,
         clock=lambda: 1030.0,
-        poll_interval=0.01,
-        liveness_interval=0.01,
         **kwargs,
     )
 
@@ -35,9 +34,9 @@ async def test_finished_run_shows_full_history_markers_and_summary(tmp_path: Pat
     reader = FakeReader(exp=experiment(epochs=10, patience=2))
     reader.source(run_dir).add(
         [
-            started_message(run_dir),
-            *epoch_messages(run_dir, overfitting_history(10)),
-            messages.RunFinished(run_dir, state="finished", time=1020.0),
+            started_event(),
+            *epoch_events(overfitting_history(10)),
+            RunFinished(status="finished", epochs_done=10, time=1020.0),
         ]
     )
     screen = make_screen(tmp_path, reader)
@@ -70,7 +69,7 @@ async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment(epochs=10))
     source = reader.source(run_dir)
-    source.add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(2))])
+    source.add([started_event(), *epoch_events(overfitting_history(2))])
     screen = make_screen(tmp_path, reader)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 2)
@@ -80,8 +79,7 @@ async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
 
         # A burst of batch progress collapses; the newest one wins.
         source.add(
-            messages.BatchProgressed(run_dir, epoch=3, step=s, steps=10, logs={"loss": 0.3}, time=1005.0 + s / 10)
-            for s in range(1, 6)
+            BatchProgress(epoch=3, step=s, steps=10, logs={"loss": 0.3}, time=1005.0 + s / 10) for s in range(1, 6)
         )
         await wait_until(pilot, lambda: screen.run.progress is not None and screen.run.progress.step == 5)
         assert "batch 5/10 of epoch 3" in screen.header.text
@@ -90,7 +88,7 @@ async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
         # Progress alone does not redraw the charts.
         assert (screen.loss_chart.replot_count, screen.loss_chart.version) == (drawn, version)
 
-        source.add(epoch_messages(run_dir, overfitting_history(5)[2:], start=3))
+        source.add(epoch_events(overfitting_history(5)[2:], start=3))
         await wait_until(pilot, lambda: screen.run.epochs_done == 5)
         # Charts follow within CHART_INTERVAL (they redraw at most twice a second while a run streams).
         await wait_until(pilot, lambda: len(screen.loss_chart.series["val_loss"].values) == 5)
@@ -104,7 +102,7 @@ async def test_dead_trainer_shows_crashed_and_ui_keeps_working(tmp_path: Path) -
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment(), alive=True, error="MemoryError: out of memory")
     source = reader.source(run_dir)
-    source.add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(3))])
+    source.add([started_event(), *epoch_events(overfitting_history(3))])
     screen = make_screen(tmp_path, reader)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 3)
@@ -126,7 +124,7 @@ async def test_dead_trainer_shows_crashed_and_ui_keeps_working(tmp_path: Path) -
 async def test_stop_asks_then_calls_stop_function(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(1))])
+    reader.source(run_dir).add([started_event(), *epoch_events(overfitting_history(1))])
     stopped: list[Path] = []
     screen = make_screen(tmp_path, reader, stop_run=stopped.append)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
@@ -147,7 +145,7 @@ async def test_stop_asks_then_calls_stop_function(tmp_path: Path) -> None:
 async def test_detach_leaves_the_run_and_goes_back(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir)])
+    reader.source(run_dir).add([started_event()])
     stopped: list[Path] = []
     screen = make_screen(tmp_path, reader, stop_run=stopped.append)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
@@ -164,7 +162,7 @@ async def test_metric_selector_and_smoothing(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment())
     history = [dict(logs, auc=0.5 + i / 100, val_auc=0.5 + i / 200) for i, logs in enumerate(overfitting_history(6))]
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, history)])
+    reader.source(run_dir).add([started_event(), *epoch_events(history)])
     screen = make_screen(tmp_path, reader)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 6)
@@ -193,9 +191,9 @@ async def test_diverged_run_is_marked(tmp_path: Path) -> None:
     history = [{"loss": 2.3, "val_loss": 2.2}, {"loss": 40.0, "val_loss": 1e9}, {"loss": nan, "val_loss": nan}]
     reader.source(run_dir).add(
         [
-            started_message(run_dir),
-            *epoch_messages(run_dir, history),
-            messages.RunFailed(run_dir, state="diverged", error="loss became NaN at epoch 3, batch 2"),
+            started_event(),
+            *epoch_events(history),
+            RunFailed(status="diverged", error="loss became NaN at epoch 3, batch 2"),
         ]
     )
     screen = make_screen(tmp_path, reader)
@@ -212,7 +210,7 @@ async def test_diverged_run_is_marked(tmp_path: Path) -> None:
 async def test_usable_at_80x24(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(10))])
+    reader.source(run_dir).add([started_event(), *epoch_events(overfitting_history(10))])
     screen = make_screen(tmp_path, reader)
     async with ScreenApp(screen).run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 10)
@@ -227,15 +225,25 @@ async def test_a_burst_of_epochs_redraws_the_charts_once(tmp_path: Path) -> None
     run_dir = tmp_path / "run-1"
     screen = make_screen(tmp_path, FakeReader(exp=experiment(epochs=40)), follow=False)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
-        screen.post_message(started_message(run_dir, epochs=40))
-        for message in epoch_messages(run_dir, overfitting_history(10)):
-            screen.post_message(message)
+        screen.post_message(RunEvent(run_dir, started_event(epochs=40)))
+        for event in epoch_events(overfitting_history(10)):
+            screen.post_message(RunEvent(run_dir, event))
         await wait_until(pilot, lambda: screen.run.epochs_done == 10)
         await pilot.pause()
         drawn = screen.loss_chart.replot_count
         history = overfitting_history(10)
-        for message in epoch_messages(run_dir, history + history, start=11):
-            screen.post_message(message)
+        for event in epoch_events(history + history, start=11):
+            screen.post_message(RunEvent(run_dir, event))
         await wait_until(pilot, lambda: len(screen.loss_chart.series["loss"].values) == 30)
         await pilot.pause()
         assert screen.loss_chart.replot_count == drawn + 1
+
+
+def test_only_batch_progress_of_the_same_run_is_replaceable(tmp_path: Path) -> None:
+    run_dir, other = tmp_path / "run-1", tmp_path / "run-2"
+    batch = RunEvent(run_dir, BatchProgress(epoch=1, step=1, steps=10))
+    newer = RunEvent(run_dir, BatchProgress(epoch=1, step=2, steps=10))
+    assert batch.can_replace(newer)
+    assert not batch.can_replace(RunEvent(other, BatchProgress(epoch=1, step=2, steps=10)))
+    assert not batch.can_replace(RunEvent(run_dir, epoch_events(overfitting_history(1))[0]))
+    assert not RunEvent(run_dir, epoch_events(overfitting_history(1))[0]).can_replace(newer)

@@ -142,12 +142,13 @@ class TuitrainApp(App[None]):
         if self.active_run is None:
             return None
         from tuitrain.runs import load_run
+        from tuitrain.runs.status import ACTIVE_STATES
 
         try:
             record = load_run(self.active_run)
         except OSError:
             return None
-        return self.active_run if record.state in ("pending", "running") else None
+        return self.active_run if record.state in ACTIVE_STATES else None
 
     # ------------------------------------------------------------------ starting runs
 

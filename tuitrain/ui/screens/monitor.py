@@ -26,10 +26,12 @@ from textual.widgets import Button, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.analysis import experiment_chance_loss
-from tuitrain.ui import messages
+from tuitrain.runs.status import FAILED_STATES
+from tuitrain.runs.tail import LogProblem
 from tuitrain.ui.live_run import Clock, LiveRun
+from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.tailer import LIVENESS_INTERVAL, POLL_INTERVAL, RunReader, watch_run
+from tuitrain.ui.tailer import RunReader, watch_run
 from tuitrain.ui.widgets.charts import MetricChart
 from tuitrain.ui.widgets.run_panels import FlagsPanel, RunHeader
 
@@ -131,8 +133,6 @@ class MonitorScreen(Screen[None]):
         stop_run: StopRun | None = None,
         clock: Clock | None = None,
         follow: bool = True,
-        poll_interval: float = POLL_INTERVAL,
-        liveness_interval: float = LIVENESS_INTERVAL,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -143,8 +143,6 @@ class MonitorScreen(Screen[None]):
         self.stop_run_fn: StopRun = stop_run or default_stop_run
         self.clock: Clock = clock or time.time
         self.follow = follow
-        self.poll_interval = poll_interval
-        self.liveness_interval = liveness_interval
         experiment = self.reader.experiment(self.run_dir)
         self.run = LiveRun(
             self.run_dir,
@@ -215,9 +213,7 @@ class MonitorScreen(Screen[None]):
         self._show_curve_mode()
         self._sync()
         if self.follow:
-            self.tail_worker = watch_run(
-                self, self.run_dir, self.reader, interval=self.poll_interval, liveness_interval=self.liveness_interval
-            )
+            self.tail_worker = watch_run(self, self.run_dir, self.reader)
         # Elapsed time and ETA move on their own: one cheap header redraw a second, no more.
         self.set_interval(1.0, self._tick)
 
@@ -229,67 +225,18 @@ class MonitorScreen(Screen[None]):
         if not self.run.ended:
             self.header.show(self.run, self.clock())
 
-    # ------------------------------------------------------------------ messages from the tail worker
+    # ------------------------------------------------------------------ events from the tail worker
 
-    def _mine(self, message: messages.RunMessage) -> bool:
+    @on(RunEvent)
+    def _run_event(self, message: RunEvent) -> None:
         if message.run_dir != self.run_dir:
-            return False
+            return
         message.stop()
-        return True
-
-    @on(messages.RunStarted)
-    def _run_started(self, message: messages.RunStarted) -> None:
-        if self._mine(message):
-            self.run.started(
-                epochs=message.epochs,
-                steps_per_epoch=message.steps_per_epoch,
-                device=message.device,
-                params=message.params,
-                started_at=message.started_at,
-                pid=message.pid,
-            )
-            self._schedule_sync()
-
-    @on(messages.EpochEnded)
-    def _epoch_ended(self, message: messages.EpochEnded) -> None:
-        if self._mine(message):
-            self.run.epoch_ended(message.epoch, message.logs, message.learning_rate, message.seconds, message.time)
-            self._schedule_sync()
-
-    @on(messages.BatchProgressed)
-    def _batch_progressed(self, message: messages.BatchProgressed) -> None:
-        if self._mine(message):
-            self.run.batch_progressed(message.epoch, message.step, message.steps, message.time, message.seconds)
-            self._schedule_sync()
-
-    @on(messages.FlagRaised)
-    def _flag_raised(self, message: messages.FlagRaised) -> None:
-        if self._mine(message):
-            self.run.flag_raised(message.flag)
-            self._schedule_sync()
-
-    @on(messages.RunFinished)
-    def _run_finished(self, message: messages.RunFinished) -> None:
-        if self._mine(message):
-            self.run.ended_as(message.state, message.reason, message.time)
-            self._schedule_sync()
-
-    @on(messages.RunFailed)
-    def _run_failed(self, message: messages.RunFailed) -> None:
-        if self._mine(message):
-            self.run.ended_as(message.state, message.error, message.time)
-            self._schedule_sync()
-
-    @on(messages.RunCrashed)
-    def _run_crashed(self, message: messages.RunCrashed) -> None:
-        if self._mine(message):
-            self.run.ended_as("crashed", message.reason, message.time)
-            self._schedule_sync()
-
-    @on(messages.LogProblem)
-    def _log_problem(self, message: messages.LogProblem) -> None:
-        if self._mine(message):
-            self.notify(message.detail, title="Event log", severity="warning", timeout=8)
+        if isinstance(message.event, LogProblem):
+            self.notify(message.event.detail, title="Event log", severity="warning", timeout=8)
+            return
+        self.run.apply(message.event)
+        self._schedule_sync()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
@@ -315,7 +262,7 @@ class MonitorScreen(Screen[None]):
             return
         self._synced_version = run.version
         self._update_metric_options()
-        problem = run.reason if run.state in ("failed", "crashed", "diverged") else None
+        problem = run.reason if run.state in FAILED_STATES else None
         self.flags_panel.show(run.summary(), run.flags, problem)
         self.refresh_bindings()
         # A chart rebuild costs milliseconds per screenful (plotext draws every cell), whatever the number

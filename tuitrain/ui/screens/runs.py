@@ -23,8 +23,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.formatting import duration
+from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment
-from tuitrain.ui.runs_reader import RunRow, RunsCatalog, RunsReader
+from tuitrain.ui.runs_reader import RunsCatalog, RunsReader
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.widgets.charts import CompareChart
 
@@ -64,13 +66,13 @@ def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
     return f"{shown} @{epoch}"
 
 
-def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
+def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
     """The table cells of one run (plain words: no colour needed)."""
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
     return [
         "✓" if marked else " ",
         row.name,
-        row.state_label or row.state,
+        row.state_label,
         epochs,
         _best(row.best_val_loss),
         _best(row.best_val_accuracy),
@@ -117,7 +119,7 @@ class RunsScreen(Screen[None]):
         self.start_run_fn: StartRun = start_run or default_start_run
         self.open_run_fn = open_run
         self.refresh_seconds = refresh_seconds
-        self.rows: dict[str, RunRow] = {}
+        self.rows: dict[str, RunSummary] = {}
         self.marked: list[str] = []
         """Keys (run directory paths) of the runs marked for comparing, in marking order."""
         self.compare_metric = "val_loss"
@@ -162,12 +164,12 @@ class RunsScreen(Screen[None]):
         self._list_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list", name="Reading the runs folder")
-    def _list_runs(self) -> list[RunRow]:
+    def _list_runs(self) -> list[RunSummary]:
         rows = self.reader.list_runs(self.runs_root)
         self.app.call_from_thread(self.show_rows, rows)
         return rows
 
-    def show_rows(self, rows: Sequence[RunRow]) -> None:
+    def show_rows(self, rows: Sequence[RunSummary]) -> None:
         """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
         table = self.table
         fresh = {str(row.run_dir): row for row in rows}
@@ -198,7 +200,7 @@ class RunsScreen(Screen[None]):
         self.query_one("#runs-title", Static).update(title)
         self.refresh_bindings()
 
-    def highlighted(self) -> RunRow | None:
+    def highlighted(self) -> RunSummary | None:
         """The run under the cursor, or None for an empty table."""
         table = self.table
         if not table.row_count:
@@ -350,7 +352,7 @@ class RunsScreen(Screen[None]):
         row = self.highlighted()
         if row is None:
             return
-        if row.state in ("running", "starting"):
+        if row.state in ACTIVE_STATES:
             self.notify(
                 f"{row.name} is still training: stop it first (open it, then s).",
                 title="Cannot delete",

@@ -18,7 +18,7 @@ from tuitrain.formatting import duration, short
 from tuitrain.ui.live_run import LiveRun
 
 STATE_STYLES = {
-    "starting": "bold",
+    "pending": "bold",
     "running": "bold $success",
     "finished": "bold",
     "stopped": "bold $warning",
