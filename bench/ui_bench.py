@@ -25,6 +25,7 @@ import time
 FIRST_FRAME = """
 import asyncio, time
 from tuitrain import presets
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.ui.app import TuitrainApp
 from tuitrain.workspace import read_for_editing
 from pathlib import Path
@@ -32,7 +33,8 @@ import tempfile
 
 async def main():
     path = presets.find("digits-overfit")
-    app = TuitrainApp(runs_root=Path(tempfile.mkdtemp()), initial=read_for_editing(path), preset_name=path.stem)
+    source = LocalRunsSource(Path(tempfile.mkdtemp()))
+    app = TuitrainApp(source=source, initial=read_for_editing(path), preset_name=path.stem)
     async with app.run_test(size=(120, 40)):
         print(time.time())  # the setup screen is mounted and painted
         assert "tensorflow" not in __import__("sys").modules

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runfiles import FakeSource
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -23,15 +24,14 @@ def _no_local_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def setup_app(preset: str = "digits-overfit") -> TuitrainApp:
-    """The dashboard on a built-in preset, with a start_run that is never called."""
+    """The dashboard on a built-in preset, over a fake source (nothing is started)."""
     path = presets.find(preset)
     return TuitrainApp(
-        runs_root=Path("runs"),
+        source=FakeSource(),
         initial=read_for_editing(path),
         preset_name=preset,
         preset_path=path,
         preset_source="builtin",
-        start_run=lambda *args, **kwargs: None,
     )
 
 

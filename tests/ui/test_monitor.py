@@ -14,18 +14,27 @@ import time
 from pathlib import Path
 
 import pytest
-from runfiles import ScreenApp, append_epochs, append_event, experiment, overfitting_history, wait_until, write_run
+from runfiles import (
+    ScreenApp,
+    StopRecorder,
+    append_epochs,
+    append_event,
+    experiment,
+    overfitting_history,
+    wait_until,
+    write_run,
+)
 
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs import BatchProgress, FlagRaised, RunFinished, RunPaths
 from tuitrain.runs.tail import DirectoryProbe, LogProblem, tail_run
-from tuitrain.ui.runs_reader import RunsReader
 from tuitrain.ui.screens.monitor import MonitorScreen
 
 
 def monitor(run_dir: Path, **kwargs) -> MonitorScreen:
-    """The monitor with fast polling and a frozen clock, reading the run directory through tuitrain.runs."""
-    reader = RunsReader(poll_interval=0.01, liveness_interval=0.05)
-    return MonitorScreen(run_dir, reader=reader, clock=lambda: 1030.0, **kwargs)
+    """The monitor with fast polling and a frozen clock, on a local source (the run directory's folder)."""
+    source = kwargs.pop("source", None) or LocalRunsSource(run_dir.parent, poll_interval=0.01, liveness_interval=0.05)
+    return MonitorScreen(run_dir, source, clock=lambda: 1030.0, **kwargs)
 
 
 async def test_finished_run_dir_shows_history_markers_and_flags(tmp_path: Path) -> None:
@@ -111,8 +120,9 @@ async def test_killed_trainer_shows_crashed_with_its_last_output(tmp_path: Path)
 
 async def test_stop_calls_the_launcher_stop_function(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, "run-1", overfitting_history(2), final=None, epochs=10)
-    stopped: list[Path] = []
-    screen = monitor(run_dir, stop_run=stopped.append)
+    source = StopRecorder(tmp_path)
+    stopped = source.stopped
+    screen = monitor(run_dir, source=source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 2)
         await pilot.press("s")
@@ -145,7 +155,7 @@ async def test_real_tiny_training_run_is_drawn_live(tmp_path: Path) -> None:
     exp = type(exp).model_validate({**exp.model_dump(mode="json"), "dataset": {"name": "digits", "train_subset": 200}})
     handle = start_run(exp, tmp_path / "runs", offline=True)
     try:
-        screen = MonitorScreen(handle.run_dir, reader=RunsReader(poll_interval=0.1))
+        screen = MonitorScreen(handle.run_dir, LocalRunsSource(tmp_path / "runs", poll_interval=0.1))
         async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
             deadline = time.monotonic() + 240
             while not screen.run.ended and time.monotonic() < deadline:
@@ -193,3 +203,14 @@ async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Pat
         assert "does worse than chance, so this is not overfitting" in text
         assert "Overfitting since" not in text
         assert screen.loss_chart.markers.overfitting_from is None
+
+
+async def test_a_run_whose_experiment_does_not_validate_still_opens(tmp_path: Path) -> None:
+    """An experiment.toml from another tuitrain version: the history is drawn with default analysis settings."""
+    run_dir = write_run(tmp_path, "run-1", overfitting_history(3))
+    RunPaths(run_dir).experiment.write_text('name = "x"\nfuture_field = 3\n')
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        assert screen.run.state == "finished" and screen.run.epochs_done == 3

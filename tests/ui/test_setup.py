@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runfiles import wait_until
 from textual.widgets import Button, Input, Select
 
 from tuitrain import presets
@@ -56,7 +57,7 @@ async def test_opens_on_the_preset_with_no_issues(make_app) -> None:
         assert "Dense 10 softmax (derived)" in setup.form.output_text
 
 
-async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start(make_app, starter) -> None:
+async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start(make_app, source) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         setup = app.setup
@@ -79,7 +80,7 @@ async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start
 
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert starter.calls == []
+        assert source.started == []
 
         epochs.value = "5"
         await pilot.pause()
@@ -465,31 +466,32 @@ async def test_open_file_loads_a_preset_and_reports_a_broken_one(make_app, tmp_p
         assert setup.preset_path == good.resolve() and setup.preset_source == "file"
 
 
-async def test_start_calls_start_run_with_the_edited_experiment(make_app, starter, tmp_path: Path) -> None:
-    app = make_app(data_dir=tmp_path / "data")
+async def test_start_starts_the_edited_experiment_and_opens_its_monitor(make_app, source, tmp_path: Path) -> None:
+    from tuitrain.ui.screens.monitor import MonitorScreen
+
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         setup = app.setup
         (await editor(setup, "training.epochs")).value = "2"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert len(starter.calls) == 1
-        call = starter.calls[0]
-        assert call["experiment"] == setup.experiment
-        assert call["experiment"].training.epochs == 2
-        assert call["runs_root"] == tmp_path / "runs"
-        assert call["data_dir"] == tmp_path / "data"
-        assert call["preset_dir"] == tmp_path  # a built-in preset's relative paths are from the working folder
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen))
+        assert len(source.started) == 1
+        experiment, preset_dir = source.started[0]
+        assert experiment == setup.experiment
+        assert experiment.training.epochs == 2
+        assert preset_dir == tmp_path  # a built-in preset's relative paths are from the working folder
         assert app.active_run == tmp_path / "runs" / "run-1"
+        assert app.screen.run_dir == app.active_run and app.screen.source is source
 
+        await pilot.press("escape")  # back to setup (the run goes on), and start another
+        await pilot.pause()
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        assert len(starter.calls) == 2
+        await wait_until(pilot, lambda: len(source.started) == 2)
 
 
-async def test_a_failing_start_is_a_notice_not_a_crash(make_app, starter) -> None:
-    starter.error = RuntimeError("no space left on device")
+async def test_a_failing_start_is_a_notice_not_a_crash(make_app, source) -> None:
+    source.start_error = RuntimeError("no space left on device")
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("ctrl+r")

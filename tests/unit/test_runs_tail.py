@@ -12,45 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from runevents import epoch, started, write_run
 
 from tuitrain.cli.run_cmd import ChildProbe, Follower
 from tuitrain.runs import (
     BatchProgress,
-    EpochEnded,
     Event,
     EventWriter,
     FlagRaised,
     RunFailed,
     RunFinished,
     RunPaths,
-    RunStarted,
     RunStatus,
-    write_status,
 )
 from tuitrain.runs.status import RunState
 from tuitrain.runs.tail import GONE_REASON, DirectoryProbe, LogProblem, TrainerGone, tail_run
-
-
-def started(pid: int = 999_999_999) -> RunStarted:
-    return RunStarted(
-        time=1000.0,
-        run_id="r",
-        experiment_name="x",
-        device="CPU",
-        device_kind="cpu",
-        params_total=100,
-        params_trainable=100,
-        pid=pid,
-        epochs=3,
-        steps_per_epoch=10,
-        train_samples=300,
-        val_samples=100,
-    )
-
-
-def epoch(n: int, learning_rate: float | None = 1e-3) -> EpochEnded:
-    logs = {"loss": 1.0 / n, "val_loss": 0.5 + n / 10}
-    return EpochEnded(time=1000.0 + n, epoch=n, logs=logs, learning_rate=learning_rate, epoch_seconds=1.25)
 
 
 @dataclass
@@ -138,19 +114,6 @@ def test_a_missing_run_is_said_once() -> None:
     result, seen = follow(Scripted(there=False))
     assert result == "missing"
     assert len(seen) == 1 and isinstance(seen[0], LogProblem) and "no run directory" in seen[0].detail
-
-
-def write_run(root: Path, events: list[Event], status: RunStatus | None = None) -> Path:
-    run_dir = root / "run-1"
-    run_dir.mkdir()
-    paths = RunPaths(run_dir)
-    paths.experiment.write_text('name = "x"\n')
-    if status is not None:
-        write_status(paths, status)
-    with EventWriter(paths.events) as writer:
-        for event in events:
-            writer.write(event)
-    return run_dir
 
 
 def test_directory_probe_reads_a_run_directory(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from tuitrain import presets, workspace
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, fail, run_dashboard
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.workspace import DEFAULT_PRESET, preset_source, read_for_editing
 
 
@@ -35,15 +36,13 @@ def launch(
             else ""
         )
         fail(f"{exc.source}: {exc.issues[0]}{more}")
-    runs_root = common.runs_root(runs_dir)
-    data = workspace.data_dir(data_dir)
+    source = LocalRunsSource(common.runs_root(runs_dir), workspace.data_dir(data_dir))
 
     # Imported here so the other commands never pay for textual.
     from tuitrain.ui.app import TuitrainApp
 
     app = TuitrainApp(
-        runs_root=runs_root,
-        data_dir=data,
+        source=source,
         initial=experiment,
         preset_name=path.stem,
         preset_path=path.resolve(),

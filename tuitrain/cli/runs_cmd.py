@@ -142,7 +142,7 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
 
     record = load_run(run_dir)
     history = record.history
-    exp = _experiment(run_dir)
+    exp = record.experiment_spec()
     lines = [_outcome(state, reason, len(history), record)]
     if history and exp is not None:
         result = analyze(history, exp.early_stopping, exp.overfitting, chance_loss=experiment_chance_loss(exp))
@@ -172,15 +172,3 @@ def _outcome(state: str, reason: str | None, epochs: int, record: Any) -> str:
     if state == "running":
         return f"running: {done} so far"
     return f"{state}: {reason or 'no reason recorded'} ({done} recorded)"
-
-
-def _experiment(run_dir: Path) -> Any:
-    import tomllib
-
-    from tuitrain.presets import PresetError, experiment_from_data
-
-    path = run_dir / "experiment.toml"
-    try:
-        return experiment_from_data(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, tomllib.TOMLDecodeError, PresetError):
-        return None

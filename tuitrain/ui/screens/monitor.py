@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,34 +26,19 @@ from textual.widgets import Button, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.analysis import experiment_chance_loss
+from tuitrain.run_source import RunsSource
 from tuitrain.runs.status import FAILED_STATES
 from tuitrain.runs.tail import LogProblem
+from tuitrain.spec import Experiment
 from tuitrain.ui.live_run import Clock, LiveRun
 from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.tailer import RunReader, watch_run
+from tuitrain.ui.tailer import watch_run
 from tuitrain.ui.widgets.charts import MetricChart
 from tuitrain.ui.widgets.run_panels import FlagsPanel, RunHeader
 
 CHART_INTERVAL = 0.5
 """Least seconds between two chart updates while a run streams (header and flags update at once)."""
-
-StopRun = Callable[[Path], Any]
-"""``stop_run(run_dir)``: ask the trainer to stop after the current batch (keeps what was trained)."""
-
-
-def default_stop_run(run_dir: Path) -> Any:
-    """``tuitrain.launcher.stop_run``, imported on first use."""
-    from tuitrain.launcher import stop_run
-
-    return stop_run(run_dir)
-
-
-def default_reader() -> RunReader:
-    """The reader on :mod:`tuitrain.runs`."""
-    from tuitrain.ui.runs_reader import RunsReader
-
-    return RunsReader()
 
 
 class QuitRunDialog(ModalScreen[str]):
@@ -97,9 +82,9 @@ class QuitRunDialog(ModalScreen[str]):
 class MonitorScreen(Screen[None]):
     """Watch one run: charts with markers, progress and ETA, device, flags; stop or detach.
 
-    ``reader`` reads the run (default: :mod:`tuitrain.runs`), ``stop_run`` stops it (default: the
-    launcher's), ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``follow=False`` starts
-    no worker: a test then posts the messages itself.
+    ``source`` reads, follows and stops the run (the app's :class:`~tuitrain.run_source.RunsSource`);
+    ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``follow=False`` starts no tail
+    worker: a test then posts the events itself.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -128,9 +113,8 @@ class MonitorScreen(Screen[None]):
     def __init__(
         self,
         run_dir: Path,
+        source: RunsSource,
         *,
-        reader: RunReader | None = None,
-        stop_run: StopRun | None = None,
         clock: Clock | None = None,
         follow: bool = True,
         name: str | None = None,
@@ -139,11 +123,10 @@ class MonitorScreen(Screen[None]):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.run_dir = Path(run_dir)
-        self.reader = reader if reader is not None else default_reader()
-        self.stop_run_fn: StopRun = stop_run or default_stop_run
+        self.source = source
         self.clock: Clock = clock or time.time
         self.follow = follow
-        experiment = self.reader.experiment(self.run_dir)
+        experiment = self._recorded_experiment()
         self.run = LiveRun(
             self.run_dir,
             epochs=experiment.training.epochs if experiment else None,
@@ -160,6 +143,13 @@ class MonitorScreen(Screen[None]):
         self._chart_timer: Timer | None = None
         self._metric_names: list[str] = []
         self._sync_pending = False
+
+    def _recorded_experiment(self) -> Experiment | None:
+        """The run's experiment (its analysis settings), or None: then the defaults are used."""
+        try:
+            return self.source.load(self.run_dir).experiment_spec()
+        except OSError:
+            return None  # an unreadable run directory: the tail worker says what is wrong
 
     # ------------------------------------------------------------------ layout
 
@@ -213,7 +203,7 @@ class MonitorScreen(Screen[None]):
         self._show_curve_mode()
         self._sync()
         if self.follow:
-            self.tail_worker = watch_run(self, self.run_dir, self.reader)
+            self.tail_worker = watch_run(self, self.run_dir, self.source)
         # Elapsed time and ETA move on their own: one cheap header redraw a second, no more.
         self.set_interval(1.0, self._tick)
 
@@ -375,7 +365,7 @@ class MonitorScreen(Screen[None]):
         """Stop the run now, without asking (in a thread: signalling must not stall a frame)."""
         self.notify("Stopping after the current batch…", title=self.run.name, timeout=4)
         return self.run_worker(
-            partial(self.stop_run_fn, self.run_dir),
+            partial(self.source.stop, self.run_dir),
             name="Stopping the run",
             group="monitor-stop-run",
             thread=True,
@@ -388,7 +378,7 @@ class MonitorScreen(Screen[None]):
             return True
         answer = await self.app.push_screen_wait(QuitRunDialog(self.run.name))
         if answer == "stop":
-            self.stop_run_fn(self.run_dir)
+            self.source.stop(self.run_dir)
         return answer in ("stop", "leave")
 
     def palette_commands(self) -> Iterable[SystemCommand]:
