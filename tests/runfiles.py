@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runevents import started
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -56,21 +57,8 @@ def epoch_events(history: Sequence[dict[str, float]], start: int = 1) -> list[Ep
 
 
 def started_event(epochs: int = 10) -> RunStarted:
-    """The trainer's first word: CPU, 10 epochs of 10 batches, started at t=1000."""
-    return RunStarted(
-        time=1000.0,
-        run_id="run",
-        experiment_name="fake",
-        device="CPU",
-        device_kind="cpu",
-        params_total=12345,
-        params_trainable=12345,
-        pid=4242,
-        epochs=epochs,
-        steps_per_epoch=10,
-        train_samples=300,
-        val_samples=100,
-    )
+    """The trainer's first word: CPU, 12,345 parameters, ``epochs`` of 10 batches, started at t=1000."""
+    return started(pid=4242, epochs=epochs, params=12345)
 
 
 @dataclass
@@ -202,7 +190,7 @@ class StopRecorder(LocalRunsSource):
     """A source on a real runs folder (fast polling) that records stops instead of signalling trainers."""
 
     def __init__(self, runs_root: Path) -> None:
-        super().__init__(runs_root, poll_interval=0.01, liveness_interval=0.05)
+        super().__init__(runs_root, pace=(0.01, 0.05))
         self.stopped: list[Path] = []
 
     def stop(self, run_dir: Path) -> bool:

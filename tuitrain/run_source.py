@@ -64,22 +64,17 @@ class RunsSource(Protocol):
 class LocalRunsSource:
     """The runs in ``runs_root``; trainers started here look for data files in ``data_dir`` first.
 
-    ``poll_interval`` and ``liveness_interval`` pace :meth:`tail` (tests make them short; None: the
-    defaults of :func:`tuitrain.runs.tail.tail_run`).
+    ``pace`` is (seconds between two reads of a followed run's log, seconds between two checks that
+    its trainer lives) for :meth:`tail`; None: the defaults of :func:`tuitrain.runs.tail.tail_run`
+    (tests make them short).
     """
 
     def __init__(
-        self,
-        runs_root: Path,
-        data_dir: Path | None = None,
-        *,
-        poll_interval: float | None = None,
-        liveness_interval: float | None = None,
+        self, runs_root: Path, data_dir: Path | None = None, *, pace: tuple[float, float] | None = None
     ) -> None:
         self.runs_root = Path(runs_root)
         self.data_dir = data_dir
-        self.poll_interval = poll_interval
-        self.liveness_interval = liveness_interval
+        self.pace = pace
         self._listed = False
         self._root_signature: tuple[int, int] | None = None  # the folder's, at the last full read
         self._rows: dict[Path, tuple[tuple[object, ...], RunSummary]] = {}
@@ -123,8 +118,10 @@ class LocalRunsSource:
         """Follow the run directory's event log (:func:`tuitrain.runs.tail.tail_run`)."""
         from tuitrain.runs.tail import DirectoryProbe, tail_run
 
-        pace = {"interval": self.poll_interval, "liveness_interval": self.liveness_interval}
-        return tail_run(DirectoryProbe(run_dir), emit, is_cancelled, **{k: v for k, v in pace.items() if v is not None})
+        if self.pace is None:
+            return tail_run(DirectoryProbe(run_dir), emit, is_cancelled)
+        poll, liveness = self.pace
+        return tail_run(DirectoryProbe(run_dir), emit, is_cancelled, interval=poll, liveness_interval=liveness)
 
     def start(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
         """Create a run directory in the runs folder and start its trainer process (the launcher's)."""

@@ -33,7 +33,7 @@ from tuitrain.ui.screens.monitor import MonitorScreen
 
 def monitor(run_dir: Path, **kwargs) -> MonitorScreen:
     """The monitor with fast polling and a frozen clock, on a local source (the run directory's folder)."""
-    source = kwargs.pop("source", None) or LocalRunsSource(run_dir.parent, poll_interval=0.01, liveness_interval=0.05)
+    source = kwargs.pop("source", None) or LocalRunsSource(run_dir.parent, pace=(0.01, 0.05))
     return MonitorScreen(run_dir, source, clock=lambda: 1030.0, **kwargs)
 
 
@@ -155,7 +155,7 @@ async def test_real_tiny_training_run_is_drawn_live(tmp_path: Path) -> None:
     exp = type(exp).model_validate({**exp.model_dump(mode="json"), "dataset": {"name": "digits", "train_subset": 200}})
     handle = start_run(exp, tmp_path / "runs", offline=True)
     try:
-        screen = MonitorScreen(handle.run_dir, LocalRunsSource(tmp_path / "runs", poll_interval=0.1))
+        screen = MonitorScreen(handle.run_dir, LocalRunsSource(tmp_path / "runs", pace=(0.1, 1.0)))
         async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
             deadline = time.monotonic() + 240
             while not screen.run.ended and time.monotonic() < deadline:

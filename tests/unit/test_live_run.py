@@ -4,43 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuitrain.runs.events import BatchProgress, EpochEnded, FlagRaised, RunFailed, RunFinished, RunStarted
+from runevents import epoch, started
+
+from tuitrain.runs.events import BatchProgress, FlagRaised, RunFailed, RunFinished
 from tuitrain.runs.tail import LogProblem, TrainerGone
 from tuitrain.ui.live_run import LiveRun
-
-
-def started(epochs: int = 5) -> RunStarted:
-    return RunStarted(
-        time=1000.0,
-        run_id="r",
-        experiment_name="x",
-        device="CPU",
-        device_kind="cpu",
-        params_total=100,
-        params_trainable=90,
-        pid=4242,
-        epochs=epochs,
-        steps_per_epoch=10,
-        train_samples=300,
-        val_samples=100,
-    )
-
-
-def epoch(n: int, val_loss: float) -> EpochEnded:
-    logs = {"loss": 1.0 / n, "val_loss": val_loss}
-    return EpochEnded(time=1000.0 + 2 * n, epoch=n, logs=logs, learning_rate=1e-3, epoch_seconds=2.0)
 
 
 def test_a_run_from_start_to_finish() -> None:
     run = LiveRun(Path("r"))
     assert run.state == "pending" and not run.ended
-    run.apply(started())
+    run.apply(started(pid=4242, epochs=5))
     assert (run.state, run.device, run.params, run.epochs_planned, run.pid) == ("running", "CPU", 100, 5, 4242)
     run.apply(BatchProgress(epoch=1, step=5, steps=10, time=1001.0))
     assert run.progress is not None and run.epoch_fraction() == 0.5
     for n, val in enumerate([0.9, 0.6, 0.7], start=1):
-        run.apply(epoch(n, val))
-    run.apply(epoch(2, 0.1))  # a repeat (the log read again) changes nothing
+        run.apply(epoch(n, val, 0.8))
+    run.apply(epoch(2, 0.1, 0.8))  # a repeat (the log read again) changes nothing
     assert run.epochs_done == 3 and run.series("val_loss") == [0.9, 0.6, 0.7]
     assert run.best("val_loss") == (2, 0.6) and run.progress is None
     run.apply(BatchProgress(epoch=2, step=9, steps=10, time=1006.5))  # older than the last epoch: ignored
@@ -62,7 +42,7 @@ def test_failure_and_a_crash_noticed_later() -> None:
 
     crashed = LiveRun(Path("r"))
     crashed.apply(started())
-    crashed.apply(epoch(1, 0.5))
+    crashed.apply(epoch(1, 0.5, 0.8))
     crashed.apply(TrainerGone(state="crashed", reason="killed"))
     # Noticed later: the run ended at its last event.
     assert (crashed.state, crashed.reason, crashed.ended_at) == ("crashed", "killed", 1002.0)

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from runevents import epoch, started, write_run
+from runevents import epoch, make_run, started
 
 from tuitrain import launcher
 from tuitrain.run_source import LocalRunsSource, RunsSource
@@ -27,22 +27,25 @@ def test_it_is_a_runs_source(tmp_path: Path) -> None:
 
 
 def test_list_load_and_tail_a_finished_run(tmp_path: Path) -> None:
-    done = write_run(tmp_path, [started(), epoch(1), epoch(2), RunFinished(status="finished", epochs_done=2)])
-    source = LocalRunsSource(tmp_path, poll_interval=0.01)
+    done = make_run(
+        tmp_path / "done",
+        [started(), epoch(1, 0.6, 0.8), epoch(2, 0.7, 0.8), RunFinished(status="finished", epochs_done=2)],
+    )
+    source = LocalRunsSource(tmp_path, pace=(0.01, 1.0))
     (row,) = source.list()
     assert (row.run_dir, row.state, row.epochs_done) == (done, "finished", 2)
     record = source.load(done)
     assert record.state == "finished" and record.series()["val_loss"] == [0.6, 0.7]
-    assert record.experiment_spec() is not None and record.experiment_spec().name == "x"
+    assert record.experiment_spec() is not None and record.experiment_spec().name == "digits-overfit"
     seen: list[object] = []
     assert source.tail(done, seen.append, lambda: False) == "ended"
     assert [type(e).__name__ for e in seen] == ["RunStarted", "EpochEnded", "EpochEnded", "RunFinished"]
 
 
 def test_a_crashed_run_is_tailed_to_its_end(tmp_path: Path) -> None:
-    gone = write_run(tmp_path, [started(), epoch(1)])  # its trainer's pid is no process
+    gone = make_run(tmp_path / "gone", [started(), epoch(1, 0.6, 0.8)])  # its trainer's pid is no process
     seen: list[object] = []
-    source = LocalRunsSource(tmp_path, poll_interval=0.01, liveness_interval=0.01)
+    source = LocalRunsSource(tmp_path, pace=(0.01, 0.01))
     assert source.tail(gone, seen.append, lambda: False) == "crashed"
     assert isinstance(seen[-1], TrainerGone) and seen[-1].state == "crashed"
 
@@ -50,7 +53,7 @@ def test_a_crashed_run_is_tailed_to_its_end(tmp_path: Path) -> None:
 def test_an_experiment_that_does_not_validate_loads_as_none(tmp_path: Path) -> None:
     # Written by another version of tuitrain: a field this one does not know. The dashboard then
     # analyses with default settings and refuses a re-run, instead of failing to open the run.
-    odd = write_run(tmp_path, [started()], experiment='name = "x"\nfuture_field = 3\n')
+    odd = make_run(tmp_path / "odd", [started()], experiment='name = "x"\nfuture_field = 3\n')
     assert LocalRunsSource(tmp_path).load(odd).experiment_spec() is None
 
 
@@ -69,8 +72,8 @@ def test_start_hands_the_folders_to_the_launcher(tmp_path: Path, monkeypatch: py
 
 
 def test_stop_and_delete(tmp_path: Path) -> None:
-    done = write_run(tmp_path, [started(), RunFinished(status="stopped", epochs_done=0)], name="done")
-    live = write_run(tmp_path, [started(pid=os.getpid())], status=live_status(), name="live")
+    done = make_run(tmp_path / "done", [started(), RunFinished(status="stopped", epochs_done=0)])
+    live = make_run(tmp_path / "live", [started(pid=os.getpid())], live_status())
     source = LocalRunsSource(tmp_path)
     assert source.stop(done) is False  # nothing trains it
     with pytest.raises(RunBusy):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from runevents import epoch, started, write_run
+from runevents import epoch, make_run, started
 
 from tuitrain.cli.run_cmd import ChildProbe, Follower
 from tuitrain.runs import (
@@ -72,14 +72,14 @@ def follow(probe: Scripted, limit: int = 50) -> tuple[str, list[object]]:
 
 def test_events_in_order_then_the_final_one_ends_it() -> None:
     finished = RunFinished(status="finished", epochs_done=2)
-    probe = Scripted(polls=[[started(), epoch(1)], [], [epoch(2), finished], [epoch(3)]])
+    probe = Scripted(polls=[[started(), epoch(1, 0.5, 0.5)], [], [epoch(2, 0.5, 0.5), finished], [epoch(3, 0.5, 0.5)]])
     result, seen = follow(probe)
     assert result == "ended"
-    assert seen == [started(), epoch(1), epoch(2), finished]
+    assert seen == [started(), epoch(1, 0.5, 0.5), epoch(2, 0.5, 0.5), finished]
 
 
 def test_skipped_lines_are_said_once_per_poll() -> None:
-    probe = Scripted(polls=[[epoch(1)], [epoch(2)]], bad=[[3], [5, 6]], alive=[None] * 10)
+    probe = Scripted(polls=[[epoch(1, 0.5, 0.5)], [epoch(2, 0.5, 0.5)]], bad=[[3], [5, 6]], alive=[None] * 10)
     result, seen = follow(probe, limit=3)
     assert result == "cancelled"
     problems = [e.detail for e in seen if isinstance(e, LogProblem)]
@@ -90,16 +90,24 @@ def test_skipped_lines_are_said_once_per_poll() -> None:
 
 
 def test_a_gone_trainer_is_a_crash_after_one_last_read() -> None:
-    probe = Scripted(polls=[[epoch(1)], [epoch(2)]], alive=[True, False], ended=("crashed", "killed: out of memory"))
+    probe = Scripted(
+        polls=[[epoch(1, 0.5, 0.5)], [epoch(2, 0.5, 0.5)]],
+        alive=[True, False],
+        ended=("crashed", "killed: out of memory"),
+    )
     result, seen = follow(probe)
     assert result == "crashed"
-    assert seen == [epoch(1), epoch(2), TrainerGone(state="crashed", reason="killed: out of memory")]
+    assert seen == [
+        epoch(1, 0.5, 0.5),
+        epoch(2, 0.5, 0.5),
+        TrainerGone(state="crashed", reason="killed: out of memory"),
+    ]
 
 
 def test_a_final_event_in_the_last_read_is_no_crash() -> None:
     failed = RunFailed(status="diverged", error="loss became NaN")
-    probe = Scripted(polls=[[epoch(1)], [failed]], alive=[False])
-    assert follow(probe) == ("ended", [epoch(1), failed])
+    probe = Scripted(polls=[[epoch(1, 0.5, 0.5)], [failed]], alive=[False])
+    assert follow(probe) == ("ended", [epoch(1, 0.5, 0.5), failed])
 
 
 def test_an_end_only_the_status_file_knows_is_reported_as_that_end() -> None:
@@ -117,11 +125,11 @@ def test_a_missing_run_is_said_once() -> None:
 
 
 def test_directory_probe_reads_a_run_directory(tmp_path: Path) -> None:
-    run_dir = write_run(tmp_path, [started(), epoch(1)])
+    run_dir = make_run(tmp_path / "run-1", [started(), epoch(1, 0.5, 0.5)])
     with open(RunPaths(run_dir).events, "ab") as fh:
         fh.write(b"{garbled}\n")
     with EventWriter(RunPaths(run_dir).events) as writer:
-        writer.write(epoch(2))
+        writer.write(epoch(2, 0.5, 0.5))
     probe = DirectoryProbe(run_dir)
     assert probe.exists() and not DirectoryProbe(tmp_path / "nope").exists()
     assert [type(e).__name__ for e in probe.poll()] == ["RunStarted", "EpochEnded", "EpochEnded"]
@@ -132,14 +140,14 @@ def test_directory_probe_reads_a_run_directory(tmp_path: Path) -> None:
 
 
 def test_the_follower_prints_each_kind_of_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run_dir = write_run(tmp_path, [])
+    run_dir = make_run(tmp_path / "run-1", [])
     follower = Follower(run_dir, epochs=3, interactive=False)
     flag = FlagRaised(epoch=2, criterion="UP", severity="warning", message="Validation loss rose twice.")
     for event in [
         started(),
         BatchProgress(epoch=1, step=5, steps=10),
-        epoch(1),
-        epoch(2, learning_rate=None),
+        epoch(1, 0.5, 0.5),
+        epoch(2, 0.4, 0.75, learning_rate=None),
         flag,
         LogProblem(detail="Unreadable line(s) 7 of the event log were skipped."),
         RunFinished(status="stopped", reason="stopped by SIGTERM", epochs_done=2),
@@ -148,8 +156,9 @@ def test_the_follower_prints_each_kind_of_event(tmp_path: Path, capsys: pytest.C
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0] == "CPU; 100 parameters; 300 training / 100 validation samples; 10 batches per epoch"
-    assert lines[1] == "epoch 1/3  loss 1.0000  val_loss 0.6000  lr 0.001  1.2s"
-    assert lines[2] == "epoch 2/3  loss 0.5000  val_loss 0.7000  lr -  1.2s"  # no learning rate: no crash
+    assert lines[1] == "epoch  1/10  loss 1.0000  accuracy 0.5000  val_loss 0.5000  val_accuracy 0.5000  lr 0.01  2.0s"
+    # No learning rate recorded: a dash, not a crash.
+    assert lines[2] == "epoch  2/10  loss 0.5000  accuracy 0.5000  val_loss 0.4000  val_accuracy 0.7500  lr -  2.0s"
     assert lines[3] == "  ! epoch 2 [UP] Validation loss rose twice."
     assert err.strip() == "tuitrain: warning: Unreadable line(s) 7 of the event log were skipped."
     assert (follower.state, follower.reason) == ("stopped", "stopped by SIGTERM")
@@ -162,7 +171,7 @@ def test_a_child_trainer_that_exits_without_a_word_is_a_crash_with_its_exit_stat
     child.wait()
     # The status names a pid that no longer runs, so the directory alone would say "crashed" too.
     status = RunStatus(state="pending")
-    run_dir = write_run(tmp_path, [], status=status)
+    run_dir = make_run(tmp_path / "run-1", [], status=status)
     probe = ChildProbe(run_dir, child)
     assert probe.trainer_alive() is False
     state, reason = probe.how_it_ended()

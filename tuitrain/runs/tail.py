@@ -20,16 +20,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from tuitrain.runs.events import (
-    BatchProgress,
-    EpochEnded,
-    Event,
-    FlagRaised,
-    RunFailed,
-    RunFinished,
-    RunStarted,
-    is_final,
-)
+from tuitrain.runs import events
+from tuitrain.runs.events import Event, is_final
 from tuitrain.runs.reader import EventTailer
 from tuitrain.runs.record import last_error, load_run, trainer_alive
 from tuitrain.runs.status import ACTIVE_STATES, RunState
@@ -65,7 +57,16 @@ class TrainerGone(BaseModel):
     reason: str | None = None
 
 
-TailEvent = RunStarted | EpochEnded | BatchProgress | FlagRaised | RunFinished | RunFailed | LogProblem | TrainerGone
+TailEvent = (
+    events.RunStarted
+    | events.EpochEnded
+    | events.BatchProgress
+    | events.FlagRaised
+    | events.RunFinished
+    | events.RunFailed
+    | LogProblem
+    | TrainerGone
+)
 """What a follower of a run receives: the run's own events and the reader's two notices."""
 
 Emit = Callable[[TailEvent], object]

@@ -356,18 +356,8 @@ class MetricChart(Chart):
     draws a single series.
     """
 
-    def __init__(
-        self,
-        metric: str,
-        *,
-        title: str | None = None,
-        smoothing: float = 0.6,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(metric, title=title, smoothing=smoothing, name=name, id=id, classes=classes)
-        self._markers = ChartMarkers()
+    # Markers are immutable: the class default stands for "none" until set_markers replaces it.
+    _markers = ChartMarkers()
 
     @property
     def markers(self) -> ChartMarkers:
