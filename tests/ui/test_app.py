@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 from textual.widgets import Button, Footer, Input, Tabs
 
@@ -104,27 +105,29 @@ async def test_good_at_200x60(make_app) -> None:
 
 
 async def test_every_screen_works_on_the_apps_one_source(make_app, source, tmp_path: Path) -> None:
-    from runfiles import run_row, wait_until
+    from runfiles import epoch_events, overfitting_history, run_row, started_event, wait_until
 
     from tuitrain import presets
     from tuitrain.ui.screens.monitor import MonitorScreen
     from tuitrain.ui.screens.runs import RunsScreen
     from tuitrain.workspace import read_for_editing
 
-    done = tmp_path / "runs" / "done"
+    done, live = tmp_path / "runs" / "done", tmp_path / "runs" / "some-run"
     source.rows = [run_row(done)]
     source.exp = app_experiment = read_for_editing(presets.find("digits-overfit"))
-    app = make_app(open_run=str(tmp_path / "runs" / "some-run"))
+    source.events(live).add([started_event(), *epoch_events(overfitting_history(3))])
+    source.events(tmp_path / "runs" / "run-1").add([started_event()])  # the re-run's first word
+    app = make_app(open_run=str(live))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen))
-        assert app.active_run == tmp_path / "runs" / "some-run" and app.screen.source is source
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.epochs_done == 3)
+        assert app.active_run == live and app.screen.source is source
         await pilot.press("escape")
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count == 1)
         assert app.screen.source is source and app.screen.runs_root == tmp_path / "runs"
         # A re-run from the runs screen starts through the same source, and its monitor opens.
         await pilot.press("R")
-        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.state == "running")
         assert source.started == [(app_experiment, None)]
         assert app.active_run == tmp_path / "runs" / "run-1" == app.screen.run_dir
 
@@ -141,6 +144,7 @@ async def test_hang_up_exits_without_asking(make_app) -> None:
     assert app.return_code == 129
 
 
+@pytest.mark.slow  # a fresh interpreter runs the app; lint-imports checks the same statically
 def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
     """Import the app, run it headless through a start, and inspect sys.modules (Harlequin's check)."""
     script = textwrap.dedent(

@@ -76,6 +76,7 @@ def test_an_unknown_preset_is_one_line_and_exit_1(ran) -> None:
     assert ran == []
 
 
+@pytest.mark.slow  # the real dashboard in a fresh interpreter on a pseudo-terminal
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals and SIGHUP are POSIX")
 def test_a_dropped_terminal_ends_the_app_cleanly(tmp_path: Path) -> None:
     """Close the terminal under a running dashboard, as a dropped SSH connection does."""

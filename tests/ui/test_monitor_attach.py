@@ -74,6 +74,7 @@ async def quit_and_answer(tmp_path: Path, live: Path, answer: str) -> list[Path]
     return source.stopped
 
 
+@pytest.mark.slow  # three app sessions
 async def test_quitting_while_a_run_trains_asks_stop_or_leave(tmp_path: Path) -> None:
     live = write_run(tmp_path, "run-live", overfitting_history(2), final=None, epochs=10)
     assert await quit_and_answer(tmp_path, live, "escape") == []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import wait_until
+import pytest
+from runfiles import started_event, wait_until
 from textual.widgets import Button, Input, Select
 
 from tuitrain import presets
@@ -57,6 +58,7 @@ async def test_opens_on_the_preset_with_no_issues(make_app) -> None:
         assert "Dense 10 softmax (derived)" in setup.form.output_text
 
 
+@pytest.mark.slow
 async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start(make_app, source) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -127,6 +129,7 @@ async def test_parameter_count_follows_the_layers(make_app) -> None:
         assert f"{after:,} parameters" in setup.form.output_text
 
 
+@pytest.mark.slow
 async def test_layer_stack_add_duplicate_move_remove(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -217,7 +220,8 @@ async def test_switching_optimizer_keeps_the_learning_rate_and_schedules_switch(
         assert setup.experiment.optimizer == SGD(learning_rate=0.003, momentum=0.9)
 
         (await picker(setup, "optimizer.learning_rate")).value = "exponential_decay"
-        await pilot.pause()
+        # The schedule's fields are mounted in place of the rate's: that takes more than one pause on a busy machine.
+        await wait_until(pilot, lambda: isinstance(setup.experiment.optimizer.learning_rate, ExponentialDecay))
         assert setup.experiment.optimizer.learning_rate == ExponentialDecay(initial_learning_rate=0.003)
         (await editor(setup, "optimizer.learning_rate.decay_steps")).value = "0"
         await pilot.pause()
@@ -229,8 +233,7 @@ async def test_switching_optimizer_keeps_the_learning_rate_and_schedules_switch(
 
         # Back to a constant: it starts from the schedule's initial rate.
         (await picker(setup, "optimizer.learning_rate")).value = "constant"
-        await pilot.pause()
-        assert setup.experiment.optimizer.learning_rate == 0.003
+        await wait_until(pilot, lambda: setup.experiment.optimizer.learning_rate == 0.003)
         constant = (await part(setup, "optimizer.learning_rate")).query_one(Input)
         constant.value = "-1"
         await pilot.pause()
@@ -469,13 +472,15 @@ async def test_open_file_loads_a_preset_and_reports_a_broken_one(make_app, tmp_p
 async def test_start_starts_the_edited_experiment_and_opens_its_monitor(make_app, source, tmp_path: Path) -> None:
     from tuitrain.ui.screens.monitor import MonitorScreen
 
+    # What the new run's trainer will say first: once the monitor shows it, the monitor is up.
+    source.events(tmp_path / "runs" / "run-1").add([started_event(epochs=2)])
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         setup = app.setup
         (await editor(setup, "training.epochs")).value = "2"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.state == "running")
         assert len(source.started) == 1
         experiment, preset_dir = source.started[0]
         assert experiment == setup.experiment
@@ -502,6 +507,7 @@ async def test_a_failing_start_is_a_notice_not_a_crash(make_app, source) -> None
         assert any("no space left on device" in n.message for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_every_builtin_preset_round_trips_through_the_form(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
