@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from runevents import epoch, make_run, started
 
-from tuitrain.cli.run_cmd import ChildProbe, Follower
+from tuitrain.cli.follow import ChildProbe, Follower
 from tuitrain.runs import (
     BatchProgress,
     Event,
