@@ -21,6 +21,7 @@ from pathlib import Path
 from tuitrain import runs
 from tuitrain.fsutil import atomic_write_text
 from tuitrain.presets import to_toml
+from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
@@ -144,7 +145,7 @@ def stop_run(run_dir: Path | str) -> bool:
     """Ask the run's trainer to stop after the current batch (SIGTERM); False if no trainer runs for it."""
     run_dir = Path(run_dir)
     status = runs.read_status(runs.RunPaths(run_dir))
-    if status is None or status.pid is None or status.state not in ("pending", "running"):
+    if status is None or status.pid is None or status.state not in ACTIVE_STATES:
         return False
     if status.host and status.host != runs.this_host():
         return False  # a pid on another machine means nothing here

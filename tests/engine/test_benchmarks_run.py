@@ -15,6 +15,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
+pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training included
+
 
 @pytest.mark.parametrize(
     ("script", "args", "expect"),

@@ -49,6 +49,7 @@ def test_core_imports_no_tensorflow_keras_or_textual() -> None:
         pytest.fail(f"heavy imports: { {m: c for m, c in culprits.items() if c} }")
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_engine_is_where_tensorflow_lives() -> None:
     loaded = _loaded_after_import(["tuitrain.engine.trainer"])
     assert "tensorflow" in loaded and "keras" in loaded

@@ -14,16 +14,27 @@ import time
 from pathlib import Path
 
 import pytest
-from runfiles import ScreenApp, append_epochs, append_event, experiment, overfitting_history, wait_until, write_run
+from runfiles import (
+    ScreenApp,
+    StopRecorder,
+    append_epochs,
+    append_event,
+    experiment,
+    overfitting_history,
+    wait_until,
+    write_run,
+)
 
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs import BatchProgress, FlagRaised, RunFinished, RunPaths
+from tuitrain.runs.tail import DirectoryProbe, LogProblem, tail_run
 from tuitrain.ui.screens.monitor import MonitorScreen
-from tuitrain.ui.tailer import tail_run
 
 
 def monitor(run_dir: Path, **kwargs) -> MonitorScreen:
-    """The monitor with fast polling and a frozen clock (the default reader: tuitrain.runs)."""
-    return MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05, **kwargs)
+    """The monitor with fast polling and a frozen clock, on a local source (the run directory's folder)."""
+    source = kwargs.pop("source", None) or LocalRunsSource(run_dir.parent, pace=(0.01, 0.05))
+    return MonitorScreen(run_dir, source, clock=lambda: 1030.0, **kwargs)
 
 
 async def test_finished_run_dir_shows_history_markers_and_flags(tmp_path: Path) -> None:
@@ -61,8 +72,8 @@ async def test_live_run_dir_is_tailed_as_it_grows(tmp_path: Path) -> None:
 
         for step in (3, 6, 9):
             append_event(run_dir, BatchProgress(epoch=3, step=step, steps=10, logs={"loss": 0.3}, time=1005.0))
-        await wait_until(pilot, lambda: screen.run.progress is not None and screen.run.progress.step == 9)
-        assert "batch 9/10 of epoch 3" in screen.header.text
+        # The header is redrawn once per burst of events, just after the run took them in.
+        await wait_until(pilot, lambda: "batch 9/10 of epoch 3" in screen.header.text)
 
         append_epochs(run_dir, overfitting_history(6)[2:], first=3)
         await wait_until(pilot, lambda: screen.run.epochs_done == 6)
@@ -110,8 +121,9 @@ async def test_killed_trainer_shows_crashed_with_its_last_output(tmp_path: Path)
 
 async def test_stop_calls_the_launcher_stop_function(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, "run-1", overfitting_history(2), final=None, epochs=10)
-    stopped: list[Path] = []
-    screen = monitor(run_dir, stop_run=stopped.append)
+    source = StopRecorder(tmp_path)
+    stopped = source.stopped
+    screen = monitor(run_dir, source=source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 2)
         await pilot.press("s")
@@ -121,8 +133,7 @@ async def test_stop_calls_the_launcher_stop_function(tmp_path: Path) -> None:
 
 
 def test_tail_loop_reports_garbled_lines_and_stops_on_cancel(tmp_path: Path) -> None:
-    from tuitrain.ui.messages import EpochEnded, LogProblem
-    from tuitrain.ui.runs_reader import RunsReader
+    from tuitrain.runs import EpochEnded
 
     run_dir = write_run(tmp_path, "run-1", overfitting_history(2), final=None, epochs=10)
     with open(RunPaths(run_dir).events, "ab") as fh:
@@ -130,7 +141,7 @@ def test_tail_loop_reports_garbled_lines_and_stops_on_cancel(tmp_path: Path) -> 
     append_epochs(run_dir, overfitting_history(3)[2:], first=3)
     posted = []
     polls = iter(range(3))
-    result = tail_run(RunsReader(), run_dir, posted.append, lambda: next(polls, None) is None, sleep=lambda s: None)
+    result = tail_run(DirectoryProbe(run_dir), posted.append, lambda: next(polls, None) is None, sleep=lambda s: None)
     assert result == "cancelled"
     assert [m.epoch for m in posted if isinstance(m, EpochEnded)] == [1, 2, 3]
     assert any(isinstance(m, LogProblem) and "4" in m.detail for m in posted)
@@ -145,7 +156,7 @@ async def test_real_tiny_training_run_is_drawn_live(tmp_path: Path) -> None:
     exp = type(exp).model_validate({**exp.model_dump(mode="json"), "dataset": {"name": "digits", "train_subset": 200}})
     handle = start_run(exp, tmp_path / "runs", offline=True)
     try:
-        screen = MonitorScreen(handle.run_dir, poll_interval=0.1)
+        screen = MonitorScreen(handle.run_dir, LocalRunsSource(tmp_path / "runs", pace=(0.1, 1.0)))
         async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
             deadline = time.monotonic() + 240
             while not screen.run.ended and time.monotonic() < deadline:
@@ -172,7 +183,7 @@ async def test_a_missing_run_directory_is_said_once_and_not_watched(tmp_path: Pa
         await screen.tail_worker.wait()
         await pilot.pause()
         assert screen.tail_worker.result == "missing"
-        assert screen.run.state == "starting"
+        assert screen.run.state == "pending"
 
 
 async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Path) -> None:
@@ -226,3 +237,14 @@ async def test_the_class_balance_from_run_started_reaches_the_analysis(
             assert "verfitting since" not in text and screen.loss_chart.markers.overfitting_from is None
         else:
             assert "verfitting since epoch 4" in text and "has not learned" not in text
+
+
+async def test_a_run_whose_experiment_does_not_validate_still_opens(tmp_path: Path) -> None:
+    """An experiment.toml from another tuitrain version: the history is drawn with default analysis settings."""
+    run_dir = write_run(tmp_path, "run-1", overfitting_history(3))
+    RunPaths(run_dir).experiment.write_text('name = "x"\nfuture_field = 3\n')
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        assert screen.run.state == "finished" and screen.run.epochs_done == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -36,12 +35,6 @@ def runs_root(runs_dir: Path | None) -> Path:
     from tuitrain.runs.layout import runs_root as resolve_runs_root
 
     return resolve_runs_root(runs_dir)
-
-
-def data_dir(option: Path | None) -> Path | None:
-    """``--data-dir``, else ``$TUITRAIN_DATA``, else None (the Keras cache only)."""
-    from_env = os.environ.get("TUITRAIN_DATA")
-    return option or (Path(from_env).expanduser() if from_env else None)
 
 
 def is_terminal() -> bool:

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import math
-import os
-import signal
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from tuitrain import presets
-from tuitrain.cli import common
+from tuitrain import presets, workspace
 from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
-from tuitrain.cli.runs_cmd import duration_text, summary_lines
-
-POLL_SECONDS = 0.1
-EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2, "diverged": 3}
-"""Exit status of ``tuitrain run`` by how the run ended."""
 
 
 def run(
@@ -46,6 +32,8 @@ def run(
 
     Pick it up again with 'tuitrain attach' (the dashboard) or 'tuitrain runs show RUN'.
     """
+    # Imported here: the other commands (and the dashboard's start) never pay for them.
+    from tuitrain.cli.follow import EXIT_CODES, Follower
     from tuitrain.launcher import start_run
 
     try:
@@ -54,7 +42,7 @@ def run(
         fail(str(exc))
     for warning in loaded.check.warnings:
         err_console.print(f"tuitrain: warning: {warning}", markup=False, soft_wrap=True)
-    data = common.data_dir(data_dir)
+    data = workspace.data_dir(data_dir)
     preset_dir = loaded.path.parent if loaded.path is not None else None
     handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
     console.print(f"run {handle.run_dir} (trainer pid {handle.pid})", markup=False, soft_wrap=True)
@@ -69,168 +57,3 @@ def run(
     follower = Follower(handle.run_dir, epochs=loaded.experiment.training.epochs, pid=handle.pid)
     state = follower.follow(handle)
     raise typer.Exit(EXIT_CODES.get(state, 1))
-
-
-@dataclass
-class Follower:
-    """Tails a run's events and prints them: a live display on a terminal, plain lines otherwise."""
-
-    run_dir: Path
-    epochs: int
-    pid: int | None = None
-    interactive: bool = field(default_factory=is_terminal)
-    history: list[dict[str, float]] = field(default_factory=list)
-    steps: int | None = None
-    state: str | None = None
-    reason: str | None = None
-    _epoch_times: list[float] = field(default_factory=list)
-
-    def follow(self, handle: Any) -> str:
-        """Print events until the run ends; Ctrl+C stops it gracefully. Returns the final state."""
-        from tuitrain.launcher import stop_run
-        from tuitrain.runs import EventTailer, last_error
-
-        tailer = EventTailer(self.run_dir)
-        progress = self._progress() if self.interactive else None
-        task = progress.add_task("starting the trainer", total=None, metrics="", eta="") if progress else None
-        interrupts = 0
-        try:
-            if progress is not None:
-                progress.start()
-            while self.state is None:
-                try:
-                    events = tailer.poll()
-                    for event in events:
-                        self._show(event, progress, task)
-                    if self.state is None and not events:
-                        if handle.process is not None and handle.process.poll() is not None:
-                            # Gone without a final event: one more read for anything it wrote last.
-                            for event in tailer.poll():
-                                self._show(event, progress, task)
-                            if self.state is None:
-                                self.state = "crashed"
-                                self.reason = last_error(self.run_dir) or _crash_reason(
-                                    self.run_dir, handle.process.returncode
-                                )
-                        else:
-                            time.sleep(POLL_SECONDS)
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    if interrupts == 1:
-                        stop_run(self.run_dir)
-                        self._note("stopping after the current batch (Ctrl+C again ends the trainer at once)")
-                    elif handle.pid is not None:
-                        _kill(handle.pid)
-        finally:
-            if progress is not None:
-                progress.stop()
-        self._summary()
-        return self.state or "crashed"
-
-    # ------------------------------------------------------------ display
-
-    def _progress(self) -> Progress:
-        return Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[metrics]}"),
-            TextColumn("{task.fields[eta]}"),
-            console=console,
-            transient=True,
-            refresh_per_second=4,
-        )
-
-    def _note(self, text: str) -> None:
-        console.print(text, markup=False, soft_wrap=True, highlight=False)
-
-    def _show(self, event: Any, progress: Progress | None, task: Any) -> None:
-        kind = type(event).__name__
-        if kind == "RunStarted":
-            self.steps = getattr(event, "steps_per_epoch", None)
-            self.epochs = getattr(event, "epochs", None) or self.epochs
-            self._note(_started_line(event))
-        elif kind == "BatchProgress" and progress is not None:
-            progress.update(
-                task,
-                description=f"epoch {event.epoch}/{self.epochs}",
-                completed=event.step,
-                total=event.steps,
-                metrics=_metrics(event.logs, train_only=True),
-                eta=self._eta(event.epoch, event.step, event.steps),
-            )
-        elif kind == "EpochEnded":
-            row = {"epoch": float(event.epoch), **event.logs, "learning_rate": event.learning_rate}
-            self.history.append(dict(event.logs))
-            self._epoch_times.append(float(getattr(event, "epoch_seconds", 0.0) or 0.0))
-            self._note(_epoch_line(event.epoch, self.epochs, row, getattr(event, "epoch_seconds", None)))
-            if progress is not None:
-                progress.update(
-                    task, description=f"epoch {event.epoch + 1}/{self.epochs}", completed=0, metrics="", eta=""
-                )
-        elif kind == "FlagRaised":
-            self._note(f"  ! epoch {event.epoch} [{event.criterion}] {event.message}")
-        elif kind == "RunFinished":
-            self.state, self.reason = event.state, getattr(event, "reason", None)
-        elif kind == "RunFailed":
-            self.state, self.reason = event.status, event.error
-
-    def _eta(self, epoch: int, step: int, steps: int) -> str:
-        if not self._epoch_times:
-            return ""
-        per_epoch = sum(self._epoch_times[-3:]) / len(self._epoch_times[-3:])
-        left = (self.epochs - epoch + 1 - step / max(steps, 1)) * per_epoch
-        return f"ETA {duration_text(left)}"
-
-    def _summary(self) -> None:
-        """Best epoch, early stopping, overfitting in words, the run directory.
-
-        For a run that ended badly the first line (state and reason) goes to stderr, as errors do.
-        """
-        lines = summary_lines(self.run_dir, self.state or "crashed", self.reason)
-        console.print()
-        if EXIT_CODES.get(self.state or "crashed", 1) != 0:
-            err_console.print(f"tuitrain: {lines.pop(0)}", markup=False, soft_wrap=True, highlight=False)
-        for line in lines:
-            console.print(line, markup=False, soft_wrap=True, highlight=False)
-
-
-def _started_line(event: Any) -> str:
-    parts = [str(getattr(event, "device", "") or "device unknown")]
-    params = getattr(event, "params", None)
-    if params is not None:
-        parts.append(f"{params:,} parameters")
-    train, val = getattr(event, "train_samples", None), getattr(event, "val_samples", None)
-    if train is not None and val is not None:
-        parts.append(f"{train:,} training / {val:,} validation samples")
-    steps = getattr(event, "steps_per_epoch", None)
-    if steps is not None:
-        parts.append(f"{steps} batches per epoch")
-    return "; ".join(parts)
-
-
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4f}" if abs(value) >= 1e-3 else f"{value:.3g}"
-
-
-def _metrics(logs: dict[str, float], train_only: bool = False) -> str:
-    return "  ".join(f"{k} {_fmt(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
-
-
-def _epoch_line(epoch: int, epochs: int, row: dict[str, float], seconds: float | None) -> str:
-    logs = {k: v for k, v in row.items() if k not in ("epoch", "learning_rate")}
-    width = len(str(epochs))
-    text = f"epoch {epoch:>{width}}/{epochs}  {_metrics(logs)}  lr {row['learning_rate']:.3g}"
-    return text + (f"  {seconds:.1f}s" if seconds is not None else "")
-
-
-def _crash_reason(run_dir: Path, returncode: int | None) -> str:
-    how = f"signal {-returncode}" if returncode is not None and returncode < 0 else f"exit status {returncode}"
-    return f"the trainer ended ({how}) without recording an outcome: see {run_dir / 'trainer.log'}"
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)  # the trainer's second stop signal ends it at once

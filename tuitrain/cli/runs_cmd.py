@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tuitrain.cli.common import RunsDir, console, fail, is_terminal, runs_root
+from tuitrain.formatting import duration, number
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -37,16 +37,6 @@ def _value_at(best: tuple[int, float] | None) -> str:
     return f"{value:.4f} @ {epoch}"
 
 
-def duration_text(seconds: float | None) -> str:
-    """Seconds as m:ss or h:mm:ss ("-" when unknown)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    seconds = round(max(0.0, seconds))
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 @app.command("list")
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every run with its status, data set, epochs, best validation loss and accuracy, and duration."""
@@ -69,7 +59,7 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
                 f"{row.epochs_done}{planned}",
                 _value_at(row.best_val_loss),
                 _value_at(row.best_val_accuracy),
-                duration_text(row.duration),
+                duration(row.duration),
             )
         )
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -141,9 +131,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
+        return number(value)
     return str(value)
 
 
@@ -156,7 +144,7 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
 
     record = load_run(run_dir)
     history = record.history
-    exp = _experiment(run_dir)
+    exp = record.experiment_spec()
     lines = [_outcome(state, reason, len(history), record)]
     if history and exp is not None:
         shares = record.started.val_class_shares if record.started is not None else None
@@ -173,8 +161,8 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
 
 def _outcome(state: str, reason: str | None, epochs: int, record: Any) -> str:
     done = f"{epochs} epoch{'s' if epochs != 1 else ''}"
-    duration = duration_text(getattr(record, "duration", None))
-    took = f" in {duration}" if duration != "-" else ""
+    took_text = duration(getattr(record, "duration", None))
+    took = f" in {took_text}" if took_text != "-" else ""
     if state == "finished":
         return f"finished: {done}{took}" + (f" ({reason})" if reason else "")
     if state == "stopped":
@@ -182,15 +170,3 @@ def _outcome(state: str, reason: str | None, epochs: int, record: Any) -> str:
     if state == "running":
         return f"running: {done} so far"
     return f"{state}: {reason or 'no reason recorded'} ({done} recorded)"
-
-
-def _experiment(run_dir: Path) -> Any:
-    import tomllib
-
-    from tuitrain.presets import PresetError, experiment_from_data
-
-    path = run_dir / "experiment.toml"
-    try:
-        return experiment_from_data(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, tomllib.TOMLDecodeError, PresetError):
-        return None

@@ -13,7 +13,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuitrain.runs.events import (
     BatchProgress,
@@ -39,6 +39,9 @@ VAL_ACCURACY_KEYS = (
 """Log names that mean validation accuracy, in the order they are looked for."""
 
 _LOG_TAIL_BYTES = 8192
+
+if TYPE_CHECKING:
+    from tuitrain.spec import Experiment
 
 
 @dataclass
@@ -195,6 +198,20 @@ class RunRecord:
         data = (self.experiment or {}).get("dataset")
         name = data.get("name") if isinstance(data, dict) else None
         return name if isinstance(name, str) else None
+
+    def experiment_spec(self) -> Experiment | None:
+        """The run's experiment as an Experiment, or None when its file is missing or does not validate
+        (written by another version of tuitrain, or edited by hand): readers then fall back to defaults."""
+        from pydantic import ValidationError
+
+        from tuitrain.spec import Experiment
+
+        if self.experiment is None:
+            return None
+        try:
+            return Experiment.model_validate(self.experiment)
+        except ValidationError:
+            return None
 
     @property
     def experiment_name(self) -> str | None:

@@ -27,6 +27,9 @@ RUN_STATES: tuple[str, ...] = get_args(RunState)
 ACTIVE_STATES: tuple[str, ...] = ("pending", "running")
 """States in which a trainer process may still be at work."""
 ENDED_STATES: tuple[str, ...] = ("finished", "stopped", "diverged", "failed", "crashed")
+"""States after which nothing more will happen in a run."""
+FAILED_STATES: tuple[str, ...] = ("diverged", "failed", "crashed")
+"""Ended states that mean something went wrong (the run neither finished nor was stopped)."""
 
 
 class RunStatus(BaseModel):
