@@ -38,7 +38,7 @@ class RunHandle:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
 
-def _absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
+def absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
     """A copy whose npz path no longer depends on the preset's folder or the working directory."""
     if not isinstance(exp.dataset, NpzDataset):
         return exp
@@ -55,7 +55,7 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
 
     ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
     """
-    exp = _absolute_npz(exp, preset_dir)
+    exp = absolute_npz(exp, preset_dir)
     resolved = resolve(exp, preset_dir)
     run_dir = runs.new_run_dir(runs.runs_root(runs_root), exp.name)
     paths = runs.RunPaths(run_dir)

@@ -246,3 +246,16 @@ def test_builtin_sweeps_resolve_and_say_what_they_show(name: str) -> None:
     assert "Look at" in spec.description or "sweep show" in spec.description
     resolved = resolve_sweep(spec, str(path), path.parent)
     assert resolved.params
+
+
+def test_a_relative_npz_path_of_the_base_is_made_absolute_for_the_sweep_folder(tmp_path: Path) -> None:
+    from datafiles import write_fake_user_npz
+
+    write_fake_user_npz(tmp_path / "data" / "mine.npz")
+    (tmp_path / "base.toml").write_text('name = "b"\n[dataset]\nname = "npz"\npath = "data/mine.npz"\n')
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text(
+        'name = "s"\nbase = "base.toml"\n[space]\n"training.batch_size" = {dist = "log_int", low = 8, high = 64}\n'
+    )
+    resolved = resolve_sweep(read_sweep_file(sweep_file), str(sweep_file), tmp_path)
+    assert resolved.spec.base["dataset"]["path"] == str((tmp_path / "data" / "mine.npz").resolve())

@@ -23,6 +23,7 @@ from typing import Any
 
 from tuitrain import presets
 from tuitrain.analysis import resolve_mode
+from tuitrain.launcher import absolute_npz
 from tuitrain.spec import Experiment
 from tuitrain.spec.checks import check_experiment
 from tuitrain.spec.errors import SpecIssue, quote_key
@@ -103,6 +104,8 @@ def resolve_sweep(spec: SweepSpec, source: str = "<sweep>", source_dir: Path | N
         base, base_dir, base_from = _load_base(spec, source, source_dir)
     except presets.PresetError as exc:
         raise SweepError(exc.source, exc.issues) from None
+    # Inlined into the sweep folder, the base must not depend on where its preset was.
+    base = absolute_npz(base, base_dir)
     base_data = experiment_data(base)
     issues: list[SpecIssue] = []
     params: list[Param] = []
