@@ -171,8 +171,13 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
     assert all(runs.trainer_alive(d) for d in run_dirs.values())
     assert load_sweep(paths).state == "crashed"
     assert [t.state for t in load_sweep(paths).trials if t.number in run_dirs] == ["running", "running"]
-    second = start_controller(paths)
-    assert second.wait(timeout=600) == 0, paths.log.read_text()[-3000:]
+    from typer.testing import CliRunner
+
+    from tuitrain.cli import app
+
+    resumed = CliRunner().invoke(app, ["sweep", "resume", str(paths.root)])
+    assert resumed.exit_code == 0, resumed.output + paths.log.read_text()[-3000:]
+    assert "finished: 4 of 4 trials ran to their end" in resumed.output
     record = load_sweep(paths)
     assert record.state == "finished"
     numbers = [t.number for t in record.trials]

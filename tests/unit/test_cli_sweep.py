@@ -182,3 +182,16 @@ def test_sweep_presets_lists_the_builtins() -> None:
     assert result.exit_code == 0
     for name in ("imdb-lr", "digits-grid-vs-random", "mnist-adam-betas", "mnist-optimizers", "digits-activation-init"):
         assert name in result.output
+
+
+def test_a_controller_that_cannot_start_ends_the_wait_with_its_reason(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    paths = make_sweep(
+        tmp_path, [{"state": "running", "val_loss": [0.5], "final": "finished"}], state="running", pid=proc.pid
+    )
+    paths.spec.unlink()  # the controller refuses a folder without its sweep.toml
+    result = sweep("resume", "latest", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("tuitrain: the sweep's controller exited (2): ") and "sweep.toml not found" in last

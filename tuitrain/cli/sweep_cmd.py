@@ -95,7 +95,7 @@ def run(
     resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name)
     folder = data_dir(data_dir_)
     paths = prepare_sweep(resolved, runs_dir, folder, offline)
-    start_controller(paths, folder, offline or None)
+    controller = start_controller(paths, folder, offline or None)
     spec = resolved.spec
     console.print(
         f"sweep {paths.root}: {spec.trials} trials of {len(resolved.params)} hyperparameter(s), "
@@ -106,7 +106,7 @@ def run(
     if detach:
         console.print(f"follow it with 'tuitrain sweep show {paths.sweep_id}'", markup=False, soft_wrap=True)
         return
-    raise typer.Exit(EXIT_CODES.get(follow(paths), 1))
+    raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
 
 
 def _resolve_run_spec(
@@ -174,8 +174,12 @@ def _int_option(option: str, text: str) -> int:
 # ---------------------------------------------------------------- following
 
 
-def follow(paths: Any) -> str:
-    """Show the sweep until it ends (a live table on a terminal, plain lines otherwise); its final state."""
+def follow(paths: Any, controller: Any = None) -> str:
+    """Show the sweep until it ends (a live table on a terminal, plain lines otherwise); its final state.
+
+    ``controller``: the controller process started here, if any: one that exits without recording an
+    end (it could not even start) ends the wait at once, with the last line of its log.
+    """
     from tuitrain.sweep.process import stop_sweep
     from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, load_sweep
 
@@ -200,7 +204,12 @@ def follow(paths: Any) -> str:
                     live.update(_live_view(record))
                 else:
                     _print_changes(record, printed)
-                if record.state not in ACTIVE_SWEEP_STATES:
+                if _ours(record, controller) and record.state not in ACTIVE_SWEEP_STATES:
+                    break
+                if controller is not None and controller.poll() is not None:
+                    record = load_sweep(paths)  # it may have written its end just before exiting
+                    if not _ours(record, controller) or record.state in ACTIVE_SWEEP_STATES:
+                        fail(f"the sweep's controller exited ({controller.returncode}): {_last_line(paths.log)}")
                     break
                 time.sleep(FOLLOW_SECONDS)
             except KeyboardInterrupt:
@@ -216,6 +225,20 @@ def follow(paths: Any) -> str:
         _print_changes(record, printed)
     _summary(record)
     return record.state
+
+
+def _ours(record: Any, controller: Any) -> bool:
+    """Whether the sweep's status is the word of the controller started here (a resumed sweep's old
+    status says "crashed" until the new controller has written its own)."""
+    return controller is None or (record.status is not None and record.status.pid == controller.pid)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return f"{path} cannot be read"
+    return lines[-1].strip() if lines else f"nothing in {path}"
 
 
 def _trial_line(trial: Any, metric: str) -> str:
@@ -456,11 +479,11 @@ def resume_cmd(
     left = status.trials_planned - status.counted
     if left <= 0 and not any(t.active for t in status.trials) and status.state == "finished":
         fail(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
-    start_controller(paths, data_dir(data_dir_), offline or None)
+    controller = start_controller(paths, data_dir(data_dir_), offline or None)
     console.print(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go", markup=False)
     if detach:
         return
-    raise typer.Exit(EXIT_CODES.get(follow(paths), 1))
+    raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
 
 
 # ---------------------------------------------------------------- refine / best
