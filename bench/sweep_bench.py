@@ -124,6 +124,21 @@ def base_experiment(data: Path, epochs: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- baselines (child processes)
 
 
+def mlp(units: int, lr: float) -> Any:
+    """The model every method trains: Dense(units, relu), Dense(10, softmax), rmsprop at ``lr``."""
+    import keras
+
+    layers = [keras.Input((784,)), keras.layers.Dense(units, "relu"), keras.layers.Dense(10, "softmax")]
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit_options(d: Any, epochs: int) -> dict[str, Any]:
+    """``fit`` arguments of the baselines: batch 128, validation on the test split, quiet."""
+    return {"batch_size": 128, "epochs": epochs, "validation_data": (d["x_test"], d["y_test"]), "verbose": 0}
+
+
 def serial_child(data: Path, trials: int, epochs: int, started: float) -> None:
     """The hand-written loop: Optuna draws, Keras trains, one trial after the other in this process."""
     import keras
@@ -137,18 +152,7 @@ def serial_child(data: Path, trials: int, epochs: int, started: float) -> None:
         lr = trial.suggest_float(LR, 1e-5, 0.3, log=True)
         units = trial.suggest_int(UNITS, 32, 512, log=True)
         keras.utils.set_random_seed(0)
-        model = keras.Sequential(
-            [keras.Input((784,)), keras.layers.Dense(units, "relu"), keras.layers.Dense(10, "softmax")]
-        )
-        model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", metrics=["accuracy"])
-        hist = model.fit(
-            d["x_train"],
-            d["y_train"],
-            batch_size=128,
-            epochs=epochs,
-            validation_data=(d["x_test"], d["y_test"]),
-            verbose=0,
-        )
+        hist = mlp(units, lr).fit(d["x_train"], d["y_train"], **fit_options(d, epochs))
         values = [v for v in hist.history["val_loss"] if math.isfinite(v)]
         value = min(values) if values else float("nan")
         study.tell(trial, value if values else None, state=None if values else optuna.trial.TrialState.FAIL)
@@ -164,16 +168,7 @@ def tuner_child(data: Path, trials: int, epochs: int, started: float, folder: Pa
     d = np.load(data)
 
     def build(hp: Any) -> Any:
-        model = keras.Sequential(
-            [
-                keras.Input((784,)),
-                keras.layers.Dense(hp.Int("units", 32, 512, sampling="log"), "relu"),
-                keras.layers.Dense(10, "softmax"),
-            ]
-        )
-        lr = hp.Float("lr", 1e-5, 0.3, sampling="log")
-        model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model
+        return mlp(hp.Int("units", 32, 512, sampling="log"), hp.Float("lr", 1e-5, 0.3, sampling="log"))
 
     class Report(keras.callbacks.Callback):
         def on_train_begin(self, logs: Any = None) -> None:
@@ -191,15 +186,7 @@ def tuner_child(data: Path, trials: int, epochs: int, started: float, folder: Pa
     tuner = kt.RandomSearch(
         build, objective="val_loss", max_trials=trials, seed=0, directory=str(folder), project_name="kt", overwrite=True
     )
-    tuner.search(
-        d["x_train"],
-        d["y_train"],
-        batch_size=128,
-        epochs=epochs,
-        validation_data=(d["x_test"], d["y_test"]),
-        verbose=0,
-        callbacks=[Report()],
-    )
+    tuner.search(d["x_train"], d["y_train"], callbacks=[Report()], **fit_options(d, epochs))
 
 
 def run_child(name: str, args: list[str]) -> Outcome | None:

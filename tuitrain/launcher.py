@@ -66,12 +66,40 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
 
 def trainer_command(run_dir: Path, data_dir: Path | str | None = None, offline: bool = False) -> list[str]:
     """The command line of the trainer process for ``run_dir``."""
-    cmd = [sys.executable, "-m", TRAINER_MODULE, str(Path(run_dir).resolve())]
+    return module_command(TRAINER_MODULE, str(Path(run_dir).resolve()), data_dir=data_dir, offline=offline)
+
+
+def module_command(
+    module: str, *args: str, data_dir: Path | str | None = None, offline: bool | None = False
+) -> list[str]:
+    """``python -m module args... [--data-dir DIR] [--offline]`` with this interpreter."""
+    cmd = [sys.executable, "-m", module, *args]
     if data_dir is not None:
         cmd += ["--data-dir", str(Path(data_dir).expanduser().resolve())]
     if offline:
         cmd.append("--offline")
     return cmd
+
+
+def spawn_detached(
+    cmd: list[str], log_path: Path, *, env: Mapping[str, str] | None = None, pipe_stdin: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in its own session (a hang-up or the starter's exit does not reach it), its output
+    appended to ``log_path``, its environment :func:`trainer_env` plus ``env``; return at once.
+
+    ``pipe_stdin`` gives it a pipe to read from (a warm worker's next run); otherwise stdin is empty.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE if pipe_stdin else subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env=trainer_env(env),
+        )
 
 
 def trainer_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -119,17 +147,7 @@ def spawn_trainer(
     env: Mapping[str, str] | None = None,
 ) -> RunHandle:
     """Start a trainer process for a run directory made by :func:`prepare_run`; return at once."""
-    paths = runs.RunPaths(run_dir)
-    with open(paths.trainer_log, "ab") as log:
-        process = subprocess.Popen(
-            trainer_command(run_dir, data_dir, offline),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            env=trainer_env(env),
-        )
+    process = spawn_detached(trainer_command(run_dir, data_dir, offline), runs.RunPaths(run_dir).trainer_log, env=env)
     record_trainer(run_dir, process.pid)
     return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
 
@@ -152,12 +170,9 @@ def record_trainer(run_dir: Path, pid: int) -> None:
 
 def worker_command(trials_dir: Path, data_dir: Path | str | None = None, offline: bool = False) -> list[str]:
     """The command line of a warm worker that trains run directories inside ``trials_dir``."""
-    cmd = [sys.executable, "-m", WORKER_MODULE, "--trials-dir", str(Path(trials_dir).resolve())]
-    if data_dir is not None:
-        cmd += ["--data-dir", str(Path(data_dir).expanduser().resolve())]
-    if offline:
-        cmd.append("--offline")
-    return cmd
+    return module_command(
+        WORKER_MODULE, "--trials-dir", str(Path(trials_dir).resolve()), data_dir=data_dir, offline=offline
+    )
 
 
 def start_worker(
@@ -175,17 +190,7 @@ def start_worker(
     worker whose controller died finishes its trial, then ends). Its own output goes to ``log_path``;
     each trial's output goes to that run's ``trainer.log``.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            worker_command(trials_dir, data_dir, offline),
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            env=trainer_env(env),
-        )
+    return spawn_detached(worker_command(trials_dir, data_dir, offline), log_path, env=env, pipe_stdin=True)
 
 
 def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:

@@ -11,7 +11,6 @@ import fcntl
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -60,28 +59,14 @@ def prepare_sweep(
 
 def controller_command(paths: SweepPaths, data_dir: Path | None = None, offline: bool | None = None) -> list[str]:
     """The controller's command line for the sweep folder ``paths``."""
-    cmd = [sys.executable, "-m", CONTROLLER_MODULE, str(paths.root.resolve())]
-    if data_dir is not None:
-        cmd += ["--data-dir", str(Path(data_dir).expanduser().resolve())]
-    if offline:
-        cmd.append("--offline")
-    return cmd
+    return launcher.module_command(CONTROLLER_MODULE, str(paths.root.resolve()), data_dir=data_dir, offline=offline)
 
 
 def start_controller(
     paths: SweepPaths, data_dir: Path | None = None, offline: bool | None = None
 ) -> subprocess.Popen[bytes]:
     """Start the controller of a prepared sweep folder in its own session; return at once."""
-    with open(paths.log, "ab") as log:
-        return subprocess.Popen(
-            controller_command(paths, data_dir, offline),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            env=launcher.trainer_env(),
-        )
+    return launcher.spawn_detached(controller_command(paths, data_dir, offline), paths.log)
 
 
 def controller_running(paths: SweepPaths) -> bool:
