@@ -200,7 +200,13 @@ def run_child(name: str, args: list[str]) -> Outcome | None:
         print(f"{name}: failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}", flush=True)
         return None
     done = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    return Outcome(name, wall, [(d["at"], d["value"]) for d in done])
+    return _said(Outcome(name, wall, [(d["at"], d["value"]) for d in done]))
+
+
+def _said(outcome: Outcome) -> Outcome:
+    """Print a method's result as soon as it is known (the table at the end compares them)."""
+    print(f"  {outcome.name}: {outcome.wall:.1f} s, {len(outcome.done)} trials, best {outcome.best}", flush=True)
+    return outcome
 
 
 # ---------------------------------------------------------------- tuitrain
@@ -224,7 +230,7 @@ def run_sweep(
     if code != 0 or record.status is None:
         raise SystemExit(f"{name}: the sweep failed: see {paths.log}")
     done = [(t.ended_at - started, t.objective if t.state == "finished" else None) for t in record.trials if t.ended_at]
-    return Outcome(name, wall, done), record
+    return _said(Outcome(name, wall, done)), record
 
 
 def trial_seconds(run_dir: Path) -> float:
