@@ -106,6 +106,10 @@ def test_sweeps_are_found_by_name_prefix_latest_and_path(tmp_path: Path) -> None
     with pytest.raises(SweepNotFound, match="matches 2 sweeps"):
         resolve_sweep_dir(tmp_path, prefix)
     assert sweeps_root(tmp_path) == tmp_path / "sweeps"
+    # A sweep's own name finds its newest folder.
+    again = make_sweep(tmp_path, [{"state": "finished", "objective": 0.5}], name="alpha")
+    assert resolve_sweep_dir(tmp_path, "alpha").root == again.root
+    assert resolve_sweep_dir(tmp_path, "beta").root == second.root
 
 
 # ---------------------------------------------------------------- slots

@@ -17,6 +17,7 @@ Nothing here touches Optuna or TensorFlow.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from tuitrain import runs
 SWEEPS_DIR = "sweeps"
 """The folder of sweeps inside the runs root."""
 SWEEP_MARKERS = ("sweep.toml", "sweep.json")
+_STAMPED = re.compile(r"\d{8}-\d{6}-(.+?)(?:-\d+)?")
+"""A sweep folder's name: the time it was made, its sweep's name, and a counter if two shared a second."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ class SweepNotFound(ValueError):
 
 
 def resolve_sweep_dir(runs_root: str | os.PathLike[str] | None, ref: str) -> SweepPaths:
-    """The sweep ``ref`` names: its folder name, a unique start of it, ``latest``, or a path (with ``/``)."""
+    """The sweep ``ref`` names: its folder name, a unique start of it, ``latest``, a path (with ``/``),
+    or a sweep's name (its newest folder)."""
     base = sweeps_root(runs_root)
     text = str(ref).strip()
     if not text:
@@ -140,6 +144,10 @@ def resolve_sweep_dir(runs_root: str | os.PathLike[str] | None, ref: str) -> Swe
     if len(matches) == 1:
         return SweepPaths(matches[0])
     if not matches:
+        # A sweep's own name (the folder's part after the time): its newest folder.
+        named = [p for p in found if (m := _STAMPED.fullmatch(p.name)) is not None and m.group(1) == text]
+        if named:
+            return SweepPaths(named[-1])
         raise SweepNotFound(f"no sweep named {text!r} (or starting so) in {base}: see 'tuitrain sweep list'")
     shown = ", ".join(p.name for p in matches[:5]) + (", ..." if len(matches) > 5 else "")
     raise SweepNotFound(f"{text!r} matches {len(matches)} sweeps in {base} ({shown}): give more of the name")
