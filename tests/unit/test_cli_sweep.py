@@ -195,3 +195,20 @@ def test_a_controller_that_cannot_start_ends_the_wait_with_its_reason(tmp_path: 
     assert result.exit_code == 1
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("tuitrain: the sweep's controller exited (2): ") and "sweep.toml not found" in last
+
+
+def test_sections_show_by_what_differs_between_them(tmp_path: Path) -> None:
+    sgd = {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9}
+    adam = {"name": "adam", "learning_rate": 0.001}
+    stack = [{"kind": "dense", "units": 64, "activation": "relu"}] * 3
+    trials = [
+        {"state": "finished", "objective": 0.2, "params": {"optimizer": sgd, "model.layers": stack}},
+        {"state": "finished", "objective": 0.3, "params": {"optimizer": adam, "model.layers": stack}},
+    ]
+    make_sweep(tmp_path, trials)
+    result = sweep("show", "latest", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.output.splitlines()[1:] if line[:2].strip().isdigit()}
+    assert "sgd learning_rate=0.01 momentum=0.9" in rows["0"] and "adam learning_rate=0.001" in rows["1"]
+    # The stack is the same in both: nothing differs, so it shows whole.
+    assert '{kind = "dense"' in rows["0"]

@@ -241,8 +241,8 @@ def _last_line(path: Path) -> str:
     return lines[-1].strip() if lines else f"nothing in {path}"
 
 
-def _trial_line(trial: Any, metric: str) -> str:
-    params = ", ".join(f"{k}={_value(v)}" for k, v in trial.params.items())
+def _trial_line(trial: Any, metric: str, shown: dict[tuple[int, str], str]) -> str:
+    params = ", ".join(f"{k}={shown[(trial.number, k)]}" for k in trial.params)
     result = f"{metric} {trial.objective:.4g} at epoch {trial.best_epoch}" if trial.objective is not None else ""
     parts = [f"trial {trial.number} {trial.state}", result, params, duration_text(trial.duration)]
     if trial.message and trial.state not in ("finished",):
@@ -254,11 +254,13 @@ def _print_changes(record: Any, printed: dict[int, str]) -> None:
     """One line per trial start and end (plain output for pipes, nohup and CI)."""
     if record.status is None:
         return
+    shown = _shown_values(record.trials)
     for trial in record.trials:
         if trial.state == "starting" or printed.get(trial.number) == trial.state:
             continue
         printed[trial.number] = trial.state
-        console.print(_trial_line(trial, record.status.metric), markup=False, soft_wrap=True, highlight=False)
+        line = _trial_line(trial, record.status.metric, shown)
+        console.print(line, markup=False, soft_wrap=True, highlight=False)
 
 
 def _live_view(record: Any) -> Any:
@@ -271,25 +273,27 @@ def _live_view(record: Any) -> Any:
     if best is not None and best.objective is not None:
         head += f"; best trial {best.number}: {status.metric} {best.objective:.4g} at epoch {best.best_epoch}"
     recent = sorted(record.trials, key=lambda t: (not t.active, -t.number))[:12]
-    return Group(Text(head), _table(recent, status, live=True))
+    return Group(Text(head), _table(recent, status, live=True)[0])
 
 
-def _table(trials: list[Any], status: Any, *, live: bool = False) -> Table:
+def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table, list[str], list[list[str]]]:
+    """The trials' table, with its headers and cells (to size a console for piped output)."""
     names = list(dict.fromkeys(k for t in trials for k in t.params))
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("#", justify="right")
-    table.add_column("state")
-    for short in _short_names(names):
-        table.add_column(short, justify="right", overflow="fold")
-    table.add_column(f"{status.metric} @ epoch", justify="right")
-    table.add_column("onset" if not live else "epochs", justify="right")
-    table.add_column("time", justify="right")
+    metric = f"{status.metric} @ epoch"
+    headers = ["#", "state", *_short_names(names), metric, "onset" if not live else "epochs", "time"]
+    shown = _shown_values(trials)
+    rows = []
     for t in trials:
         objective = f"{t.objective:.4g} @ {t.best_epoch}" if t.objective is not None else "-"
         extra = (str(t.onset_epoch) if t.onset_epoch else "-") if not live else str(t.epochs_done)
-        cells = [str(t.number), t.state, *(_value(t.params.get(n)) for n in names), objective, extra]
-        table.add_row(*(Text(c) for c in [*cells, duration_text(t.duration)]))
-    return table
+        params = [shown.get((t.number, n), "-") for n in names]
+        rows.append([str(t.number), t.state, *params, objective, extra, duration_text(t.duration)])
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 1 else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(c) for c in row))
+    return table, headers, rows
 
 
 def _short_names(names: list[str]) -> list[str]:
@@ -303,6 +307,40 @@ def _short_names(names: list[str]) -> list[str]:
                 break
         out.append(short)
     return out
+
+
+def _shown_values(trials: list[Any]) -> dict[tuple[int, str], str]:
+    """Each (trial, parameter) value as tables show it: plain values as they are; a section (a table or a list
+    chosen whole) by what differs between the sections these trials got: "sgd momentum=0.9", "activation=relu"."""
+    out: dict[tuple[int, str], str] = {}
+    for name in dict.fromkeys(k for t in trials for k in t.params):
+        values = {t.number: t.params[name] for t in trials if name in t.params}
+        if not any(isinstance(v, dict | list) for v in values.values()):
+            out.update({(n, name): _value(v) for n, v in values.items()})
+            continue
+        leaves = {n: _leaves(v) for n, v in values.items()}
+        keys = dict.fromkeys(k for found in leaves.values() for k in found)
+        varying = [k for k in keys if len({tuple(sorted(found.get(k, ()))) for found in leaves.values()}) > 1]
+        for n, found in leaves.items():
+            parts = []
+            for key in (k for k in varying if k in found):
+                text = "/".join(sorted(found[key]))
+                parts.append(text if key.rsplit(".", 1)[-1] in ("", "name", "kind") else f"{key}={text}")
+            out[(n, name)] = " ".join(parts) or _value(values[n])
+    return out
+
+
+def _leaves(value: Any, prefix: str = "") -> dict[str, set[str]]:
+    """The plain values inside a table or list by key path, list positions left out (a stack's layers merge)."""
+    out: dict[str, set[str]] = {}
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        for key, item in items:
+            path = prefix if key is None else (f"{prefix}.{key}" if prefix else str(key))
+            for inner, found in _leaves(item, path).items():
+                out.setdefault(inner, set()).update(found)
+        return out
+    return {prefix: {_value(value)}}
 
 
 def _value(value: Any) -> str:
@@ -406,7 +444,8 @@ def show_cmd(
     numbers = {t.number for t in ranked}
     order = ranked + sorted((t for t in record.trials if t.number not in numbers), key=lambda t: t.number)
     if order:
-        console.print(_table(order, status))
+        table, headers, rows = _table(order, status)
+        table_console(headers, rows).print(table)
     distinct = _distinct_values(record.trials)
     if distinct:
         console.print("distinct values tried: " + "; ".join(distinct), markup=False, soft_wrap=True)
