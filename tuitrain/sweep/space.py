@@ -59,6 +59,40 @@ class _Dist(BaseModel):
         raise NotImplementedError
 
 
+class _Linear:
+    """A linear scale: equal steps of the value matter equally."""
+
+    @property
+    def scale(self) -> Scale:
+        """Linear."""
+        return "linear"
+
+    def to_scale(self, value: float) -> float:
+        """The value itself."""
+        return float(value)
+
+    def from_scale(self, position: float) -> float:
+        """The position itself."""
+        return float(position)
+
+
+class _Log:
+    """A log scale: equal ratios matter equally (one unit per decade)."""
+
+    @property
+    def scale(self) -> Scale:
+        """Logarithmic."""
+        return "log"
+
+    def to_scale(self, value: float) -> float:
+        """log10 of the value."""
+        return math.log10(value)
+
+    def from_scale(self, position: float) -> float:
+        """10 to the position."""
+        return 10.0**position
+
+
 class _Range(_Dist):
     """A numeric range ``low``..``high`` (both included)."""
 
@@ -87,14 +121,6 @@ class _Range(_Dist):
         """True when ``value`` is a number inside the range."""
         return isinstance(value, int | float) and not isinstance(value, bool) and self.low <= value <= self.high
 
-    def to_scale(self, value: float) -> float:
-        """Position of ``value`` on the distribution's scale (where equal steps matter equally)."""
-        return float(value)
-
-    def from_scale(self, position: float) -> float:
-        """Inverse of :meth:`to_scale`."""
-        return float(position)
-
     def grid(self, points: int) -> list[float]:
         """``points`` values from low to high, equally spaced on the distribution's scale."""
         lo, hi = self.to_scale(self.low), self.to_scale(self.high)
@@ -117,18 +143,13 @@ class _Range(_Dist):
         return f"{self.dist}:{self.low:g}:{self.high:g}"  # type: ignore[attr-defined]
 
 
-class Uniform(_Range):
+class Uniform(_Linear, _Range):
     """Uniform on ``low``..``high``: for settings whose effect is linear (dropout rate, a fraction)."""
 
     dist: Literal["uniform"] = "uniform"
 
-    @property
-    def scale(self) -> Scale:
-        """Linear."""
-        return "linear"
 
-
-class LogUniform(_Range):
+class LogUniform(_Log, _Range):
     """Log-uniform on ``low``..``high`` (both > 0): equal trials per decade. For learning rates, penalties."""
 
     dist: Literal["log_uniform"] = "log_uniform"
@@ -138,19 +159,6 @@ class LogUniform(_Range):
         if self.low <= 0:
             raise ValueError(f"log_uniform needs low > 0 (a log scale has no 0), got low = {self.low:g}")
         return self
-
-    @property
-    def scale(self) -> Scale:
-        """Logarithmic."""
-        return "log"
-
-    def to_scale(self, value: float) -> float:
-        """log10 of the value."""
-        return math.log10(value)
-
-    def from_scale(self, position: float) -> float:
-        """10 to the position."""
-        return 10.0**position
 
 
 class ReverseLog(_Range):
@@ -222,14 +230,6 @@ class _IntRange(_Dist):
         """True when ``value`` is a whole number inside the range."""
         return isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
 
-    def to_scale(self, value: float) -> float:
-        """Linear."""
-        return float(value)
-
-    def from_scale(self, position: float) -> float:
-        """Linear."""
-        return float(position)
-
     def grid(self, points: int) -> list[int]:
         """Up to ``points`` distinct whole numbers from low to high, equally spaced on the scale."""
         lo, hi = self.to_scale(self.low), self.to_scale(self.high)
@@ -248,18 +248,13 @@ class _IntRange(_Dist):
         return f"{self.dist}:{self.low}:{self.high}"  # type: ignore[attr-defined]
 
 
-class IntUniform(_IntRange):
+class IntUniform(_Linear, _IntRange):
     """Whole numbers, uniform: for counts whose effect is linear (a patience, a number of layers)."""
 
     dist: Literal["int"] = "int"
 
-    @property
-    def scale(self) -> Scale:
-        """Linear."""
-        return "linear"
 
-
-class LogInt(_IntRange):
+class LogInt(_Log, _IntRange):
     """Whole numbers, log-uniform (low >= 1): for widths such as units (16..512: as many below 90 as above)."""
 
     dist: Literal["log_int"] = "log_int"
@@ -269,19 +264,6 @@ class LogInt(_IntRange):
         if self.low < 1:
             raise ValueError(f"log_int needs low >= 1 (a log scale has no 0), got low = {self.low}")
         return self
-
-    @property
-    def scale(self) -> Scale:
-        """Logarithmic."""
-        return "log"
-
-    def to_scale(self, value: float) -> float:
-        """log10 of the value."""
-        return math.log10(value)
-
-    def from_scale(self, position: float) -> float:
-        """10 to the position."""
-        return 10.0**position
 
 
 class Choice(_Dist):
