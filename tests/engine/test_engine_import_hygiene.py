@@ -27,6 +27,15 @@ CORE = [
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",
+    # A warm worker installs its handlers before importing TensorFlow too.
+    "tuitrain.engine.worker",
+    # Nothing in sweep/ imports TensorFlow (the controller imports Optuna only).
+    "tuitrain.sweep",
+    "tuitrain.sweep.__main__",
+    "tuitrain.sweep.controller",
+    "tuitrain.sweep.process",
+    "tuitrain.sweep.refine",
+    "tuitrain.cli.sweep_cmd",
 ]
 
 

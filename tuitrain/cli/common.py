@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -40,6 +41,17 @@ def runs_root(runs_dir: Path | None) -> Path:
 def is_terminal() -> bool:
     """True when stdout is an interactive terminal (progress bars), False for pipes, nohup and CI."""
     return sys.stdout.isatty()
+
+
+def table_console(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Console:
+    """Where to print a table of these cells: the terminal, or for pipes a console wide enough for whole rows.
+
+    Piped output has no width to fit, and cutting names at 80 columns would lose what a script greps for.
+    """
+    if is_terminal():
+        return console
+    needed = sum(max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)) + 2 * len(headers)
+    return Console(width=max(needed, 80), highlight=False)
 
 
 def run_dashboard(app: Any) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, console, fail, is_terminal, runs_root
+from tuitrain.cli.common import RunsDir, console, fail, runs_root, table_console
 from tuitrain.formatting import duration, number
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -67,10 +66,7 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
         table.add_column(header, overflow="fold", justify="right" if header.startswith("best") else "left")
     for cell in cells:
         table.add_row(*cell)
-    # Piped output has no width to fit: print whole rows instead of cutting run names at 80 columns.
-    needed = sum(max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)) + 2 * len(headers)
-    out = console if is_terminal() else Console(width=max(needed, 80), highlight=False)
-    out.print(table)
+    table_console(headers, cells).print(table)
 
 
 @app.command("show")
