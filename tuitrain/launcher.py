@@ -24,7 +24,7 @@ from tuitrain.presets import to_toml
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
-TRAINER_MODULE = "tuitrain.engine"
+TRAINER_MODULE = runs.status.TRAINER_MODULE
 
 
 @dataclass
@@ -127,17 +127,13 @@ def start_run(
 def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:
     """True when ``pid`` is a live trainer of ``run_dir``, not a process that got a dead trainer's pid.
 
-    Checks the start time recorded with the pid where known, and on Linux the command line.
+    Checks the start time recorded with the pid where known, and on Linux the command line (a signal
+    goes only to a process that shows itself as this run's trainer).
     """
     if not runs.process_alive(pid, pid_start):
         return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    try:
-        args = cmdline.read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (or no access): the pid and start time are all there is to go on
-    target = str(Path(run_dir).resolve()).encode()
-    return TRAINER_MODULE.encode() in args and target in args
+    # No /proc (or no access): the pid and start time are all there is to go on.
+    return runs.status.is_trainer_of(pid, run_dir) is not False
 
 
 def stop_run(run_dir: Path | str) -> bool:
