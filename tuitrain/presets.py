@@ -21,6 +21,7 @@ from tuitrain.fsutil import atomic_write_text
 from tuitrain.spec import Experiment
 from tuitrain.spec.checks import CheckResult, check_experiment
 from tuitrain.spec.errors import SpecIssue, issues_from_validation_error, quote_key
+from tuitrain.text import toml_printable
 
 MAX_PRESET_BYTES = 1_000_000
 PRESET_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
@@ -332,9 +333,12 @@ def _suffix_rank(path: Path) -> int:
 
 
 def to_toml(exp: Experiment) -> str:
-    """Serialize an experiment as TOML. ``None`` fields are left out: they are the defaults."""
+    """Serialize an experiment as TOML. ``None`` fields are left out: they are the defaults.
+
+    Every control character in a string is written as an escape, so ``cat`` on the file is safe.
+    """
     data = _tags_first(exp.model_dump(mode="json", exclude_none=True))
-    return tomli_w.dumps(data)
+    return toml_printable(tomli_w.dumps(data))
 
 
 def _tags_first(node: Any) -> Any:
