@@ -14,6 +14,7 @@ Pure Python: the dashboard, the CLI and the trainer's log all use it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls, DEL, C1 controls, and the Unicode formatting characters that reorder or hide text
 # (bidirectional embeddings, overrides and isolates; line/paragraph separators end lines in some
@@ -57,3 +58,29 @@ def toml_printable(toml_text: str) -> str:
 def has_control(text: str, *, allowed: str = "") -> bool:
     """True when ``text`` holds a character :func:`printable` would escape (other than ``allowed``)."""
     return any(ch not in allowed for ch in _UNSAFE.findall(text))
+
+
+def ascii_fold(text: str) -> str:
+    """``text`` with accents dropped and letters spelled in ASCII where Unicode says how ("Köln" ->
+    "Koln", "größe" -> "grosse"); characters with no ASCII spelling (emoji, CJK, "ø") are kept."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch):
+            continue
+        if ch.isascii():
+            out.append(ch)
+            continue
+        folded = "".join(c for c in unicodedata.normalize("NFKD", ch.casefold()) if not unicodedata.combining(c))
+        out.append(folded if folded.isascii() else ch)
+    return "".join(out)
+
+
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
+
+
+def identifier(name: str, fallback: str = "model", max_length: int = 60) -> str:
+    """An ASCII name for a display name, safe where a program's names are restricted (Keras and
+    TensorFlow scope names must match ``[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*``): letters, digits and
+    ``_``, starting with a letter or digit; ``fallback`` when nothing of ``name`` is left."""
+    cleaned = _NOT_IDENTIFIER.sub("_", ascii_fold(name)).strip("_")[:max_length].rstrip("_")
+    return cleaned or fallback

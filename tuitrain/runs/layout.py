@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuitrain.text import ascii_fold
+
 RUNS_ENV = "TUITRAIN_RUNS"
 """Environment variable naming the runs root (below ``--runs-dir``, above the default ``./runs``)."""
 DEFAULT_RUNS_DIR = "runs"
@@ -114,8 +116,11 @@ def runs_root(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def sanitize_name(name: str, max_length: int = MAX_NAME_LENGTH) -> str:
-    """``name`` reduced to letters, digits, ``-``, ``_`` and ``.``; no leading dot or dash; never empty."""
-    cleaned = _UNSAFE.sub("-", name.strip())
+    """``name`` reduced to letters, digits, ``-``, ``_`` and ``.``; no leading dot or dash; never empty.
+
+    Accented letters keep their base letter ("größe" -> "grosse"); anything else becomes "-".
+    """
+    cleaned = _UNSAFE.sub("-", ascii_fold(name.strip()))
     # A leading dot would hide the directory; a leading dash reads as an option on command lines.
     cleaned = cleaned.lstrip(".-")[:max_length].rstrip(".-")
     return cleaned or "run"
