@@ -11,6 +11,7 @@ signals: SIGTERM asks it to stop after the current batch and keep what it traine
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,12 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuitrain import runs
-from tuitrain.fsutil import atomic_write_text
+from tuitrain.fsutil import atomic_write_text, os_error_text
 from tuitrain.presets import to_toml
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
 TRAINER_MODULE = runs.status.TRAINER_MODULE
+
+
+class LaunchError(RuntimeError):
+    """A run could not be created or started (one line: what, where, and the fix)."""
 
 
 @dataclass
@@ -52,13 +57,27 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
     """Create the run directory with ``experiment.toml`` (resolved) and a "pending" status; return it.
 
     ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
+
+    Raises :class:`LaunchError` when the runs folder cannot hold a new run (it is a file, it cannot be
+    written, the disk is full); a half-made run directory is removed again.
     """
     exp = _absolute_npz(exp, preset_dir)
     resolved = resolve(exp, preset_dir)
-    run_dir = runs.new_run_dir(runs.runs_root(runs_root), exp.name)
+    root = runs.runs_root(runs_root)
+    try:
+        if root.exists() and not root.is_dir():
+            raise LaunchError(f"the runs folder {root} is a file, not a folder: pass --runs-dir DIR of a folder")
+        run_dir = runs.new_run_dir(root, exp.name)
+    except OSError as exc:
+        raise LaunchError(f"cannot create a run in {root}: {os_error_text(exc)}") from None
     paths = runs.RunPaths(run_dir)
-    atomic_write_text(paths.experiment, to_toml(resolved))
-    runs.write_status(paths, runs.RunStatus(state="pending", started_at=time.time()))
+    try:
+        atomic_write_text(paths.experiment, to_toml(resolved))
+        runs.write_status(paths, runs.RunStatus(state="pending", started_at=time.time()))
+    except OSError as exc:
+        # Nothing was trained in it yet: a run folder without its experiment would only confuse.
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot write the new run {run_dir.name} in {root}: {os_error_text(exc)}") from None
     return run_dir
 
 
@@ -96,20 +115,25 @@ def start_run(
     """Create a run directory for ``exp`` and start its trainer process; return at once.
 
     ``preset_dir`` anchors a relative npz path (the folder of the preset file); ``data_dir`` is
-    searched first for data files; ``offline`` forbids downloads.
+    searched first for data files; ``offline`` forbids downloads. Raises :class:`LaunchError` with
+    one line when the run cannot be created or started.
     """
     run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None)
     paths = runs.RunPaths(run_dir)
-    with open(paths.trainer_log, "ab") as log:
-        process = subprocess.Popen(
-            trainer_command(run_dir, data_dir, offline),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            env=trainer_env(),
-        )
+    try:
+        with open(paths.trainer_log, "ab") as log:
+            process = subprocess.Popen(
+                trainer_command(run_dir, data_dir, offline),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                env=trainer_env(),
+            )
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot start the trainer for {run_dir.name}: {os_error_text(exc)}") from None
     # The pid goes into the status at once: readers can then tell a trainer that died while starting
     # (a crash) from one still importing TensorFlow (pending), and stop_run works from the first moment.
     # The trainer's own first status write comes seconds later, after that import.

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tuitrain import presets
 from tuitrain.cli.common import cell, console, fail, say
+from tuitrain.fsutil import os_error_text
 from tuitrain.spec import Experiment
 from tuitrain.spec.checks import resolve
 from tuitrain.text import printable
@@ -111,4 +112,7 @@ def new_cmd(
         fail(str(exc) if builtin else f"{exc} (--force overwrites it)")
     except ValueError as exc:
         fail(str(exc))
+    except OSError as exc:
+        where = folder if folder is not None else presets.user_dir()
+        fail(f"cannot save preset {name!r} in {where}: {os_error_text(exc)}")
     say(f"saved {path}")

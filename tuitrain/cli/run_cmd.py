@@ -16,8 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tuitrain import presets
 from tuitrain.cli import common
-from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
+from tuitrain.cli.common import DataDir, RunsDir, console, fail, is_terminal, say
 from tuitrain.cli.runs_cmd import duration_text, summary_lines
+from tuitrain.text import printable
 
 POLL_SECONDS = 0.1
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2, "diverged": 3}
@@ -46,24 +47,25 @@ def run(
 
     Pick it up again with 'tuitrain attach' (the dashboard) or 'tuitrain runs show RUN'.
     """
-    from tuitrain.launcher import start_run
+    from tuitrain.launcher import LaunchError, start_run
 
     try:
         loaded = presets.load(preset, list(set_ or []))
     except presets.PresetError as exc:
         fail(str(exc))
     for warning in loaded.check.warnings:
-        err_console.print(f"tuitrain: warning: {warning}", markup=False, soft_wrap=True)
+        say(f"tuitrain: warning: {warning}", err=True)
     data = common.data_dir(data_dir)
     preset_dir = loaded.path.parent if loaded.path is not None else None
-    handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
-    console.print(f"run {handle.run_dir} (trainer pid {handle.pid})", markup=False, soft_wrap=True)
+    try:
+        handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
+    except LaunchError as exc:
+        fail(str(exc))
+    say(f"run {handle.run_dir} (trainer pid {handle.pid})")
     if is_terminal():
-        console.print(
-            "Ctrl+C stops it after the current batch; if this terminal closes, training goes on "
-            "('tuitrain attach' picks it up).",
-            markup=False,
-            soft_wrap=True,
+        say(
+            "Ctrl+C stops it after the current batch (twice: at once); if this terminal closes, training "
+            "goes on ('tuitrain attach' picks it up).",
             style="dim",
         )
     follower = Follower(handle.run_dir, epochs=loaded.experiment.training.epochs, pid=handle.pid)
@@ -86,19 +88,19 @@ class Follower:
     _epoch_times: list[float] = field(default_factory=list)
 
     def follow(self, handle: Any) -> str:
-        """Print events until the run ends; Ctrl+C stops it gracefully. Returns the final state."""
-        from tuitrain.launcher import stop_run
+        """Print events until the run ends; Ctrl+C stops it gracefully, twice at once. Returns the final state."""
         from tuitrain.runs import EventTailer, last_error
 
         tailer = EventTailer(self.run_dir)
         progress = self._progress() if self.interactive else None
         task = progress.add_task("starting the trainer", total=None, metrics="", eta="") if progress else None
-        interrupts = 0
+        interrupts = _Interrupts(self.run_dir, handle.pid, self._note)
         try:
-            if progress is not None:
-                progress.start()
-            while self.state is None:
-                try:
+            with interrupts.installed():
+                if progress is not None:
+                    progress.start()
+                while self.state is None:
+                    interrupts.act()
                     events = tailer.poll()
                     for event in events:
                         self._show(event, progress, task)
@@ -114,13 +116,6 @@ class Follower:
                                 )
                         else:
                             time.sleep(POLL_SECONDS)
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    if interrupts == 1:
-                        stop_run(self.run_dir)
-                        self._note("stopping after the current batch (Ctrl+C again ends the trainer at once)")
-                    elif handle.pid is not None:
-                        _kill(handle.pid)
         finally:
             if progress is not None:
                 progress.stop()
@@ -131,18 +126,18 @@ class Follower:
 
     def _progress(self) -> Progress:
         return Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[metrics]}"),
-            TextColumn("{task.fields[eta]}"),
+            TextColumn("{task.fields[metrics]}", markup=False),
+            TextColumn("{task.fields[eta]}", markup=False),
             console=console,
             transient=True,
             refresh_per_second=4,
         )
 
     def _note(self, text: str) -> None:
-        console.print(text, markup=False, soft_wrap=True, highlight=False)
+        say(text)
 
     def _show(self, event: Any, progress: Progress | None, task: Any) -> None:
         kind = type(event).__name__
@@ -190,9 +185,9 @@ class Follower:
         lines = summary_lines(self.run_dir, self.state or "crashed", self.reason)
         console.print()
         if EXIT_CODES.get(self.state or "crashed", 1) != 0:
-            err_console.print(f"tuitrain: {lines.pop(0)}", markup=False, soft_wrap=True, highlight=False)
+            say(f"tuitrain: {lines.pop(0)}", err=True)
         for line in lines:
-            console.print(line, markup=False, soft_wrap=True, highlight=False)
+            say(line)
 
 
 def _started_line(event: Any) -> str:
@@ -216,7 +211,8 @@ def _fmt(value: float) -> str:
 
 
 def _metrics(logs: dict[str, float], train_only: bool = False) -> str:
-    return "  ".join(f"{k} {_fmt(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
+    shown = (f"{printable(k)} {_fmt(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
+    return "  ".join(shown)
 
 
 def _epoch_line(epoch: int, epochs: int, row: dict[str, float], seconds: float | None) -> str:
@@ -231,6 +227,51 @@ def _crash_reason(run_dir: Path, returncode: int | None) -> str:
     return f"the trainer ended ({how}) without recording an outcome: see {run_dir / 'trainer.log'}"
 
 
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)  # the trainer's second stop signal ends it at once
+class _Interrupts:
+    """Ctrl+C while following a run, counted by a signal handler that never raises.
+
+    A KeyboardInterrupt could land anywhere, even inside the handling of the one before (two quick
+    presses), and end the command with a traceback; counting in the handler and acting in the loop
+    cannot. First press: ask the trainer to stop after its batch (SIGTERM); second: send the second
+    SIGTERM, which makes the trainer record the run as stopped and end at once; third: SIGKILL, for a
+    trainer that does not respond at all.
+    """
+
+    def __init__(self, run_dir: Path, pid: int | None, note: Any) -> None:
+        self.run_dir = run_dir
+        self.pid = pid
+        self.note = note
+        self.count = 0
+        self.handled = 0
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.count += 1
+
+    @contextlib.contextmanager
+    def installed(self) -> Any:
+        """SIGINT counted here while inside (the previous handler restored after)."""
+        previous = signal.signal(signal.SIGINT, self._handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def act(self) -> None:
+        """Act on every press not acted on yet."""
+        while self.handled < self.count:
+            self.handled += 1
+            # The trainer is this process's child: until it is reaped its pid cannot name another process.
+            if self.handled == 1:
+                self._signal(signal.SIGTERM)
+                self.note("stopping after the current batch (Ctrl+C again stops it at once)")
+            elif self.handled == 2:
+                self._signal(signal.SIGTERM)
+                self.note("stopping at once (what was trained is kept; Ctrl+C again kills the trainer)")
+            elif self.handled == 3:
+                self._signal(signal.SIGKILL)
+                self.note("killed the trainer")
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)

@@ -32,10 +32,11 @@ from tuitrain.engine.datasets import Pipelines, make_pipelines
 from tuitrain.engine.device import DeviceInfo, setup_device
 from tuitrain.engine.record import RunRecorder
 from tuitrain.engine.signals import StopRequest
-from tuitrain.fsutil import remove_temporaries
+from tuitrain.fsutil import os_error_text, remove_temporaries
 from tuitrain.presets import PresetError
 from tuitrain.spec import DenseLayer, Experiment, ImdbDataset
 from tuitrain.spec.checks import check_experiment
+from tuitrain.spec.memory import out_of_memory_advice
 from tuitrain.spec.training import MAX_SEED
 
 EXIT_OK = 0
@@ -265,10 +266,16 @@ def failure_message(exc: BaseException, exp: Experiment | None, device: DeviceIn
     if isinstance(exc, DataError | RunError | BuildError | PresetError):
         return str(exc).splitlines()[0]
     if isinstance(exc, tf.errors.ResourceExhaustedError | MemoryError):
-        where = "GPU" if device is not None and device.kind == "gpu" else "memory"
-        batch = exp.training.batch_size if exp is not None else None
-        smaller = f" (training.batch_size = {max(1, batch // 2)})" if batch and batch > 1 else ""
-        return f"out of {where} memory: use a smaller batch{smaller} or a smaller model"
+        on_gpu = device is not None and device.kind == "gpu"
+        where = "GPU memory" if on_gpu else "memory"
+        if exp is None:
+            return f"out of {where}: use a smaller batch or a smaller model"
+        # The estimate names the part that takes the most (the model's size, a batch's activations or
+        # the data) and the change that makes it fit.
+        return f"out of {where}: {out_of_memory_advice(exp, on_gpu=on_gpu)}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f" writing {Path(exc.filename).name}" if exc.filename else ""
+        return f"{type(exc).__name__}{where}: {os_error_text(exc)}"
     return one_line(exc)
 
 
