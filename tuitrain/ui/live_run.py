@@ -68,6 +68,8 @@ class LiveRun:
         self.last_event_at: float | None = None
         """Wall time of the newest event seen (a crashed run ended after it)."""
         self.progress: Progress | None = None
+        self.best_saved_epoch: int | None = None
+        """The epoch whose weights best.keras holds (from the trainer's best_saved events), if known."""
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
@@ -159,6 +161,11 @@ class LiveRun:
             self.state = "running"
             self.version += 1  # progress alone does not count: it changes nothing that is drawn from history
 
+    def best_model_saved(self, epoch: int) -> None:
+        """The trainer wrote best.keras with the weights of ``epoch``."""
+        self.best_saved_epoch = epoch
+        self.version += 1
+
     def flag_raised(self, flag: Flag) -> None:
         """A flag from the trainer's own analysis (the same one ours raises is kept once)."""
         self._flags.setdefault((flag.epoch, flag.criterion), flag)
@@ -209,7 +216,8 @@ class LiveRun:
         """The analysis in a few sentences ("Overfitting since epoch 4: ... Early stopping ... keep ...")."""
         if not self.epochs_done:
             return "No epoch has finished yet."
-        return self.analysis.summary()
+        saved = f" best.keras holds epoch {self.best_saved_epoch}." if self.best_saved_epoch is not None else ""
+        return self.analysis.summary() + saved
 
     def metrics(self) -> list[str]:
         """Metric names logged (without ``val_``), loss first, in the order they appeared."""

@@ -108,6 +108,15 @@ class FlagRaised(RunMessage):
         self.flag = flag
 
 
+class BestModelSaved(RunMessage):
+    """``best.keras`` now holds the weights of ``epoch`` (the trainer saved it)."""
+
+    def __init__(self, run_dir: Path, *, epoch: int, time: float | None = None) -> None:
+        super().__init__(run_dir)
+        self.epoch = epoch
+        self.time = time
+
+
 class RunFinished(RunMessage):
     """The run ended on its own terms: ``state`` is "finished" or "stopped"; ``reason`` says why."""
 

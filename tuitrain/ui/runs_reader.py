@@ -7,7 +7,6 @@ dashboard's messages. Screens take a reader in their constructor; tests may pass
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,20 +66,17 @@ class RunsReader:
     def __init__(self) -> None:
         self._root: tuple[Path, tuple[int, int] | None] | None = None
         self._rows: dict[Path, tuple[tuple[object, ...], RunRow]] = {}
+        self.skipped: list[str] = []
+        """Folders the last full read of the runs root had to skip, one line each ("NAME: permission denied")."""
 
     # ------------------------------------------------------------------ one run
 
     def experiment(self, run_dir: Path) -> Experiment | None:
         """The run's ``experiment.toml`` as an Experiment, or None when it is missing or invalid."""
-        from tuitrain.presets import experiment_from_data
+        from tuitrain.runs import load_experiment
 
-        path = Path(run_dir) / "experiment.toml"
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            return experiment_from_data(data, str(path))
-        except (OSError, tomllib.TOMLDecodeError, ValueError):
-            # The monitor still draws the history with default analysis settings.
-            return None
+        # None: the monitor still draws the history with default analysis settings.
+        return load_experiment(Path(run_dir))
 
     def exists(self, run_dir: Path) -> bool:
         """True when the run directory is there."""
@@ -143,6 +139,8 @@ class RunsReader:
             ]
         if isinstance(event, ev.FlagRaised):
             return [messages.FlagRaised(run_dir, event.to_flag())]
+        if isinstance(event, ev.BestSaved):
+            return [messages.BestModelSaved(run_dir, epoch=event.epoch, time=event.time)]
         if isinstance(event, ev.RunFinished):
             return [messages.RunFinished(run_dir, state=event.status, reason=event.reason or None, time=event.time)]
         if isinstance(event, ev.RunFailed):
@@ -163,12 +161,13 @@ class RunsReader:
         changed, or while it is active (its trainer may have died without writing anything); the
         whole folder is read again when runs were added or removed.
         """
-        from tuitrain.runs import RunSummary, list_runs, load_run
+        from tuitrain.runs import RunSummary, load_run, scan_runs
 
         root = Path(runs_root)
         root_signature = _signature(root)
         if self._root != (root, root_signature):
-            summaries = list_runs(root)
+            scan = scan_runs(root)
+            summaries, self.skipped = scan.runs, scan.skipped
             self._root = (root, root_signature)
             self._rows = {Path(s.run_dir): (_run_signature(Path(s.run_dir)), _row(s)) for s in summaries}
             return [row for _, row in self._rows.values()]
@@ -193,12 +192,14 @@ class RunsReader:
         return {key: list(values) for key, values in record.series().items()}
 
     def delete_run(self, run_dir: Path) -> None:
-        """Remove the run's folder."""
-        from tuitrain.runs import delete_run
+        """Remove the run's folder: only a run directly inside the runs root it was listed from."""
+        from tuitrain.runs import NotARunDirectory, delete_run
 
-        # Raises RunBusy (a RuntimeError) for a run that still trains, ValueError for a folder that
-        # is not a run: both with a one-line message.
-        delete_run(Path(run_dir))
+        if self._root is None:
+            raise NotARunDirectory(f"{run_dir} was not listed from a runs folder: refusing to delete it")
+        # Raises RunBusy (a RuntimeError) for a run that still trains, ValueError for anything that is
+        # not a run inside that root: both with a one-line message.
+        delete_run(self._root[0], Path(run_dir))
 
 
 ACTIVE_STATES = frozenset({"pending", "running"})

@@ -92,6 +92,7 @@ def tail_run(
     source = reader.events(run_dir)
     next_check = clock()
     reported_bad = 0
+    reported_problem: str | None = None
     while not is_cancelled():
         ended = _post_all(reader, run_dir, source.poll(), post)
         # The runs tailer skips garbled lines and keeps their numbers: say so once per line.
@@ -100,6 +101,11 @@ def tail_run(
             lines = ", ".join(str(n) for n in bad[reported_bad:][:5])
             post(messages.LogProblem(run_dir, f"Unreadable line(s) {lines} of the event log were skipped."))
             reported_bad = len(bad)
+        # A log that cannot be read at all (a folder or FIFO in its place): said once, never opened.
+        problem = getattr(source, "problem", None)
+        if problem and problem != reported_problem:
+            post(messages.LogProblem(run_dir, f"The event log cannot be read: {problem}."))
+        reported_problem = problem
         if ended:
             return "ended"
         if clock() >= next_check:

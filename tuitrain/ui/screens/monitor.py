@@ -26,6 +26,7 @@ from textual.widgets import Button, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.analysis import experiment_chance_loss
+from tuitrain.text import printable
 from tuitrain.ui import messages
 from tuitrain.ui.live_run import Clock, LiveRun
 from tuitrain.ui.screens.dialogs import ConfirmDialog
@@ -247,7 +248,7 @@ class MonitorScreen(Screen[None]):
         return self.query_one(FlagsPanel)
 
     def on_mount(self) -> None:
-        self.sub_title = self.run.name
+        self.sub_title = printable(self.run.name)
         self._show_curve_mode()
         self._sync()
         if self.watch:
@@ -304,6 +305,12 @@ class MonitorScreen(Screen[None]):
             self.run.flag_raised(message.flag)
             self._schedule_sync()
 
+    @on(messages.BestModelSaved)
+    def _best_model_saved(self, message: messages.BestModelSaved) -> None:
+        if self._mine(message):
+            self.run.best_model_saved(message.epoch)
+            self._schedule_sync()
+
     @on(messages.RunFinished)
     def _run_finished(self, message: messages.RunFinished) -> None:
         if self._mine(message):
@@ -325,13 +332,19 @@ class MonitorScreen(Screen[None]):
     @on(messages.LogProblem)
     def _log_problem(self, message: messages.LogProblem) -> None:
         if self._mine(message):
-            self.notify(message.detail, title="Event log", severity="warning", timeout=8)
+            self.notify(printable(message.detail), title="Event log", severity="warning", timeout=8, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            self.notify(
+                printable(event.worker.error),
+                title=f"{event.worker.name} failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
 
     # ------------------------------------------------------------------ drawing
 
@@ -443,7 +456,7 @@ class MonitorScreen(Screen[None]):
 
     def action_detach(self) -> None:
         """Go back and leave the run training (re-attach from the runs screen or `tuitrain attach`)."""
-        self.notify(f"{self.run.name} keeps training.", title="Detached", timeout=4)
+        self.notify(f"{printable(self.run.name)} keeps training.", title="Detached", timeout=4, markup=False)
         self.dismiss()
 
     def action_back(self) -> None:
@@ -456,13 +469,13 @@ class MonitorScreen(Screen[None]):
 
     @work(exclusive=True, group="monitor-stop")
     async def _confirm_stop(self) -> None:
-        question = f"Stop {self.run.name} after the current batch? What was trained so far is kept."
+        question = f"Stop {printable(self.run.name)} after the current batch? What was trained so far is kept."
         if await self.app.push_screen_wait(ConfirmDialog(question, "Stop", "Keep training")):
             self.request_stop()
 
     def request_stop(self) -> Worker[Any]:
         """Stop the run now, without asking (in a thread: signalling must not stall a frame)."""
-        self.notify("Stopping after the current batch…", title=self.run.name, timeout=4)
+        self.notify("Stopping after the current batch…", title=printable(self.run.name), timeout=4)
         return self.run_worker(
             partial(self.stop_run_fn, self.run_dir),
             name="Stopping the run",
@@ -475,7 +488,7 @@ class MonitorScreen(Screen[None]):
         """While the run trains, ask whether to stop it or leave it running (the app asks before quitting)."""
         if self.run.ended:
             return True
-        answer = await self.app.push_screen_wait(QuitRunDialog(self.run.name))
+        answer = await self.app.push_screen_wait(QuitRunDialog(printable(self.run.name)))
         if answer == "stop":
             self.stop_run_fn(self.run_dir)
         return answer in ("stop", "leave")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.spec import Experiment
+from tuitrain.text import printable
 from tuitrain.ui.runs_reader import RunRow, RunsCatalog, RunsReader
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.widgets.charts import MetricChart
@@ -65,9 +67,13 @@ def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
 
 
 def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
-    """The table cells of one run (plain words: no colour needed)."""
+    """The table cells of one run (plain words: no colour needed).
+
+    A DataTable reads string cells as Rich markup, and a run folder's name is anyone's text ("[b]",
+    escape sequences): every cell is escaped for markup and has its control characters shown.
+    """
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
-    return [
+    cells = [
         "✓" if marked else " ",
         row.name,
         row.state_label or row.state,
@@ -77,6 +83,7 @@ def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
         fmt_duration(row.duration),
         row.dataset or "--",
     ]
+    return [escape_markup(printable(cell)) for cell in cells]
 
 
 class RunsScreen(Screen[None]):
@@ -153,6 +160,8 @@ class RunsScreen(Screen[None]):
         self.compared: list[str] = []
         self.histories: dict[str, dict[str, list[float | None]]] = {}
         self.error: str | None = None
+        self.skipped: list[str] = []
+        """Folders of the runs root the last listing could not read (shown once as a notice)."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"Runs in {self.runs_root}", id="runs-title", markup=False)
@@ -194,7 +203,15 @@ class RunsScreen(Screen[None]):
     def _list_runs(self) -> list[RunRow]:
         rows = self.reader.list_runs(self.runs_root)
         self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self._note_skipped, list(getattr(self.reader, "skipped", ())))
         return rows
+
+    def _note_skipped(self, skipped: list[str]) -> None:
+        """Say once which folders could not be read (they are left out of the table)."""
+        if skipped and skipped != self.skipped:
+            shown = "; ".join(printable(s) for s in skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+            self.notify(f"Skipped {len(skipped)} folder(s): {shown}", title="Runs", severity="warning", markup=False)
+        self.skipped = skipped
 
     def show_rows(self, rows: Sequence[RunRow]) -> None:
         """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
@@ -319,7 +336,7 @@ class RunsScreen(Screen[None]):
                 chart.remove_series(key)
             for key, history in self.histories.items():
                 name = self.rows[key].name if key in self.rows else Path(key).name
-                chart.set_series(key, history.get(self.compare_metric, []), label=name)
+                chart.set_series(key, history.get(self.compare_metric, []), label=printable(name))
 
     def action_next_metric(self) -> None:
         """Compare the next validation metric the runs share."""
@@ -347,9 +364,10 @@ class RunsScreen(Screen[None]):
         experiment = self.reader.experiment(row.run_dir)
         if experiment is None:
             self.notify(
-                f"{row.name} has no readable experiment.toml, so it cannot be re-run.",
+                f"{printable(row.name)} has no readable experiment.toml, so it cannot be re-run.",
                 title="Re-run",
                 severity="error",
+                markup=False,
             )
             return
         self._start(experiment)
@@ -381,12 +399,13 @@ class RunsScreen(Screen[None]):
             return
         if row.state in ("running", "starting"):
             self.notify(
-                f"{row.name} is still training: stop it first (open it, then s).",
+                f"{printable(row.name)} is still training: stop it first (open it, then s).",
                 title="Cannot delete",
                 severity="error",
+                markup=False,
             )
             return
-        question = f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone."
+        question = printable(f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone.")
         if not await self.app.push_screen_wait(ConfirmDialog(question, "Delete", "Keep")):
             return
         try:
@@ -394,14 +413,22 @@ class RunsScreen(Screen[None]):
             await asyncio.to_thread(self.reader.delete_run, row.run_dir)
         except (ValueError, RuntimeError, OSError) as exc:
             # The runs package refuses a run that started training meanwhile, or a folder that is not a run.
-            self.notify(str(exc), title=f"Cannot delete {row.name}", severity="error", timeout=8)
+            self.notify(
+                printable(exc), title=f"Cannot delete {printable(row.name)}", severity="error", timeout=8, markup=False
+            )
             self.action_refresh()
             return
-        self.notify(f"Deleted {row.name}.", timeout=4)
+        self.notify(f"Deleted {printable(row.name)}.", timeout=4, markup=False)
         self.show_rows([r for k, r in self.rows.items() if k != str(row.run_dir)])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            self.notify(
+                printable(event.worker.error),
+                title=f"{event.worker.name} failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
 from tuitrain.spec.errors import SpecIssue
+from tuitrain.text import printable
 from tuitrain.ui.specmeta import ScalarMeta
 
 # Every message an editor posts when its value changes; muted while a form loads a value.
@@ -57,10 +58,10 @@ def issue_text(issues: Iterable[SpecIssue]) -> Text:
             text.append("\n")
         if issue.severity == "error":
             text.append("✗ ", style=ERROR_STYLE)
-            text.append(issue.message, style=ERROR_STYLE.removeprefix("bold "))
+            text.append(printable(issue.message), style=ERROR_STYLE.removeprefix("bold "))
         else:
             text.append("⚠ ", style=WARNING_STYLE)
-            text.append(issue.message, style=WARNING_STYLE.removeprefix("bold "))
+            text.append(printable(issue.message), style=WARNING_STYLE.removeprefix("bold "))
     return text
 
 
