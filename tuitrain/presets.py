@@ -284,8 +284,8 @@ def find(name_or_path: str) -> Path:
     """Resolve a preset name (built-in first, then ./presets, then the user folder) or a file path."""
     candidate = Path(name_or_path).expanduser()
     if candidate.suffix.lower() in PRESET_SUFFIXES or os.sep in name_or_path or candidate.is_file():
-        if candidate.is_file():
-            return candidate
+        if candidate.is_file() or candidate.exists():
+            return candidate  # (not a regular file: read_preset_data says what it is instead)
         raise PresetError(name_or_path, [SpecIssue("", "file not found: check the path")])
     for _source, folder in search_dirs():
         for suffix in PRESET_SUFFIXES:

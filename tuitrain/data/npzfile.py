@@ -33,7 +33,7 @@ MAX_INFLATION = 200
 """Largest ratio of an array's inflated to compressed size accepted (numeric data rarely passes 20)."""
 INFLATION_CHECKED_FROM = 64 * 2**20
 """Arrays smaller than this (inflated) are not held to :data:`MAX_INFLATION` (a small all-zero array may be)."""
-SCAN_CHUNK_BYTES = 8 * 2**20
+SCAN_CHUNK_BYTES = 2**20
 """Bytes of array data :func:`scan_array` holds at a time."""
 
 # Everything rebuilding an object array of lists/ints needs (numpy < 2 and >= 2 module names).

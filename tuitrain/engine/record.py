@@ -168,9 +168,13 @@ class RunRecorder:
         with self._lock:
             if self._ended:
                 return
-            atomic_write_text(self.paths.traceback, traceback_text)
+            try:
+                atomic_write_text(self.paths.traceback, traceback_text)
+                traceback_file: str | None = TRACEBACK_FILE
+            except OSError:
+                traceback_file = None  # a full disk: the one-line error below matters more
             self._end(
-                RunFailed(status="failed", error=error, epoch=epoch or None, traceback_file=TRACEBACK_FILE),
+                RunFailed(status="failed", error=error, epoch=epoch or None, traceback_file=traceback_file),
                 message=error,
             )
 

@@ -46,9 +46,12 @@ class EventLog:
 
 
 def events_file(path: Path | str) -> Path:
-    """``path`` itself, or ``path/events.jsonl`` when ``path`` is a (run) directory."""
+    """``path`` itself, or ``path/events.jsonl`` when ``path`` is a (run) directory.
+
+    A folder named ``events.jsonl`` is the log's own path (a folder where the file belongs), not a run.
+    """
     path = Path(path)
-    return path / EVENTS_FILE if path.is_dir() else path
+    return path / EVENTS_FILE if path.name != EVENTS_FILE and path.is_dir() else path
 
 
 # A line (after its leading newline) that is not batch progress written by dump_event. The search is

@@ -521,7 +521,7 @@ def load_run(run_dir: Path | str) -> RunRecord:
     state, reason, alive, host = _judge(
         final, status, started, epoch_events[-1].epoch if epoch_events else 0, quiet_for(path), path, events_error
     )
-    return RunRecord(
+    record = RunRecord(
         run_id=path.name,
         path=path,
         state=state,
@@ -543,6 +543,11 @@ def load_run(run_dir: Path | str) -> RunRecord:
         status_error=status_error,
         best_saves=best_saves,
     )
+    note = record.best_model_note if state in ("crashed", "failed") else None
+    if note:
+        # Said plainly where the run's end is told (the monitor, the summary): not only among the notes.
+        record.reason = f"{reason}; {note}" if reason else note
+    return record
 
 
 def trainer_alive(run_dir: Path | str) -> bool | None:
