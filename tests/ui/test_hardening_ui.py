@@ -1,0 +1,81 @@
+"""The dashboard under hostile or broken run folders (issue 9): literal text, skipped folders, no blocked threads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from runfiles import ScreenApp, append_event, overfitting_history, wait_until, write_run
+
+from tuitrain.runs import BestSaved, NotARunDirectory, RunFailed
+from tuitrain.ui.runs_reader import RunsReader
+from tuitrain.ui.screens.monitor import MonitorScreen
+from tuitrain.ui.screens.runs import RunsScreen
+
+HOSTILE = "[b]x[i]\x1b]0;pwned\x07\x1b[2J"
+"""Markup and escape sequences (no "/": it also names run folders)."""
+
+
+def _shown(screen) -> str:
+    """Every notification's text so far."""
+    return " ".join(n.message for n in screen.app._notifications)
+
+
+async def test_runs_screen_shows_hostile_names_literally_and_notes_skipped_folders(tmp_path: Path) -> None:
+    run = write_run(tmp_path, f"20240101-000001-{HOSTILE}", overfitting_history(3))
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    screen = RunsScreen(tmp_path, refresh_seconds=None)
+    async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: screen.table.row_count == 1)
+        await wait_until(pilot, lambda: bool(screen.skipped))
+        rendered = "".join(str(cell) for cell in screen.table.get_row(str(run)))
+        assert "\x1b" not in rendered and "\\x1b]0;pwned" in rendered
+        # The cell is escaped markup: drawn, it reads as the folder's name, brackets and all.
+        line = "".join(segment.text for segment in screen.table.render_line(1))
+        assert "[b]x[i]\\x1b]0;pwned" in line
+        assert screen.skipped == ["loop: a symbolic link loop"]
+        assert "Skipped 1 folder(s): loop: a symbolic link loop" in _shown(screen)
+
+
+def test_the_runs_screen_deletes_only_inside_the_root_it_listed(tmp_path: Path) -> None:
+    root, other = tmp_path / "runs", tmp_path / "other"
+    inside = write_run(root, "20240101-000001-a", overfitting_history(2))
+    outside = write_run(other, "20240101-000001-b", overfitting_history(2))
+    reader = RunsReader()
+    with pytest.raises(NotARunDirectory):
+        reader.delete_run(inside)  # nothing listed yet: no root to hold it to
+    reader.list_runs(root)
+    with pytest.raises(NotARunDirectory, match="not inside the runs folder"):
+        reader.delete_run(outside)
+    (root / "link").symlink_to(outside)
+    with pytest.raises(NotARunDirectory, match="symbolic link"):
+        reader.delete_run(root / "link")
+    assert outside.is_dir()
+    reader.delete_run(inside)
+    assert not inside.exists()
+
+
+async def test_monitor_says_which_epoch_best_keras_holds_and_shows_errors_literally(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path, "run-1", overfitting_history(6), final=None, epochs=10)
+    append_event(run_dir, BestSaved(epoch=4, monitor="val_loss", value=0.4))
+    append_event(run_dir, RunFailed(status="failed", error=f"boom {HOSTILE}"))
+    screen = MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        assert screen.run.best_saved_epoch == 4
+        assert "best.keras holds epoch 4." in screen.flags_panel.text
+        text = screen.flags_panel.text + screen.header.text
+        assert "\x1b" not in text and "[b]x[i]" in screen.flags_panel.text
+
+
+async def test_a_fifo_as_event_log_is_reported_and_blocks_no_thread(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path, "run-1", [], final=None, epochs=10)
+    (run_dir / "events.jsonl").unlink()
+    os.mkfifo(run_dir / "events.jsonl")
+    screen = MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        # Posted after a poll returns: a tail thread stuck in open() on the FIFO would never post it.
+        await wait_until(pilot, lambda: "cannot be read" in _shown(screen))
+        assert "events.jsonl: is a FIFO (named pipe), not a regular file" in _shown(screen)
