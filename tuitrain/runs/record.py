@@ -345,11 +345,8 @@ def _claimed_epochs(record: RunRecord) -> int | None:
     return None
 
 
-def read_experiment_data(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """An experiment file's TOML as a dict, or (None, one line on why not). Never raises.
-
-    Only a regular file of at most :data:`MAX_EXPERIMENT_BYTES` is read.
-    """
+def _experiment_bytes(path: Path) -> tuple[bytes | None, str | None]:
+    """An experiment file's bytes if it is a regular text file of at most 1 MB, else (None, why not)."""
     try:
         raw = read_regular(path, MAX_EXPERIMENT_BYTES + 1)
     except (FileNotFoundError, NotADirectoryError):
@@ -359,13 +356,24 @@ def read_experiment_data(path: Path) -> tuple[dict[str, Any] | None, str | None]
     if len(raw) > MAX_EXPERIMENT_BYTES:
         return None, f"{path.name} is over {MAX_EXPERIMENT_BYTES // 1_000_000} MB: not an experiment file"
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError:
         return None, f"{path.name} cannot be read: not UTF-8 text (a binary file?)"
-    if "\x00" in text:
+    if b"\x00" in raw:
         return None, f"{path.name} cannot be read: it contains NUL bytes (a binary file?)"
+    return raw, None
+
+
+def read_experiment_data(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """An experiment file's TOML as a dict, or (None, one line on why not). Never raises.
+
+    Only a regular file of at most :data:`MAX_EXPERIMENT_BYTES` is read.
+    """
+    raw, error = _experiment_bytes(path)
+    if raw is None:
+        return None, error
     try:
-        return tomllib.loads(text), None
+        return tomllib.loads(raw.decode("utf-8")), None
     except tomllib.TOMLDecodeError as exc:
         return None, one_line(f"{path.name} cannot be read: {exc}")
     except RecursionError:
@@ -376,19 +384,8 @@ def read_experiment_text(run_dir: Path | str) -> tuple[str | None, str | None]:
     """The run's experiment.toml as text to show (controls escaped), or (None, why not). Never raises."""
     from tuitrain.text import printable_lines
 
-    path = RunPaths(Path(run_dir)).experiment
-    try:
-        raw = read_regular(path, MAX_EXPERIMENT_BYTES + 1)
-    except (FileNotFoundError, NotADirectoryError):
-        return None, f"{path.name} is missing"
-    except OSError as exc:
-        return None, one_line(f"{path.name} cannot be read: {os_error_text(exc)}")
-    if len(raw) > MAX_EXPERIMENT_BYTES or b"\x00" in raw:
-        return None, f"{path.name} cannot be shown: it is not a text file of at most 1 MB"
-    try:
-        return printable_lines(raw.decode("utf-8")), None
-    except UnicodeDecodeError:
-        return None, f"{path.name} cannot be shown: not UTF-8 text (a binary file?)"
+    raw, error = _experiment_bytes(RunPaths(Path(run_dir)).experiment)
+    return (printable_lines(raw.decode("utf-8")), None) if raw is not None else (None, error)
 
 
 def load_experiment(run_dir: Path | str) -> Any:

@@ -338,13 +338,8 @@ class MonitorScreen(Screen[None]):
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(
-                printable(event.worker.error),
-                title=f"{event.worker.name} failed",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
+            title = f"{event.worker.name} failed"
+            self.notify(printable(event.worker.error), title=title, severity="error", timeout=10, markup=False)
 
     # ------------------------------------------------------------------ drawing
 
