@@ -36,7 +36,7 @@ def test_an_absurd_model_is_refused_at_validation_with_one_line() -> None:
         presets.load("digits-mlp", ['model.layers=[{kind="dense", units=1000000}, {kind="dense", units=1000000}]'])
     (issue,) = info.value.issues
     assert issue.path == "model.layers" and "\n" not in issue.message
-    assert "training needs about 16.0 TB" in issue.message and "1,000,076,000,010 parameters" in issue.message
+    assert "training needs about 24.0 TB" in issue.message and "1,000,076,000,010 parameters" in issue.message
     assert "use fewer or smaller layers" in issue.message
 
 
@@ -46,7 +46,7 @@ def test_the_estimate_counts_weights_gradients_optimizer_slots_activations_and_d
     assert est.params == params and est.weights == est.gradients == 4 * params
     assert est.optimizer == 2 * 4 * params and est.model == 16 * params
     assert est.activations == 10 * (64 + 100 + 10) * 3 * 4
-    assert est.data == (1347 + 450) * 64 * 4 and est.host == est.data + FRAMEWORK_BYTES
+    assert est.data == (1347 + 450) * 64 * 4 and est.host == est.data + FRAMEWORK_BYTES + 2 * est.weights
     assert optimizer_slots(_exp('optimizer={name="sgd", momentum=0.0}')) == 0
     assert optimizer_slots(_exp('optimizer={name="sgd", momentum=0.9}')) == 1
     assert optimizer_slots(_exp('optimizer={name="adam", amsgrad=true}')) == 3

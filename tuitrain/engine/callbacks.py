@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tuitrain.analysis import Flag, StreamingAnalyzer, resolve_mode
 from tuitrain.engine.build import current_learning_rate
@@ -64,8 +65,8 @@ class BestModelWriter:
     """Writes ``best.keras`` from one background thread: the newest submitted weights win.
 
     The writer owns a copy of the model (same layers and compile settings, built once, on the first
-    submit, in the caller's thread) and loads each snapshot into it before saving, so the model being
-    trained is never touched from here. Saves are atomic (:func:`save_model`); ``on_saved(epoch,
+    submit, in the caller's thread, in host memory) and loads each snapshot into it before saving, so
+    the model being trained is never touched from here. Saves are atomic (:func:`save_model`); ``on_saved(epoch,
     value)`` is called after each, from the writer thread. The saved file holds the architecture, the
     weights and the compile settings; the optimizer's running state stays with ``final.keras``.
     """
@@ -87,8 +88,10 @@ class BestModelWriter:
     def submit(self, epoch: int, value: float, weights: list[np.ndarray]) -> None:
         """Queue ``weights`` (a copy, e.g. ``get_weights()``) of ``epoch`` for saving; replaces a waiting one."""
         if self._copy is None:
-            self._copy = keras.models.clone_model(self.model)
-            self._copy.compile_from_config(self.model.get_compile_config())
+            # In host memory: on a GPU the copy would take as much of the card as the weights themselves.
+            with tf.device("/CPU:0"):
+                self._copy = keras.models.clone_model(self.model)
+                self._copy.compile_from_config(self.model.get_compile_config())
         with self._cond:
             if self._closed:
                 return

@@ -11,6 +11,7 @@ estimate is deliberately simple and says what it counts:
 * activations: per sample of a batch, every layer's output (input included) kept for the backward
   pass, its gradient and one temporary: three values each (two bytes each under mixed precision);
 * data: the training and validation arrays as the loaders hold them (float32 features);
+* the best model's writer: a snapshot of the weights and the model copy it saves from (in RAM);
 * the framework itself (TensorFlow and Keras take about 0.7 GB of RAM on their own).
 
 Where a GPU is known (``nvidia-smi``, looked up once per process) the model's part must fit its
@@ -72,8 +73,9 @@ class MemoryEstimate:
 
     @property
     def host(self) -> int:
-        """What lives in RAM when a GPU trains: the data and the framework."""
-        return self.data + FRAMEWORK_BYTES
+        """What lives in RAM when a GPU trains: the data, the framework, and the best model's writer
+        (a snapshot of the weights and the model copy it saves from)."""
+        return self.data + FRAMEWORK_BYTES + 2 * self.weights
 
     def largest_part(self) -> Part:
         """Which of model, batch (activations) and data needs the most memory."""
