@@ -79,3 +79,29 @@ async def test_a_fifo_as_event_log_is_reported_and_blocks_no_thread(tmp_path: Pa
         # Posted after a poll returns: a tail thread stuck in open() on the FIFO would never post it.
         await wait_until(pilot, lambda: "cannot be read" in _shown(screen))
         assert "events.jsonl: is a FIFO (named pipe), not a regular file" in _shown(screen)
+
+
+async def test_setup_shows_a_hostile_description_escaped_and_keeps_it_unless_edited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Input
+
+    from tuitrain import presets
+    from tuitrain.ui.app import TuitrainApp
+    from tuitrain.ui.screens.setup import read_experiment
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.toml"
+    path.write_text('name = "evil"\ndescription = "[b]x[/b] \\u001b]0;pwned\\u0007"\n[dataset]\nname = "digits"\n')
+    exp = read_experiment(path)
+    app = TuitrainApp(runs_root=tmp_path / "runs", initial=exp, preset_name="evil", preset_path=path,
+                      preset_source="file", start_run=lambda *a, **k: None)  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        setup = app.setup
+        part = await setup.form.reveal("description")
+        shown = part.query_one(Input).value
+        assert shown == "[b]x[/b] \\x1b]0;pwned\\x07"  # escaped in the editor, markup as typed
+        assert setup.validation.experiment.description == exp.description  # the value itself is kept
+        assert not setup.dirty
+        assert presets.to_toml(setup.validation.experiment) == presets.to_toml(exp)

@@ -15,11 +15,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.markup import escape as escape_markup
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Select, Static
@@ -402,7 +404,8 @@ class MonitorScreen(Screen[None]):
             self.metric = names[0]
         # self.metric is set first, so the Changed message this posts is recognised as no change.
         select = self.query_one("#metric-select", Select)
-        select.set_options([(n.replace("_", " "), n) for n in names])
+        # Text prompts: a metric's name comes from the event log (a Select reads a str prompt as markup).
+        select.set_options([(Text(printable(n.replace("_", " "))), n) for n in names])
         select.value = self.metric
 
     def _update_lr_visibility(self) -> None:
@@ -492,9 +495,11 @@ class MonitorScreen(Screen[None]):
         """Extra command-palette entries: one per metric the right chart can show."""
         for metric in self.run.metrics():
             if metric != "loss":
+                # The palette reads its texts as markup; a metric's name comes from the event log.
+                shown = escape_markup(printable(metric))
                 yield SystemCommand(
-                    f"Show {metric.replace('_', ' ')}",
-                    f"Draw {metric} (train and validation) on the right chart",
+                    f"Show {shown.replace('_', ' ')}",
+                    f"Draw {shown} (train and validation) on the right chart",
                     partial(self._show_metric, metric),
                 )
 
