@@ -348,3 +348,11 @@ def test_the_trainer_can_be_signalled_only_by_its_command_line(tmp_path: Path) -
     finally:
         sleeper.send_signal(signal.SIGKILL)
         sleeper.wait()
+
+
+def test_an_event_log_from_another_run_is_reported(tmp_path: Path) -> None:
+    mine = make_run(tmp_path, "mine", [0.5, 0.4])
+    other = make_run(tmp_path, "other", [0.9])
+    RunPaths(mine).events.write_bytes(RunPaths(other).events.read_bytes())
+    assert "events.jsonl was written for run 'other'" in " ".join(load_run(mine).notes)
+    assert "events.jsonl was written for run 'other'" in show(tmp_path, "mine")

@@ -309,6 +309,11 @@ def _log_gaps(record: RunRecord) -> list[str]:
     epochs = record.epochs
     if record.epoch_events and record.started is None:
         notes.append("events.jsonl has no run_started line: its beginning is missing")
+    elif record.started is not None and record.started.run_id != record.run_id:
+        notes.append(
+            f"events.jsonl was written for run {one_line(record.started.run_id)!r} "
+            "(the folder was renamed, or the log replaced)"
+        )
     missing = [n for n in range(1, epochs[-1] + 1) if n not in set(epochs)] if epochs else []
     if missing:
         notes.append(f"events.jsonl has no record of {_epoch_list(missing)}")
