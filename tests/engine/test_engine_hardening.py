@@ -124,8 +124,9 @@ def test_ctrl_c_twice_on_tuitrain_run_stops_at_once_and_keeps_the_record(tmp_pat
             cli.kill()
     assert "Traceback" not in out and "KeyboardInterrupt" not in out
     assert cli.returncode == 0, out
-    assert "stopped at once by a second SIGTERM" in out
-    assert runs.load_run(run_dir).state == "stopped"
+    assert "stopped at once by a second SIGINT" in out
+    record = runs.load_run(run_dir)
+    assert record.state == "stopped" and not record.paths.final_model.exists()
 
 
 @pytest.mark.parametrize("name", ["größe", "-leading dash", "🚀 rocket", "日本語"])

@@ -232,9 +232,9 @@ class _Interrupts:
 
     A KeyboardInterrupt could land anywhere, even inside the handling of the one before (two quick
     presses), and end the command with a traceback; counting in the handler and acting in the loop
-    cannot. First press: ask the trainer to stop after its batch (SIGTERM); second: send the second
-    SIGTERM, which makes the trainer record the run as stopped and end at once; third: SIGKILL, for a
-    trainer that does not respond at all.
+    cannot. First press: ask the trainer to stop after its batch (SIGTERM); second: a second stop
+    request (SIGINT), which makes the trainer record the run as stopped and end at once; third:
+    SIGKILL, for a trainer that does not respond at all.
     """
 
     def __init__(self, run_dir: Path, pid: int | None, note: Any) -> None:
@@ -265,7 +265,9 @@ class _Interrupts:
                 self._signal(signal.SIGTERM)
                 self.note("stopping after the current batch (Ctrl+C again stops it at once)")
             elif self.handled == 2:
-                self._signal(signal.SIGTERM)
+                # Another signal than the first: two of one kind sent before the trainer took the first
+                # would merge into one (POSIX does not queue them); the trainer counts either kind.
+                self._signal(signal.SIGINT)
                 self.note("stopping at once (what was trained is kept; Ctrl+C again kills the trainer)")
             elif self.handled == 3:
                 self._signal(signal.SIGKILL)
