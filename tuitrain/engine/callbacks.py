@@ -19,6 +19,7 @@ What the record goes to is a :class:`Recorder` (the run directory in the trainer
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 import time
@@ -99,6 +100,9 @@ class BestModelWriter:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="tuitrain-best-model", daemon=True)
                 self._thread.start()
+                # A process that ends without closing the writer (a benchmark, a test) must not be torn
+                # down in the middle of a save: Python finalizing under a running TensorFlow call can hang.
+                atexit.register(self.close)
             self._cond.notify_all()
 
     def _run(self) -> None:
@@ -138,13 +142,14 @@ class BestModelWriter:
         return True
 
     def close(self) -> None:
-        """Write what is waiting, then end the thread."""
+        """Write what is waiting, then end the thread (idempotent)."""
         self.flush()
         with self._cond:
             self._closed = True
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join()
+            atexit.unregister(self.close)
 
 
 @dataclass
