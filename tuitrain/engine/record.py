@@ -143,8 +143,10 @@ class RunRecorder:
             if self._ended:
                 return False
             self._ended = True
-            self._writer.write(final)
+            # Status first: whoever sees the final event (the CLI follower, the monitor) then finds
+            # the status final too.
             self._status.update(final.status, **status)
+            self._writer.write(final)
             return True
 
     def finished(self, state: str, outcome: Any, reason: str) -> None:
@@ -196,8 +198,8 @@ class RunRecorder:
             if self._ended:
                 return False
             self._ended = True
-            self._writer.write(RunFinished(status="stopped", reason=reason, epochs_done=epochs_done))
             self._status.update("stopped", message=reason, epochs_done=epochs_done)
+            self._writer.write(RunFinished(status="stopped", reason=reason, epochs_done=epochs_done))
             return True
         finally:
             if acquired:
