@@ -365,7 +365,7 @@ class ScalarField(FormPart):
                 return self._value if self._value == [] else None
             return chosen
         assert isinstance(editor, Input)
-        if editor.value == _shown(self._value):
+        if self.meta.kind == "str" and isinstance(self._value, str) and editor.value == _shown(self._value):
             return self._value  # untouched: a loaded text keeps its characters, shown escaped
         return parse_text(editor.value, self.meta)
 
