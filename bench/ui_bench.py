@@ -25,14 +25,16 @@ import time
 FIRST_FRAME = """
 import asyncio, time
 from tuitrain import presets
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 from pathlib import Path
 import tempfile
 
 async def main():
     path = presets.find("digits-overfit")
-    app = TuitrainApp(runs_root=Path(tempfile.mkdtemp()), initial=read_experiment(path), preset_name=path.stem)
+    source = LocalRunsSource(Path(tempfile.mkdtemp()))
+    app = TuitrainApp(source=source, initial=read_for_editing(path), preset_name=path.stem)
     async with app.run_test(size=(120, 40)):
         print(time.time())  # the setup screen is mounted and painted
         assert "tensorflow" not in __import__("sys").modules
@@ -68,7 +70,8 @@ async def redraw(epochs: int, repeats: int) -> tuple[float, float]:
     from textual.app import App, ComposeResult
     from textual.containers import Horizontal
 
-    from tuitrain.ui.widgets.charts import ChartMarkers, MetricChart
+    from tuitrain.ui.chart_math import ChartMarkers
+    from tuitrain.ui.widgets.charts import MetricChart
 
     charts = [MetricChart("loss"), MetricChart("accuracy")]
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tuitrain import presets
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.spec import Experiment
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 TRAIN_TIMEOUT = 600.0
 """Seconds to wait for a screenshot run to finish before giving up."""
@@ -25,14 +26,13 @@ TRAIN_TIMEOUT = 600.0
 
 def _train(exp: Experiment, runs_root: Path) -> Path:
     """Train ``exp`` for real and wait until its run has ended; return its run directory."""
-    from tuitrain.launcher import start_run
-    from tuitrain.runs import load_run
+    from tuitrain.runs.status import ACTIVE_STATES
 
-    handle = start_run(exp, runs_root)
-    run_dir = Path(handle.run_dir)
+    source = LocalRunsSource(runs_root)
+    run_dir = source.start(exp)
     deadline = time.monotonic() + TRAIN_TIMEOUT
     while time.monotonic() < deadline:
-        if load_run(run_dir).state not in ("running", "starting"):
+        if source.load(run_dir).state not in ACTIVE_STATES:
             return run_dir
         time.sleep(0.5)
     raise TimeoutError(f"the screenshot run in {run_dir} did not finish in {TRAIN_TIMEOUT:.0f} s")
@@ -43,8 +43,8 @@ def real_runs() -> tuple[Path, Path, Path]:
     """(runs root, overfitting run, well-sized run), trained once per script run."""
     # screenshots.py works in a temporary folder: a relative root keeps its name out of the pictures.
     root = Path("runs")
-    overfit = _train(read_experiment(presets.find("digits-overfit")), root)
-    sized = _train(read_experiment(presets.find("digits-mlp")), root)
+    overfit = _train(read_for_editing(presets.find("digits-overfit")), root)
+    sized = _train(read_for_editing(presets.find("digits-mlp")), root)
     return root, overfit, sized
 
 
@@ -52,10 +52,9 @@ def monitor_app() -> TuitrainApp:
     """The dashboard opened on the finished overfitting run (as ``tuitrain attach RUN`` does)."""
     root, overfit, _ = real_runs()
     return TuitrainApp(
-        runs_root=root,
-        initial=read_experiment(presets.find("digits-overfit")),
+        source=LocalRunsSource(root),
+        initial=read_for_editing(presets.find("digits-overfit")),
         open_run=str(overfit),
-        start_run=lambda *args, **kwargs: None,
     )
 
 
@@ -63,9 +62,8 @@ def runs_app() -> TuitrainApp:
     """The dashboard on the runs folder with both runs."""
     root, _, _ = real_runs()
     return TuitrainApp(
-        runs_root=root,
-        initial=read_experiment(presets.find("digits-overfit")),
-        start_run=lambda *args, **kwargs: None,
+        source=LocalRunsSource(root),
+        initial=read_for_editing(presets.find("digits-overfit")),
     )
 
 

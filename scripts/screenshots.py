@@ -22,8 +22,9 @@ from textual.pilot import Pilot
 from textual.widgets import Select
 
 from tuitrain import presets
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
@@ -40,15 +41,14 @@ class Shot:
 
 
 def setup_app(preset: str = "digits-overfit") -> TuitrainApp:
-    """The dashboard on a built-in preset; starting a run is disabled (nothing trains here)."""
+    """The dashboard on a built-in preset (no shot starts a run)."""
     path = presets.find(preset)
     return TuitrainApp(
-        runs_root=Path("runs"),
-        initial=read_experiment(path),
+        source=LocalRunsSource(Path("runs")),
+        initial=read_for_editing(path),
         preset_name=preset,
         preset_path=path,
         preset_source="builtin",
-        start_run=lambda *args, **kwargs: None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Runs made on the spot for dashboard tests: histories, a scripted fake reader, and tiny apps.
+"""Runs made on the spot for dashboard tests: histories, events, a scripted fake run source, and tiny apps.
 
 ``overfitting_history`` is a deterministic curve pair that overfits from epoch 4 on (validation loss
 best at 4, then rising while training loss keeps falling), so the markers and flags are known.
@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runevents import started
 from textual.app import App
-from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tuitrain.run_source import LocalRunsSource
+from tuitrain.runs.events import EpochEnded, RunStarted
+from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.record import RunRecord
+from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
-from tuitrain.ui import messages
+from tuitrain.ui.app import APP_CSS_PATH
+from tuitrain.ui.messages import RunChosen
 
 VAL_LOSS = [0.90, 0.60, 0.45, 0.40, 0.42, 0.47, 0.53, 0.60, 0.68, 0.77]
 TRAIN_LOSS = [1.00, 0.55, 0.35, 0.25, 0.18, 0.13, 0.09, 0.06, 0.04, 0.03]
@@ -42,26 +48,22 @@ def experiment(epochs: int = 10, patience: int = 2) -> Experiment:
     )
 
 
-def epoch_messages(run_dir: Path, history: Sequence[dict[str, float]], start: int = 1) -> list[Message]:
-    """EpochEnded messages for ``history`` (epoch ``start`` first), one second apart."""
+def epoch_events(history: Sequence[dict[str, float]], start: int = 1) -> list[EpochEnded]:
+    """EpochEnded events for ``history`` (epoch ``start`` first), two seconds apart."""
     return [
-        messages.EpochEnded(
-            run_dir, epoch=start + i, logs=logs, learning_rate=1e-3, seconds=2.0, time=1000.0 + 2 * (start + i)
-        )
+        EpochEnded(epoch=start + i, logs=logs, learning_rate=1e-3, epoch_seconds=2.0, time=1000.0 + 2 * (start + i))
         for i, logs in enumerate(history)
     ]
 
 
-def started_message(run_dir: Path, epochs: int = 10) -> messages.RunStarted:
-    """The trainer's first word: CPU, 10 epochs of 10 batches, started at t=1000."""
-    return messages.RunStarted(
-        run_dir, epochs=epochs, steps_per_epoch=10, device="CPU", params=12345, started_at=1000.0, pid=4242
-    )
+def started_event(epochs: int = 10) -> RunStarted:
+    """The trainer's first word: CPU, 12,345 parameters, ``epochs`` of 10 batches, started at t=1000."""
+    return started(pid=4242, epochs=epochs, params=12345)
 
 
 @dataclass
-class ScriptedSource:
-    """An event source whose events are added by the test; each poll returns what was added since."""
+class ScriptedEvents:
+    """One run's events as a test hands them out: each poll returns what was added since the last one."""
 
     pending: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,56 +79,41 @@ class ScriptedSource:
 
 
 @dataclass
-class FakeReader:
-    """A RunReader whose events are the dashboard's messages themselves (no run directory needed)."""
+class ScriptedProbe:
+    """A :class:`~tuitrain.runs.tail.RunProbe` over scripted events and the fake source's liveness."""
 
-    exp: Experiment | None = None
-    alive: bool | None = True
-    error: str | None = None
-    sources: dict[Path, ScriptedSource] = field(default_factory=dict)
+    run_dir: Path
+    source: FakeSource
 
-    def source(self, run_dir: Path) -> ScriptedSource:
-        return self.sources.setdefault(Path(run_dir), ScriptedSource())
-
-    def experiment(self, run_dir: Path) -> Experiment | None:
-        return self.exp
-
-    def exists(self, run_dir: Path) -> bool:
+    def exists(self) -> bool:
         return True
 
-    def events(self, run_dir: Path) -> ScriptedSource:
-        return self.source(run_dir)
+    def poll(self) -> list[Any]:
+        return self.source.events(self.run_dir).poll()
 
-    def trainer_alive(self, run_dir: Path) -> bool | None:
-        return self.alive
+    def skipped_lines(self) -> list[int]:
+        return []
 
-    def how_it_ended(self, run_dir: Path) -> tuple[str, str | None]:
-        return "crashed", self.error
+    def log_problem(self) -> str | None:
+        return None
 
-    def to_messages(self, run_dir: Path, event: Any) -> list[Message]:
-        return [event]
+    def trainer_alive(self) -> bool | None:
+        return self.source.alive
 
-
-class ScreenApp(App[None]):
-    """A bare app that shows one screen (the screens under test do not need the real app shell)."""
-
-    def __init__(self, screen: Screen[Any]) -> None:
-        super().__init__()
-        self.animation_level = "none"
-        self._first = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self._first)
+    def how_it_ended(self) -> tuple[str, str | None]:
+        return "crashed", self.source.error
 
 
-def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: Any) -> Any:
-    """A row of the runs table for ``run_dir`` (the fake catalog's list entry)."""
-    from tuitrain.ui.runs_reader import RunRow
-
+def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: Any) -> RunSummary:
+    """The runs list's entry for ``run_dir`` (what the fake source lists)."""
     values: dict[str, Any] = {
         "run_dir": run_dir,
         "name": run_dir.name,
         "state": state,
+        "state_label": state,
+        "reason": None,
+        "experiment_name": "fake",
+        "started_at": None,
         "dataset": "digits",
         "epochs_done": epochs,
         "epochs_planned": epochs,
@@ -135,26 +122,105 @@ def run_row(run_dir: Path, state: str = "finished", epochs: int = 10, **kwargs: 
         "duration": 20.0,
     }
     values.update(kwargs)
-    return RunRow(**values)
+    return RunSummary(**values)
 
 
 @dataclass
-class FakeCatalog(FakeReader):
-    """A runs catalog (and run reader) over rows and histories the test sets."""
+class FakeSource:
+    """A :class:`~tuitrain.run_source.RunsSource` whose runs a test scripts: no run directory, no trainer.
 
-    rows: list[Any] = field(default_factory=list)
-    histories: dict[Path, dict[str, list[float | None]]] = field(default_factory=dict)
+    ``rows`` is what it lists; ``histories`` and ``exp`` what it loads; ``events(run_dir)`` what it
+    tails (through the real tail loop, with ``alive`` and ``error`` for the trainer); starts, stops and
+    deletes are recorded.
+    """
+
+    runs_root: Path = Path("runs")
+    skipped: list[str] = field(default_factory=list)
+    exp: Experiment | None = None
+    alive: bool | None = True
+    error: str | None = None
+    rows: list[RunSummary] = field(default_factory=list)
+    histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
+    start_error: Exception | None = None
+    started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
+    stopped: list[Path] = field(default_factory=list)
     deleted: list[Path] = field(default_factory=list)
+    scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
 
-    def list_runs(self, runs_root: Path) -> list[Any]:
+    def events(self, run_dir: Path) -> ScriptedEvents:
+        """The scripted events of ``run_dir`` (add to them; the tail reads them)."""
+        return self.scripts.setdefault(Path(run_dir), ScriptedEvents())
+
+    def list(self) -> list[RunSummary]:
         return list(self.rows)
 
-    def history(self, run_dir: Path) -> dict[str, list[float | None]]:
-        return self.histories.get(Path(run_dir), {})
+    def load(self, run_dir: Path) -> RunRecord:
+        run_dir = Path(run_dir)
+        history = self.histories.get(run_dir, {})
+        epochs = max((len(values) for values in history.values()), default=0)
+        rows = [{k: v[i] for k, v in history.items() if i < len(v)} for i in range(epochs)]
+        state = next((r.state for r in self.rows if r.run_dir == run_dir), "running" if self.alive else "crashed")
+        return RunRecord(
+            run_id=run_dir.name,
+            path=run_dir,
+            state=state,
+            experiment=self.exp.model_dump(mode="json") if self.exp is not None else None,
+            epoch_events=[
+                EpochEnded(epoch=i, logs=logs, learning_rate=1e-3, epoch_seconds=2.0)
+                for i, logs in enumerate(rows, start=1)
+            ],
+        )
 
-    def delete_run(self, run_dir: Path) -> None:
+    def tail(self, run_dir: Path, emit: Any, is_cancelled: Any) -> str:
+        probe = ScriptedProbe(Path(run_dir), self)
+        return tail_run(probe, emit, is_cancelled, interval=0.01, liveness_interval=0.01)
+
+    def start(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        self.started.append((experiment, preset_dir))
+        if self.start_error is not None:
+            raise self.start_error
+        return self.runs_root / f"run-{len(self.started)}"
+
+    def stop(self, run_dir: Path) -> bool:
+        self.stopped.append(Path(run_dir))
+        return True
+
+    def delete(self, run_dir: Path) -> None:
         self.deleted.append(Path(run_dir))
         self.rows = [r for r in self.rows if r.run_dir != Path(run_dir)]
+
+
+class StopRecorder(LocalRunsSource):
+    """A source on a real runs folder (fast polling) that records stops instead of signalling trainers."""
+
+    def __init__(self, runs_root: Path) -> None:
+        super().__init__(runs_root, pace=(0.01, 0.05))
+        self.stopped: list[Path] = []
+
+    def stop(self, run_dir: Path) -> bool:
+        self.stopped.append(Path(run_dir))
+        return True
+
+
+class ScreenApp(App[None]):
+    """A bare app with the dashboard's stylesheet that shows one screen (no need for the real app shell).
+
+    ``chosen`` records the runs a screen asked the app to open (RunChosen).
+    """
+
+    CSS_PATH = APP_CSS_PATH
+
+    def __init__(self, screen: Screen[Any]) -> None:
+        super().__init__()
+        self.animation_level = "none"
+        self._first = screen
+        self.chosen: list[Path] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self._first)
+
+    def on_run_chosen(self, message: RunChosen) -> None:
+        self.chosen.append(message.run_dir)
 
 
 # ---------------------------------------------------------------------- real run directories
@@ -171,11 +237,13 @@ def write_run(
     epochs: int | None = None,
     start: float = 1000.0,
     error: str = "",
+    val_class_shares: list[float] | None = None,
 ) -> Path:
     """A run directory written with the runs package's writer, as the trainer writes it.
 
     ``final``: "finished"/"stopped" (run_finished), "failed"/"diverged" (run_failed) or None (the run
     goes on: status "running" with ``pid`` as its trainer, default this test process, which is alive).
+    ``val_class_shares``: the class balance the trainer records (None: a run recorded before it did).
     """
     from tuitrain.fsutil import atomic_write_text
     from tuitrain.presets import to_toml
@@ -214,6 +282,7 @@ def write_run(
                 steps_per_epoch=10,
                 train_samples=300,
                 val_samples=100,
+                val_class_shares=val_class_shares,
             )
         )
     append_epochs(run_dir, history, start=start)
@@ -256,3 +325,9 @@ async def wait_until(pilot: Pilot, condition: Any, tries: int = 300, step: float
             return
         await pilot.pause(step)
     raise AssertionError("condition never held")
+
+
+async def wait_for_screen(pilot: Pilot, screen_type: type) -> None:
+    """Let the app work until a screen of ``screen_type`` is on top (dialogs are pushed by workers,
+    which a loaded machine may not have run after one pause)."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type))

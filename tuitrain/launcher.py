@@ -16,16 +16,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuitrain import runs
 from tuitrain.fsutil import atomic_write_text, os_error_text
 from tuitrain.presets import to_toml
+from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
 TRAINER_MODULE = runs.status.TRAINER_MODULE
+WORKER_MODULE = runs.status.WORKER_MODULE
 
 
 class LaunchError(RuntimeError):
@@ -41,7 +44,7 @@ class RunHandle:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
 
-def _absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
+def absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
     """A copy whose npz path no longer depends on the preset's folder or the working directory."""
     if not isinstance(exp.dataset, NpzDataset):
         return exp
@@ -61,7 +64,7 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
     Raises :class:`LaunchError` when the runs folder cannot hold a new run (it is a file, it cannot be
     written, the disk is full); a half-made run directory is removed again.
     """
-    exp = _absolute_npz(exp, preset_dir)
+    exp = absolute_npz(exp, preset_dir)
     resolved = resolve(exp, preset_dir)
     root = runs.runs_root(runs_root)
     try:
@@ -83,7 +86,14 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
 
 def trainer_command(run_dir: Path, data_dir: Path | str | None = None, offline: bool = False) -> list[str]:
     """The command line of the trainer process for ``run_dir``."""
-    cmd = [sys.executable, "-m", TRAINER_MODULE, str(Path(run_dir).resolve())]
+    return module_command(TRAINER_MODULE, str(Path(run_dir).resolve()), data_dir=data_dir, offline=offline)
+
+
+def module_command(
+    module: str, *args: str, data_dir: Path | str | None = None, offline: bool | None = False
+) -> list[str]:
+    """``python -m module args... [--data-dir DIR] [--offline]`` with this interpreter."""
+    cmd = [sys.executable, "-m", module, *args]
     if data_dir is not None:
         cmd += ["--data-dir", str(Path(data_dir).expanduser().resolve())]
     if offline:
@@ -91,8 +101,33 @@ def trainer_command(run_dir: Path, data_dir: Path | str | None = None, offline: 
     return cmd
 
 
-def trainer_env() -> dict[str, str]:
-    """The trainer's environment: unbuffered output, quiet TensorFlow, and this tuitrain importable."""
+def spawn_detached(
+    cmd: list[str], log_path: Path, *, env: Mapping[str, str] | None = None, pipe_stdin: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in its own session (a hang-up or the starter's exit does not reach it), its output
+    appended to ``log_path``, its environment :func:`trainer_env` plus ``env``; return at once.
+
+    ``pipe_stdin`` gives it a pipe to read from (a warm worker's next run); otherwise stdin is empty.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE if pipe_stdin else subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env=trainer_env(env),
+        )
+
+
+def trainer_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The trainer's environment: unbuffered output, quiet TensorFlow, this tuitrain importable, plus ``extra``.
+
+    ``extra`` is where a trainer is placed: ``CUDA_VISIBLE_DEVICES`` for its GPU, and
+    ``TUITRAIN_INTRA_OP_THREADS`` / ``TUITRAIN_INTER_OP_THREADS`` for its share of the CPU.
+    """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,6 +136,7 @@ def trainer_env() -> dict[str, str]:
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_parent not in paths:
         env["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
+    env.update(extra or {})
     return env
 
 
@@ -111,48 +147,87 @@ def start_run(
     preset_dir: Path | str | None = None,
     *,
     offline: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> RunHandle:
     """Create a run directory for ``exp`` and start its trainer process; return at once.
 
     ``preset_dir`` anchors a relative npz path (the folder of the preset file); ``data_dir`` is
-    searched first for data files; ``offline`` forbids downloads. Raises :class:`LaunchError` with
-    one line when the run cannot be created or started.
+    searched first for data files; ``offline`` forbids downloads; ``env`` is added to the trainer's
+    environment (see :func:`trainer_env`). Raises :class:`LaunchError` with one line when the run
+    cannot be created or started (a run directory made for a trainer that never started is removed).
     """
     run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None)
-    paths = runs.RunPaths(run_dir)
     try:
-        with open(paths.trainer_log, "ab") as log:
-            process = subprocess.Popen(
-                trainer_command(run_dir, data_dir, offline),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-                env=trainer_env(),
-            )
+        return spawn_trainer(run_dir, data_dir, offline=offline, env=env)
     except OSError as exc:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise LaunchError(f"cannot start the trainer for {run_dir.name}: {os_error_text(exc)}") from None
-    # The pid goes into the status at once: readers can then tell a trainer that died while starting
-    # (a crash) from one still importing TensorFlow (pending), and stop_run works from the first moment.
-    # The trainer's own first status write comes seconds later, after that import.
+
+
+def spawn_trainer(
+    run_dir: Path,
+    data_dir: Path | str | None = None,
+    *,
+    offline: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> RunHandle:
+    """Start a trainer process for a run directory made by :func:`prepare_run`; return at once.
+
+    Raises OSError when the process or its log cannot be started (the caller decides what becomes
+    of the run directory).
+    """
+    process = spawn_detached(trainer_command(run_dir, data_dir, offline), runs.RunPaths(run_dir).trainer_log, env=env)
+    record_trainer(run_dir, process.pid)
+    return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
+
+
+def record_trainer(run_dir: Path, pid: int) -> None:
+    """Note ``pid`` as the trainer of a pending run, at once.
+
+    Readers can then tell a trainer that died while starting (a crash) from one still importing
+    TensorFlow (pending), and :func:`stop_run` works from the first moment. The trainer's own first
+    status write comes seconds later, after that import (or at once, for a warm worker).
+    """
+    paths = runs.RunPaths(run_dir)
     status = runs.read_status(paths) or runs.RunStatus(state="pending")
     if status.state == "pending":
         runs.write_status(
             paths,
-            status.model_copy(
-                update={"pid": process.pid, "pid_start": runs.process_start_time(process.pid), "host": runs.this_host()}
-            ),
+            status.model_copy(update={"pid": pid, "pid_start": runs.process_start_time(pid), "host": runs.this_host()}),
         )
-    return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
+
+
+def worker_command(trials_dir: Path, data_dir: Path | str | None = None, offline: bool = False) -> list[str]:
+    """The command line of a warm worker that trains run directories inside ``trials_dir``."""
+    return module_command(
+        WORKER_MODULE, "--trials-dir", str(Path(trials_dir).resolve()), data_dir=data_dir, offline=offline
+    )
+
+
+def start_worker(
+    trials_dir: Path,
+    log_path: Path,
+    data_dir: Path | str | None = None,
+    *,
+    offline: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a warm worker (``python -m tuitrain.engine.worker``) in its own session; return at once.
+
+    It imports TensorFlow once, then trains each run directory written to its stdin (one path per
+    line), one after the other, each exactly as a trainer would; it exits when its stdin closes (so a
+    worker whose controller died finishes its trial, then ends). Its own output goes to ``log_path``;
+    each trial's output goes to that run's ``trainer.log``.
+    """
+    return spawn_detached(worker_command(trials_dir, data_dir, offline), log_path, env=env, pipe_stdin=True)
 
 
 def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:
     """True when ``pid`` is a live trainer of ``run_dir``, not a process that got a dead trainer's pid.
 
-    Checks the start time recorded with the pid where known, and on Linux the command line (a signal
-    goes only to a process that shows itself as this run's trainer).
+    Checks the start time recorded with the pid where known, and on Linux the command line: a trainer
+    of this run directory, or a warm worker (:func:`start_worker`) of the folder that holds it (a
+    signal goes only to such a process; :func:`tuitrain.runs.status.is_trainer_of`).
     """
     if not runs.process_alive(pid, pid_start):
         return False
@@ -164,7 +239,7 @@ def stop_run(run_dir: Path | str) -> bool:
     """Ask the run's trainer to stop after the current batch (SIGTERM); False if no trainer runs for it."""
     run_dir = Path(run_dir)
     status = runs.read_status(runs.RunPaths(run_dir))
-    if status is None or status.pid is None or status.state not in ("pending", "running"):
+    if status is None or status.pid is None or status.state not in ACTIVE_STATES:
         return False
     if status.host and status.host != runs.this_host():
         return False  # a pid on another machine means nothing here

@@ -383,18 +383,27 @@ def save(exp: Experiment, name: str, folder: Path | None = None, overwrite: bool
 _PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
+def parse_path(key: str) -> list[str | int]:
+    """Split ``model.layers[1].units`` into ``["model", "layers", 1, "units"]``; ValueError if malformed."""
+    path: list[str | int] = []
+    for part in key.strip().split("."):
+        m = _PATH_PART.fullmatch(part)
+        if not m:
+            raise ValueError(f"{part!r} is not a valid key")
+        path.append(m.group(1))
+        path += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    return path
+
+
 def parse_override(text: str) -> tuple[list[str | int], Any]:
     """Split ``model.layers[1].units=32`` into a path and a TOML-parsed value (bare words are text)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ValueError(f"--set {text!r}: expected key.path=value, e.g. training.epochs=5")
-    path: list[str | int] = []
-    for part in key.strip().split("."):
-        m = _PATH_PART.fullmatch(part)
-        if not m:
-            raise ValueError(f"--set {text!r}: {part!r} is not a valid key")
-        path.append(m.group(1))
-        path += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    try:
+        path = parse_path(key)
+    except ValueError as exc:
+        raise ValueError(f"--set {text!r}: {exc}") from None
     raw = raw.strip()
     try:
         doc = tomllib.loads(f"v = {raw}")
@@ -418,28 +427,38 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "-
             path, value = parse_override(text)
         except ValueError as exc:
             raise PresetError(source, [SpecIssue("", str(exc))]) from None
-        node: Any = data
-        for i, part in enumerate(path):
-            last = i == len(path) - 1
-            if isinstance(part, int):
-                if not isinstance(node, list) or part >= len(node):
-                    raise PresetError(source, [SpecIssue(_dotted(path[: i + 1]), "no such list item")])
-            elif not isinstance(node, dict):
-                where = _dotted(path[:i])
-                problem = (
-                    f"is a list: pick an item by its index, e.g. {where}[0].{part}"
-                    if isinstance(node, list)
-                    else f"is {node!r}, not a table with a {part!r} field"
-                )
-                raise PresetError(source, [SpecIssue(where, problem)])
-            if last:
-                node[part] = value
-            else:
-                if isinstance(part, str) and not isinstance(node.get(part), dict | list):
-                    node[part] = [] if isinstance(path[i + 1], int) else {}
-                node = node[part]
+        set_value(data, path, value, source)
     return data
 
 
-def _dotted(path: list[str | int]) -> str:
+def set_value(data: dict[str, Any], path: list[str | int], value: Any, source: str = "--set") -> None:
+    """Set ``value`` at ``path`` (as :func:`parse_override` splits it) in ``data``, in place.
+
+    Missing tables on the way are created; a list index must exist. Raises PresetError naming the
+    part of the path that does not fit the data.
+    """
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise PresetError(source, [SpecIssue(dotted_path(path[: i + 1]), "no such list item")])
+        elif not isinstance(node, dict):
+            where = dotted_path(path[:i])
+            problem = (
+                f"is a list: pick an item by its index, e.g. {where}[0].{part}"
+                if isinstance(node, list)
+                else f"is {node!r}, not a table with a {part!r} field"
+            )
+            raise PresetError(source, [SpecIssue(where, problem)])
+        if last:
+            node[part] = value
+        else:
+            if isinstance(part, str) and not isinstance(node.get(part), dict | list):
+                node[part] = [] if isinstance(path[i + 1], int) else {}
+            node = node[part]
+
+
+def dotted_path(path: list[str | int]) -> str:
+    """A path as ``--set`` writes it: ``model.layers[1].units``."""
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))

@@ -15,6 +15,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
+pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training included
+
 
 @pytest.mark.parametrize(
     ("script", "args", "expect"),
@@ -23,6 +25,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
         ("overhead_bench.py", ["--only", "imdb", "--epochs", "2", "--repeats", "1"], "ratio"),
         ("analysis_bench.py", ["--epochs", "50", "--repeats", "1"], "ratio"),
         ("ui_bench.py", ["--repeats", "1", "--epochs", "50"], "ratio"),
+        ("sweep_bench.py", ["--small"], "ratio fresh/warm"),
+        ("sweep_storage_bench.py", ["--small"], "wall time ratio journal/sqlite"),
     ],
 )
 def test_benchmark_runs(script: str, args: list[str], expect: str, tmp_path: Path) -> None:

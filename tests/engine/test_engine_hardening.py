@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,6 +102,32 @@ def test_two_sigterms_within_one_batch_stop_the_run_at_once(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_two_sigterms_within_one_batch_stop_a_warm_workers_trial_at_once(tmp_path: Path) -> None:
+    """The sweep's warm worker follows the trainer's rules: the second request records the trial as
+    stopped and ends the worker without waiting for the batch."""
+    trials = tmp_path / "trials"
+    run_dir = launcher.prepare_run(digits(*SLOW_BATCHES, base="digits-mlp"), trials)
+    worker = launcher.start_worker(trials, tmp_path / "worker.log")
+    try:
+        launcher.record_trainer(run_dir, worker.pid)
+        assert worker.stdin is not None
+        worker.stdin.write(f"{run_dir.resolve()}\n".encode())
+        worker.stdin.flush()
+        _wait_for(lambda: _training(run_dir), what="training to start")
+        time.sleep(1.0)  # inside the first (seconds-long) batch
+        worker.send_signal(signal.SIGTERM)
+        time.sleep(0.01)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=120) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    record = runs.load_run(run_dir)
+    assert record.state == "stopped" and "stopped at once by a second SIGTERM" in (record.reason or "")
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+@pytest.mark.slow
 def test_ctrl_c_twice_on_tuitrain_run_stops_at_once_and_keeps_the_record(tmp_path: Path) -> None:
     args = [*(f"--set={s}" for s in SLOW_BATCHES), "--runs-dir", str(tmp_path)]
     cli = subprocess.Popen(
@@ -137,6 +164,8 @@ def test_any_printable_name_trains_end_to_end(tmp_path: Path, name: str) -> None
     assert trainer.run(run_dir, allow_download=False) == trainer.EXIT_OK, runs.load_run(run_dir).reason
     record = runs.load_run(run_dir)
     assert record.state == "finished" and record.experiment_name == name
+    # A warm worker trains the next trial in the same process: no best-model writer may outlive a run.
+    assert not [t for t in threading.enumerate() if t.name == "tuitrain-best-model"]
 
 
 def _unchecked(*overrides: str) -> Experiment:

@@ -27,6 +27,15 @@ CORE = [
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",
+    # A warm worker installs its handlers before importing TensorFlow too.
+    "tuitrain.engine.worker",
+    # Nothing in sweep/ imports TensorFlow (the controller imports Optuna only).
+    "tuitrain.sweep",
+    "tuitrain.sweep.__main__",
+    "tuitrain.sweep.controller",
+    "tuitrain.sweep.process",
+    "tuitrain.sweep.refine",
+    "tuitrain.cli.sweep_cmd",
 ]
 
 
@@ -49,6 +58,7 @@ def test_core_imports_no_tensorflow_keras_or_textual() -> None:
         pytest.fail(f"heavy imports: { {m: c for m, c in culprits.items() if c} }")
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_engine_is_where_tensorflow_lives() -> None:
     loaded = _loaded_after_import(["tuitrain.engine.trainer"])
     assert "tensorflow" in loaded and "keras" in loaded

@@ -50,7 +50,7 @@ def test_cli_run_of_a_digits_experiment_leaves_a_complete_run_directory(tmp_path
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     out = result.output
     assert "epoch 1/2" in out and "epoch 2/2" in out and "finished: 2 epochs" in out
-    assert f"run directory: {run_dir}" in out and "best epoch" in out
+    assert f"run directory: {run_dir}" in out and "Lowest validation loss: " in out and "best epoch" not in out
 
     paths = runs.RunPaths(run_dir)
     for path in (paths.experiment, paths.events, paths.status, paths.best_model, paths.final_model,
@@ -64,6 +64,9 @@ def test_cli_run_of_a_digits_experiment_leaves_a_complete_run_directory(tmp_path
     record = runs.load_run(run_dir)
     assert record.state == "finished" and record.epochs == [1, 2]
     assert record.started is not None and record.started.params_total == 4810
+    # The validation labels' class balance, for what guessing scores (10 digit classes, about a tenth each).
+    shares = record.started.val_class_shares
+    assert shares is not None and len(shares) == 10 and abs(sum(shares) - 1) < 1e-4 and max(shares) < 0.2
     assert [row["epoch"] for row in _history_rows(run_dir)] == ["1", "2"]
     assert runs.read_status(run_dir).state == "finished"
     for model_file in (paths.best_model, paths.final_model):

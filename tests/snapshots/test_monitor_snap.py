@@ -1,6 +1,6 @@
 """Snapshot tests of the monitor screen at 80x24 and 200x60 (review diffs before updating them).
 
-The run comes from a scripted reader (no run directory, no trainer) and the clock is frozen, so the
+The run comes from a fake source's scripted events (no run directory, no trainer) and the clock is frozen, so the
 elapsed time, the ETA and the progress bar are the same on every machine.
 Update with ``pytest tests/snapshots --snapshot-update`` after looking at the report of what changed.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import FakeReader, ScreenApp, epoch_messages, experiment, overfitting_history, started_message
+from runfiles import FakeSource, ScreenApp, epoch_events, experiment, overfitting_history, started_event
 from textual.pilot import Pilot
 
-from tuitrain.ui import messages
+from tuitrain.runs.events import BatchProgress, RunFinished
 from tuitrain.ui.screens.monitor import MonitorScreen
 
 RUN = Path("runs/digits-overfit-0001")
@@ -20,28 +20,28 @@ RUN = Path("runs/digits-overfit-0001")
 
 def finished_app() -> ScreenApp:
     """A run that overfit from epoch 4 and finished after 10 epochs."""
-    reader = FakeReader(exp=experiment(epochs=10, patience=2))
-    reader.source(RUN).add(
+    source = FakeSource(exp=experiment(epochs=10, patience=2))
+    source.events(RUN).add(
         [
-            started_message(RUN),
-            *epoch_messages(RUN, overfitting_history(10)),
-            messages.RunFinished(RUN, state="finished", time=1020.0),
+            started_event(),
+            *epoch_events(overfitting_history(10)),
+            RunFinished(status="finished", epochs_done=10, time=1020.0),
         ]
     )
-    return ScreenApp(MonitorScreen(RUN, reader=reader, clock=lambda: 1030.0, poll_interval=0.01))
+    return ScreenApp(MonitorScreen(RUN, source, clock=lambda: 1030.0))
 
 
 def running_app() -> ScreenApp:
     """A run in its 7th of 20 epochs, batch 6 of 10."""
-    reader = FakeReader(exp=experiment(epochs=20, patience=2))
-    reader.source(RUN).add(
+    source = FakeSource(exp=experiment(epochs=20, patience=2))
+    source.events(RUN).add(
         [
-            started_message(RUN, epochs=20),
-            *epoch_messages(RUN, overfitting_history(6)),
-            messages.BatchProgressed(RUN, epoch=7, step=6, steps=10, logs={"loss": 0.1}, time=1013.2, seconds=1.2),
+            started_event(epochs=20),
+            *epoch_events(overfitting_history(6)),
+            BatchProgress(epoch=7, step=6, steps=10, logs={"loss": 0.1}, time=1013.2),
         ]
     )
-    return ScreenApp(MonitorScreen(RUN, reader=reader, clock=lambda: 1013.2, poll_interval=0.01))
+    return ScreenApp(MonitorScreen(RUN, source, clock=lambda: 1013.2))
 
 
 async def _settle(pilot: Pilot) -> None:

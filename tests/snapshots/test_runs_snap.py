@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import FakeCatalog, ScreenApp, experiment, overfitting_history, run_row
+from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row
 from textual.pilot import Pilot
 
 from tuitrain.ui.screens.runs import RunsScreen
@@ -19,7 +19,8 @@ def runs_app() -> ScreenApp:
     """Three runs: two finished (one shorter), one running."""
     history = overfitting_history(10)
     a, b, c = ROOT / "digits-overfit-0001", ROOT / "digits-overfit-0002", ROOT / "mnist-mlp-0003"
-    catalog = FakeCatalog(
+    source = FakeSource(
+        runs_root=ROOT,
         exp=experiment(),
         rows=[
             run_row(c, state="running", epochs=3, epochs_planned=20, dataset="mnist", duration=41.0),
@@ -27,9 +28,9 @@ def runs_app() -> ScreenApp:
             run_row(a),
         ],
     )
-    catalog.histories[a] = {k: [logs[k] for logs in history] for k in history[0]}
-    catalog.histories[b] = {k: [logs[k] * 1.1 for logs in history[:6]] for k in history[0]}
-    return ScreenApp(RunsScreen(ROOT, reader=catalog, refresh_seconds=None))
+    source.histories[a] = {k: [logs[k] for logs in history] for k in history[0]}
+    source.histories[b] = {k: [logs[k] * 1.1 for logs in history[:6]] for k in history[0]}
+    return ScreenApp(RunsScreen(source, refresh_seconds=None))
 
 
 async def _listed(pilot: Pilot) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runfiles import FakeSource
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tuitrain import presets
 from tuitrain.ui.app import TuitrainApp
-from tuitrain.ui.screens.setup import read_experiment
+from tuitrain.workspace import read_for_editing
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +24,14 @@ def _no_local_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def setup_app(preset: str = "digits-overfit") -> TuitrainApp:
-    """The dashboard on a built-in preset, with a start_run that is never called."""
+    """The dashboard on a built-in preset, over a fake source (nothing is started)."""
     path = presets.find(preset)
     return TuitrainApp(
-        runs_root=Path("runs"),
-        initial=read_experiment(path),
+        source=FakeSource(),
+        initial=read_for_editing(path),
         preset_name=preset,
         preset_path=path,
         preset_source="builtin",
-        start_run=lambda *args, **kwargs: None,
     )
 
 

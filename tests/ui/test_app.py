@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+from runfiles import wait_for_screen
 from textual.command import CommandPalette
 from textual.widgets import Button, Footer, Input, Tabs
 
@@ -38,13 +40,11 @@ async def test_palette_runs_a_command_and_hides_disabled_start(make_app) -> None
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
+        await wait_for_screen(pilot, CommandPalette)
         await pilot.press(*"save")
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog)
         await pilot.press("escape")
         await pilot.pause()
 
@@ -103,26 +103,32 @@ async def test_good_at_200x60(make_app) -> None:
         assert not setup.query_one("#help-bar").display  # descriptions are shown inline instead
 
 
-async def test_open_run_and_the_runs_screen_rerun_with_the_apps_data_dir(
-    make_app, starter, tmp_path: Path, monkeypatch
-) -> None:
-    from tuitrain.ui.screens.runs import RunsScreen
+async def test_every_screen_works_on_the_apps_one_source(make_app, source, tmp_path: Path) -> None:
+    from runfiles import epoch_events, overfitting_history, run_row, started_event, wait_until
 
-    app = make_app(open_run=str(tmp_path / "runs" / "some-run"), data_dir=tmp_path / "data")
+    from tuitrain import presets
+    from tuitrain.ui.screens.monitor import MonitorScreen
+    from tuitrain.ui.screens.runs import RunsScreen
+    from tuitrain.workspace import read_for_editing
+
+    done, live = tmp_path / "runs" / "done", tmp_path / "runs" / "some-run"
+    source.rows = [run_row(done)]
+    source.exp = app_experiment = read_for_editing(presets.find("digits-overfit"))
+    source.events(live).add([started_event(), *epoch_events(overfitting_history(3))])
+    source.events(tmp_path / "runs" / "run-1").add([started_event()])  # the re-run's first word
+    app = make_app(open_run=str(live))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        assert app.active_run == tmp_path / "runs" / "some-run"
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.epochs_done == 3)
+        assert app.active_run == live and app.screen.source is source
+        await pilot.press("escape")
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        runs = app.screen
-        assert isinstance(runs, RunsScreen)
-        assert runs.runs_root == tmp_path / "runs"
-        # A re-run from the runs screen goes through the app: same starter, the app's data folder,
-        # and the monitor opens on the new run.
-        handle = runs.start_run_fn(app.initial, runs.runs_root)
-        assert starter.calls[-1]["data_dir"] == tmp_path / "data"
-        runs.open_run_fn(handle.run_dir)
-        assert app.active_run == handle.run_dir
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count == 1)
+        assert app.screen.source is source and app.screen.runs_root == tmp_path / "runs"
+        # A re-run from the runs screen starts through the same source, and its monitor opens.
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.state == "running")
+        assert source.started == [(app_experiment, None)]
+        assert app.active_run == tmp_path / "runs" / "run-1" == app.screen.run_dir
 
 
 async def test_hang_up_exits_without_asking(make_app) -> None:
@@ -137,24 +143,28 @@ async def test_hang_up_exits_without_asking(make_app) -> None:
     assert app.return_code == 129
 
 
+@pytest.mark.slow  # a fresh interpreter runs the app; lint-imports checks the same statically
 def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
     """Import the app, run it headless through a start, and inspect sys.modules (Harlequin's check)."""
     script = textwrap.dedent(
         """
         import asyncio, sys
         from pathlib import Path
-        from types import SimpleNamespace
         from tuitrain import presets
+        from tuitrain.run_source import LocalRunsSource
         from tuitrain.ui.app import TuitrainApp
-        from tuitrain.ui.screens.setup import read_experiment
+        from tuitrain.workspace import read_for_editing
+
+        started = []
+
+        class NoTrainer(LocalRunsSource):
+            def start(self, experiment, preset_dir=None):
+                started.append(experiment)
+                return Path("runs") / "x"
 
         async def main():
             path = presets.find("digits-overfit")
-            started = []
-            def start_run(exp, runs_root, data_dir=None, preset_dir=None):
-                started.append(exp)
-                return SimpleNamespace(run_dir=Path("runs") / "x", pid=1)
-            app = TuitrainApp(runs_root=Path("runs"), initial=read_experiment(path), start_run=start_run)
+            app = TuitrainApp(source=NoTrainer(Path("runs")), initial=read_for_editing(path))
             async with app.run_test(size=(100, 30)) as pilot:
                 for section in ("layers", "optimizer", "training", "stopping"):
                     app.setup.form.show_section(section)
@@ -162,7 +172,7 @@ def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
                 await pilot.press("ctrl+r")
                 await app.workers.wait_for_complete()
                 await pilot.pause()
-            assert started, "start_run was not called"
+            assert started, "the source's start was not called"
 
         asyncio.run(main())
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tuitrain.engine"))

@@ -40,7 +40,7 @@ def test_launch_opens_the_default_preset_without_mouse_reporting(ran, tmp_path: 
     assert call["mouse"] is False
     app: TuitrainApp = call["app"]
     assert app.preset_name == "digits-overfit" and app.preset_source == "builtin"
-    assert app.runs_root == Path("runs")
+    assert app.source.runs_root == Path("runs")
     assert app.exit_on_hangup
 
 
@@ -54,7 +54,7 @@ def test_launch_takes_a_preset_file_and_folders(ran, tmp_path: Path) -> None:
     app: TuitrainApp = ran[0]["app"]
     assert app.initial.training.epochs == 2
     assert app.preset_source == "file" and app.preset_path == preset.resolve()
-    assert app.runs_root == tmp_path / "r" and app.data_dir == tmp_path
+    assert app.source.runs_root == tmp_path / "r" and app.source.data_dir == tmp_path
 
 
 def test_a_broken_preset_is_one_line_and_exit_1(ran, tmp_path: Path) -> None:
@@ -76,6 +76,7 @@ def test_an_unknown_preset_is_one_line_and_exit_1(ran) -> None:
     assert ran == []
 
 
+@pytest.mark.slow  # the real dashboard in a fresh interpreter on a pseudo-terminal
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals and SIGHUP are POSIX")
 def test_a_dropped_terminal_ends_the_app_cleanly(tmp_path: Path) -> None:
     """Close the terminal under a running dashboard, as a dropped SSH connection does."""
@@ -122,7 +123,7 @@ def test_leaving_a_run_training_says_how_to_come_back(monkeypatch, tmp_path: Pat
     finished = write_run(tmp_path, "run-done", overfitting_history(3))
 
     def fake_run(self: TuitrainApp, **kwargs: Any) -> None:
-        self.active_run = self.runs_root / active
+        self.active_run = self.source.runs_root / active
 
     monkeypatch.setattr(TuitrainApp, "run", fake_run)
     active = live.name

@@ -7,21 +7,14 @@ import math
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from tuitrain.ui.widgets.charts import (
-    ChartMarkers,
-    MetricChart,
-    clip_off_chart,
-    downsample,
-    epoch_ticks,
-    focus_range,
-    nice_ticks,
-)
+from tuitrain.ui.chart_math import ChartMarkers
+from tuitrain.ui.widgets.charts import Chart, CompareChart, MetricChart
 
 
 class ChartApp(App[None]):
     """One chart filling the screen."""
 
-    def __init__(self, chart: MetricChart) -> None:
+    def __init__(self, chart: Chart) -> None:
         super().__init__()
         self.chart = chart
 
@@ -29,7 +22,7 @@ class ChartApp(App[None]):
         yield self.chart
 
 
-def picture(chart: MetricChart) -> str:
+def picture(chart: Chart) -> str:
     """What the chart shows, as plain text."""
     return Text.from_ansi(chart.plt.build()).plain
 
@@ -169,7 +162,7 @@ async def test_smoothing_toggle_changes_the_curve_not_the_data() -> None:
 
 
 async def test_compare_overlays_runs_with_a_legend() -> None:
-    chart = MetricChart("val_loss", title="val loss", compare=True)
+    chart = CompareChart("val_loss", title="val loss")
     async with ChartApp(chart).run_test(size=(100, 24)) as pilot:
         chart.set_series("run-a", [1.0, 0.8, 0.7], label="run-a")
         chart.set_series("run-b", [1.1, 0.9, 0.6, 0.5, 0.45], label="run-b")
@@ -177,40 +170,7 @@ async def test_compare_overlays_runs_with_a_legend() -> None:
         text = picture(chart)
         assert "• run-a" in text and "× run-b" in text
         assert chart.epochs == 5
-
-
-def test_downsample_keeps_ends_and_extremes() -> None:
-    xs = [float(i) for i in range(1, 1001)]
-    ys = [0.0] * 1000
-    ys[500] = 9.0  # a spike must survive
-    out_x, out_y = downsample(xs, ys, 50)
-    assert len(out_x) <= 102
-    assert out_x[0] == 1.0 and out_x[-1] == 1000.0
-    assert 9.0 in out_y
-    assert downsample([1.0, 2.0], [3.0, 4.0], 50) == ([1.0, 2.0], [3.0, 4.0])
-
-
-def test_ticks() -> None:
-    assert epoch_ticks(1, 10) == [1]
-    assert epoch_ticks(5, 10) == [1, 2, 3, 4, 5]
-    ticks = epoch_ticks(1000, 10)
-    assert ticks[0] == 1 and ticks[-1] == 1000 and len(ticks) <= 11
-    assert nice_ticks(0.0, 1.0, 6) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    assert nice_ticks(0.013, 0.052, 5) == [0.02, 0.03, 0.04, 0.05]
-    assert nice_ticks(5.0, 5.0, 5) == [5.0]
-
-
-def test_focus_range_leaves_out_the_first_epochs_loss_only_when_it_helps() -> None:
-    # The digits-overfit shape: training loss starts at 1.5 and falls to ~0; validation loss bottoms
-    # at 0.21 and rises to 0.28. The whole range would put the rise in the bottom fifth of the chart.
-    train = [1.5, 0.7, 0.3, 0.1] + [0.02 / e for e in range(1, 37)]
-    val = [0.5, 0.33, 0.26, 0.22, 0.21] + [0.21 + 0.002 * e for e in range(1, 36)]
-    lo, hi = focus_range(train + val)
-    assert lo == min(train)  # the bottom is never cut below the data
-    assert max(val[5:]) <= hi < 0.4  # the rise of validation loss fills the chart
-    assert focus_range(train[:5] + val[:5]) is None  # too few values to call any an outlier
-    assert focus_range([0.1 * i for i in range(40)]) is None  # an even spread: nothing to leave out
-    assert focus_range([1.0] * 40) is None
+        assert chart.marker_labels() == [] and "overfitting" not in text  # no markers on a comparison
 
 
 async def test_focused_chart_clips_outliers_and_the_toggle_shows_them() -> None:
@@ -227,7 +187,7 @@ async def test_focused_chart_clips_outliers_and_the_toggle_shows_them() -> None:
         assert max(y_ticks(chart)) >= 8
 
 
-def y_ticks(chart: MetricChart) -> list[float]:
+def y_ticks(chart: Chart) -> list[float]:
     labels = [line.split("┤")[0].strip() for line in picture(chart).splitlines() if "┤" in line]
     return [float(label) for label in labels if label]
 
@@ -254,7 +214,3 @@ async def test_an_outlier_millions_of_heights_off_the_chart_is_drawn_cheaply(mon
         assert chart.zoomed and chart.error is None
         assert max(y_ticks(chart)) < 100  # the outlier is left out of the range...
         assert 0 < longest[0] < 2_000  # ...and the line towards it stays short
-
-
-def test_clip_off_chart() -> None:
-    assert clip_off_chart([0.5, 2.4e8, -1e9, 3.0], 0.0, 1.0) == [0.5, 9.0, -8.0, 3.0]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from runfiles import ScreenApp, append_event, overfitting_history, wait_until, write_run
+from runfiles import FakeSource, ScreenApp, append_event, overfitting_history, wait_for_screen, wait_until, write_run
 
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs import BestSaved, NotARunDirectory, RunFailed
-from tuitrain.ui.runs_reader import RunsReader
+from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.monitor import MonitorScreen
 from tuitrain.ui.screens.runs import RunsScreen
 
@@ -22,10 +24,15 @@ def _shown(screen) -> str:
     return " ".join(n.message for n in screen.app._notifications)
 
 
+def _monitor(run_dir: Path) -> MonitorScreen:
+    """The monitor on a local source (the run directory's folder), fast polling, a frozen clock."""
+    return MonitorScreen(run_dir, LocalRunsSource(run_dir.parent, pace=(0.01, 0.05)), clock=lambda: 1030.0)
+
+
 async def test_runs_screen_shows_hostile_names_literally_and_notes_skipped_folders(tmp_path: Path) -> None:
     run = write_run(tmp_path, f"20240101-000001-{HOSTILE}", overfitting_history(3))
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
-    screen = RunsScreen(tmp_path, refresh_seconds=None)
+    screen = RunsScreen(LocalRunsSource(tmp_path), refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 1)
         await wait_until(pilot, lambda: bool(screen.skipped))
@@ -38,29 +45,48 @@ async def test_runs_screen_shows_hostile_names_literally_and_notes_skipped_folde
         assert "Skipped 1 folder(s): loop: a symbolic link loop" in _shown(screen)
 
 
-def test_the_runs_screen_deletes_only_inside_the_root_it_listed(tmp_path: Path) -> None:
+def test_the_run_source_deletes_only_inside_its_runs_root(tmp_path: Path) -> None:
     root, other = tmp_path / "runs", tmp_path / "other"
     inside = write_run(root, "20240101-000001-a", overfitting_history(2))
     outside = write_run(other, "20240101-000001-b", overfitting_history(2))
-    reader = RunsReader()
-    with pytest.raises(NotARunDirectory):
-        reader.delete_run(inside)  # nothing listed yet: no root to hold it to
-    reader.list_runs(root)
+    source = LocalRunsSource(root)
     with pytest.raises(NotARunDirectory, match="not inside the runs folder"):
-        reader.delete_run(outside)
+        source.delete(outside)
     (root / "link").symlink_to(outside)
     with pytest.raises(NotARunDirectory, match="symbolic link"):
-        reader.delete_run(root / "link")
-    assert outside.is_dir()
-    reader.delete_run(inside)
+        source.delete(root / "link")
+    (root / "proj").mkdir()
+    (root / "proj" / "notes.txt").write_text("not a run")
+    with pytest.raises(ValueError, match="is not a run directory"):
+        source.delete(root / "proj")
+    assert outside.is_dir() and (root / "proj" / "notes.txt").is_file()
+    source.delete(inside)
     assert not inside.exists()
+
+
+async def test_the_runs_screen_refuses_a_listed_run_swapped_for_a_link_elsewhere(tmp_path: Path) -> None:
+    root, other = tmp_path / "runs", tmp_path / "other"
+    listed = write_run(root, "20240101-000001-a", overfitting_history(2))
+    outside = write_run(other, "20240101-000001-b", overfitting_history(2))
+    screen = RunsScreen(LocalRunsSource(root), refresh_seconds=None)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: screen.table.row_count == 1)
+        # After the listing, the run folder is replaced by a link to a run elsewhere: the row's path
+        # now leads outside the runs folder, and deleting through it must not follow.
+        shutil.rmtree(listed)
+        listed.symlink_to(outside)
+        await pilot.press("x")
+        await wait_for_screen(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "symbolic link" in _shown(screen))
+        assert outside.is_dir() and (outside / "events.jsonl").is_file() and listed.is_symlink()
 
 
 async def test_monitor_says_which_epoch_best_keras_holds_and_shows_errors_literally(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, "run-1", overfitting_history(6), final=None, epochs=10)
     append_event(run_dir, BestSaved(epoch=4, monitor="val_loss", value=0.4))
     append_event(run_dir, RunFailed(status="failed", error=f"boom {HOSTILE}"))
-    screen = MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05)
+    screen = _monitor(run_dir)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await screen.tail_worker.wait()
         await pilot.pause()
@@ -70,11 +96,25 @@ async def test_monitor_says_which_epoch_best_keras_holds_and_shows_errors_litera
         assert "\x1b" not in text and "[b]x[i]" in screen.flags_panel.text
 
 
+async def test_monitor_says_plainly_when_a_crash_left_best_keras_behind(tmp_path: Path) -> None:
+    # val_loss is best at epoch 4; the trainer saved epoch 2 and was killed before the next save.
+    run_dir = write_run(tmp_path, "run-1", overfitting_history(6), final=None, pid=999_999_999, epochs=10)
+    append_event(run_dir, BestSaved(epoch=2, monitor="val_loss", value=0.6))
+    screen = _monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        assert screen.run.state == "crashed"
+        assert "best.keras holds epoch 2, not the best epoch 4: the run ended before it could save the best one." in (
+            screen.flags_panel.text
+        )
+
+
 async def test_a_fifo_as_event_log_is_reported_and_blocks_no_thread(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, "run-1", [], final=None, epochs=10)
     (run_dir / "events.jsonl").unlink()
     os.mkfifo(run_dir / "events.jsonl")
-    screen = MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05)
+    screen = _monitor(run_dir)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         # Posted after a poll returns: a tail thread stuck in open() on the FIFO would never post it.
         await wait_until(pilot, lambda: "cannot be read" in _shown(screen))
@@ -88,14 +128,14 @@ async def test_setup_shows_a_hostile_description_escaped_and_keeps_it_unless_edi
 
     from tuitrain import presets
     from tuitrain.ui.app import TuitrainApp
-    from tuitrain.ui.screens.setup import read_experiment
+    from tuitrain.workspace import read_for_editing
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.toml"
     path.write_text('name = "evil"\ndescription = "[b]x[/b] \\u001b]0;pwned\\u0007"\n[dataset]\nname = "digits"\n')
-    exp = read_experiment(path)
-    app = TuitrainApp(runs_root=tmp_path / "runs", initial=exp, preset_name="evil", preset_path=path,
-                      preset_source="file", start_run=lambda *a, **k: None)  # fmt: skip
+    exp = read_for_editing(path)
+    app = TuitrainApp(source=FakeSource(tmp_path / "runs"), initial=exp, preset_name="evil", preset_path=path,
+                      preset_source="file")  # fmt: skip
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         setup = app.setup

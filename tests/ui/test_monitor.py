@@ -14,16 +14,27 @@ import time
 from pathlib import Path
 
 import pytest
-from runfiles import ScreenApp, append_epochs, append_event, experiment, overfitting_history, wait_until, write_run
+from runfiles import (
+    ScreenApp,
+    StopRecorder,
+    append_epochs,
+    append_event,
+    experiment,
+    overfitting_history,
+    wait_until,
+    write_run,
+)
 
+from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs import BatchProgress, FlagRaised, RunFinished, RunPaths
+from tuitrain.runs.tail import DirectoryProbe, LogProblem, tail_run
 from tuitrain.ui.screens.monitor import MonitorScreen
-from tuitrain.ui.tailer import tail_run
 
 
 def monitor(run_dir: Path, **kwargs) -> MonitorScreen:
-    """The monitor with fast polling and a frozen clock (the default reader: tuitrain.runs)."""
-    return MonitorScreen(run_dir, clock=lambda: 1030.0, poll_interval=0.01, liveness_interval=0.05, **kwargs)
+    """The monitor with fast polling and a frozen clock, on a local source (the run directory's folder)."""
+    source = kwargs.pop("source", None) or LocalRunsSource(run_dir.parent, pace=(0.01, 0.05))
+    return MonitorScreen(run_dir, source, clock=lambda: 1030.0, **kwargs)
 
 
 async def test_finished_run_dir_shows_history_markers_and_flags(tmp_path: Path) -> None:
@@ -46,7 +57,8 @@ async def test_finished_run_dir_shows_history_markers_and_flags(tmp_path: Path) 
         assert markers.would_stop and markers.overfitting_from == 4
         assert "would stop 6" in dict(screen.loss_chart.marker_labels()).values()
         text = screen.flags_panel.text
-        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights." in text
+        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights (val_loss 0.400)." in text
+        assert "Lowest validation loss: 0.400 at epoch 4" in text
         assert text.count("epoch 6: Early stopping") == 1  # the trainer's flag and ours are one
 
 
@@ -60,8 +72,8 @@ async def test_live_run_dir_is_tailed_as_it_grows(tmp_path: Path) -> None:
 
         for step in (3, 6, 9):
             append_event(run_dir, BatchProgress(epoch=3, step=step, steps=10, logs={"loss": 0.3}, time=1005.0))
-        await wait_until(pilot, lambda: screen.run.progress is not None and screen.run.progress.step == 9)
-        assert "batch 9/10 of epoch 3" in screen.header.text
+        # The header is redrawn once per burst of events, just after the run took them in.
+        await wait_until(pilot, lambda: "batch 9/10 of epoch 3" in screen.header.text)
 
         append_epochs(run_dir, overfitting_history(6)[2:], first=3)
         await wait_until(pilot, lambda: screen.run.epochs_done == 6)
@@ -109,8 +121,9 @@ async def test_killed_trainer_shows_crashed_with_its_last_output(tmp_path: Path)
 
 async def test_stop_calls_the_launcher_stop_function(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, "run-1", overfitting_history(2), final=None, epochs=10)
-    stopped: list[Path] = []
-    screen = monitor(run_dir, stop_run=stopped.append)
+    source = StopRecorder(tmp_path)
+    stopped = source.stopped
+    screen = monitor(run_dir, source=source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 2)
         await pilot.press("s")
@@ -120,8 +133,7 @@ async def test_stop_calls_the_launcher_stop_function(tmp_path: Path) -> None:
 
 
 def test_tail_loop_reports_garbled_lines_and_stops_on_cancel(tmp_path: Path) -> None:
-    from tuitrain.ui.messages import EpochEnded, LogProblem
-    from tuitrain.ui.runs_reader import RunsReader
+    from tuitrain.runs import EpochEnded
 
     run_dir = write_run(tmp_path, "run-1", overfitting_history(2), final=None, epochs=10)
     with open(RunPaths(run_dir).events, "ab") as fh:
@@ -129,7 +141,7 @@ def test_tail_loop_reports_garbled_lines_and_stops_on_cancel(tmp_path: Path) -> 
     append_epochs(run_dir, overfitting_history(3)[2:], first=3)
     posted = []
     polls = iter(range(3))
-    result = tail_run(RunsReader(), run_dir, posted.append, lambda: next(polls, None) is None, sleep=lambda s: None)
+    result = tail_run(DirectoryProbe(run_dir), posted.append, lambda: next(polls, None) is None, sleep=lambda s: None)
     assert result == "cancelled"
     assert [m.epoch for m in posted if isinstance(m, EpochEnded)] == [1, 2, 3]
     assert any(isinstance(m, LogProblem) and "4" in m.detail for m in posted)
@@ -144,7 +156,7 @@ async def test_real_tiny_training_run_is_drawn_live(tmp_path: Path) -> None:
     exp = type(exp).model_validate({**exp.model_dump(mode="json"), "dataset": {"name": "digits", "train_subset": 200}})
     handle = start_run(exp, tmp_path / "runs", offline=True)
     try:
-        screen = MonitorScreen(handle.run_dir, poll_interval=0.1)
+        screen = MonitorScreen(handle.run_dir, LocalRunsSource(tmp_path / "runs", pace=(0.1, 1.0)))
         async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
             deadline = time.monotonic() + 240
             while not screen.run.ended and time.monotonic() < deadline:
@@ -171,7 +183,7 @@ async def test_a_missing_run_directory_is_said_once_and_not_watched(tmp_path: Pa
         await screen.tail_worker.wait()
         await pilot.pause()
         assert screen.tail_worker.result == "missing"
-        assert screen.run.state == "starting"
+        assert screen.run.state == "pending"
 
 
 async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Path) -> None:
@@ -192,3 +204,47 @@ async def test_a_run_worse_than_guessing_is_not_called_overfitting(tmp_path: Pat
         assert "does worse than chance, so this is not overfitting" in text
         assert "Overfitting since" not in text
         assert screen.loss_chart.markers.overfitting_from is None
+
+
+# A model that always predicts the majority class of a 90/10 data set: accuracy 0.90, loss at the class
+# balance's entropy (0.325), validation loss drifting up while training loss creeps down.
+_MAJORITY_VAL = [0.40, 0.36, 0.34, 0.33, 0.335, 0.345, 0.36, 0.375, 0.39, 0.41, 0.43, 0.45]
+_MAJORITY_TRAIN = [0.45, 0.38, 0.35, 0.34, 0.335, 0.332, 0.330, 0.328, 0.327, 0.326, 0.325, 0.324]
+MAJORITY = [
+    {"loss": tr, "val_loss": va, "accuracy": 0.9, "val_accuracy": 0.9}
+    for tr, va in zip(_MAJORITY_TRAIN, _MAJORITY_VAL, strict=True)
+]
+
+
+@pytest.mark.parametrize("shares", [[0.9, 0.1], None])
+async def test_the_class_balance_from_run_started_reaches_the_analysis(
+    tmp_path: Path, shares: list[float] | None
+) -> None:
+    """With the balance the trainer records, 90% accuracy is what guessing the majority class scores: the
+    model has not learned, so the rising validation loss is not overfitting. A run recorded before the
+    balance was (None) counts the classes as balanced, and 90% looks learned."""
+    from tuitrain.presets import load
+
+    exp = load("imdb-seed", ["dataset.num_words=500"]).experiment
+    run_dir = write_run(tmp_path, "run-1", MAJORITY, exp=exp, val_class_shares=shares)
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        text = screen.flags_panel.text
+        if shares is not None:
+            assert "the model has not learned" in text and "(0.900)" in text
+            assert "verfitting since" not in text and screen.loss_chart.markers.overfitting_from is None
+        else:
+            assert "verfitting since epoch 4" in text and "has not learned" not in text
+
+
+async def test_a_run_whose_experiment_does_not_validate_still_opens(tmp_path: Path) -> None:
+    """An experiment.toml from another tuitrain version: the history is drawn with default analysis settings."""
+    run_dir = write_run(tmp_path, "run-1", overfitting_history(3))
+    RunPaths(run_dir).experiment.write_text('name = "x"\nfuture_field = 3\n')
+    screen = monitor(run_dir)
+    async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        assert screen.run.state == "finished" and screen.run.epochs_done == 3

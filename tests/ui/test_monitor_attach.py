@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from runfiles import experiment, overfitting_history, wait_until, write_run
+from runfiles import StopRecorder, experiment, overfitting_history, wait_until, write_run
 
 from tuitrain.cli.attach_cmd import find_run
 from tuitrain.ui.app import TuitrainApp
@@ -35,7 +35,7 @@ def test_find_run_without_a_running_run_says_what_to_do(tmp_path: Path, capsys: 
 
 async def test_app_opens_on_the_monitor_then_reattaches_from_the_runs_screen(tmp_path: Path) -> None:
     live = write_run(tmp_path, "run-live", overfitting_history(3), final=None, epochs=10)
-    app = TuitrainApp(runs_root=tmp_path, initial=experiment(), open_run=str(live), start_run=lambda *a, **k: None)
+    app = TuitrainApp(source=StopRecorder(tmp_path), initial=experiment(), open_run=str(live))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.epochs_done == 3)
         monitor = app.screen
@@ -56,11 +56,11 @@ async def quit_and_answer(tmp_path: Path, live: Path, answer: str) -> list[Path]
     """Quit the app while ``live`` trains on its monitor, answer the question; return what was stopped."""
     from tuitrain.ui.screens.monitor import QuitRunDialog
 
-    stopped: list[Path] = []
-    app = TuitrainApp(runs_root=tmp_path, initial=experiment(), start_run=lambda *a, **k: None)
+    source = StopRecorder(tmp_path)
+    app = TuitrainApp(source=source, initial=experiment())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.push_screen(MonitorScreen(live, stop_run=stopped.append))
+        app.open_monitor(live)
         await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.epochs_done == 2)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: isinstance(app.screen, QuitRunDialog))
@@ -71,9 +71,10 @@ async def quit_and_answer(tmp_path: Path, live: Path, answer: str) -> list[Path]
             assert isinstance(app.screen, MonitorScreen)  # cancelled: still watching
         else:
             assert app.return_code == 0  # App.exit was called: the app is quitting
-    return stopped
+    return source.stopped
 
 
+@pytest.mark.slow  # three app sessions
 async def test_quitting_while_a_run_trains_asks_stop_or_leave(tmp_path: Path) -> None:
     live = write_run(tmp_path, "run-live", overfitting_history(2), final=None, epochs=10)
     assert await quit_and_answer(tmp_path, live, "escape") == []

@@ -1,46 +1,41 @@
-"""The monitor screen driven by a scripted reader: messages in, charts, markers, flags and header out."""
+"""The monitor screen over a fake run source: scripted events in, charts, markers, flags and header out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from runfiles import (
-    FakeReader,
+    FakeSource,
     ScreenApp,
-    epoch_messages,
+    epoch_events,
     experiment,
     overfitting_history,
-    started_message,
+    started_event,
+    wait_for_screen,
     wait_until,
 )
 
-from tuitrain.ui import messages
+from tuitrain.runs.events import BatchProgress, RunFailed, RunFinished
+from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.monitor import MonitorScreen
 
 
-def make_screen(tmp_path: Path, reader: FakeReader, **kwargs) -> MonitorScreen:
-    return MonitorScreen(
-        tmp_path / "run-1",
-        reader=reader,
-        clock=lambda: 1030.0,
-        poll_interval=0.01,
-        liveness_interval=0.01,
-        **kwargs,
-    )
+def make_screen(tmp_path: Path, source: FakeSource, **kwargs) -> MonitorScreen:
+    return MonitorScreen(tmp_path / "run-1", source, clock=lambda: 1030.0, **kwargs)
 
 
 async def test_finished_run_shows_full_history_markers_and_summary(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment(epochs=10, patience=2))
-    reader.source(run_dir).add(
+    source = FakeSource(exp=experiment(epochs=10, patience=2))
+    source.events(run_dir).add(
         [
-            started_message(run_dir),
-            *epoch_messages(run_dir, overfitting_history(10)),
-            messages.RunFinished(run_dir, state="finished", time=1020.0),
+            started_event(),
+            *epoch_events(overfitting_history(10)),
+            RunFinished(status="finished", epochs_done=10, time=1020.0),
         ]
     )
-    screen = make_screen(tmp_path, reader)
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await screen.tail_worker.wait()
         await pilot.pause()
@@ -60,7 +55,7 @@ async def test_finished_run_shows_full_history_markers_and_summary(tmp_path: Pat
 
         text = screen.flags_panel.text
         assert "Overfitting" in text and "epoch 4" in text
-        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights." in text
+        assert "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights (val_loss 0.400)." in text
         header = screen.header.text
         assert "[finished]" in header and "CPU" in header and "epoch 10/10" in header
         assert "elapsed 0:20" in header  # started at 1000, finished at 1020
@@ -68,10 +63,10 @@ async def test_finished_run_shows_full_history_markers_and_summary(tmp_path: Pat
 
 async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment(epochs=10))
-    source = reader.source(run_dir)
-    source.add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(2))])
-    screen = make_screen(tmp_path, reader)
+    source = FakeSource(exp=experiment(epochs=10))
+    events = source.events(run_dir)
+    events.add([started_event(), *epoch_events(overfitting_history(2))])
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 2)
         assert screen.run.state == "running"
@@ -79,18 +74,16 @@ async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
         drawn, version = screen.loss_chart.replot_count, screen.loss_chart.version
 
         # A burst of batch progress collapses; the newest one wins.
-        source.add(
-            messages.BatchProgressed(run_dir, epoch=3, step=s, steps=10, logs={"loss": 0.3}, time=1005.0 + s / 10)
-            for s in range(1, 6)
+        events.add(
+            BatchProgress(epoch=3, step=s, steps=10, logs={"loss": 0.3}, time=1005.0 + s / 10) for s in range(1, 6)
         )
-        await wait_until(pilot, lambda: screen.run.progress is not None and screen.run.progress.step == 5)
-        assert "batch 5/10 of epoch 3" in screen.header.text
+        await wait_until(pilot, lambda: "batch 5/10 of epoch 3" in screen.header.text)
         assert "ETA" in screen.header.text
         await pilot.pause()
         # Progress alone does not redraw the charts.
         assert (screen.loss_chart.replot_count, screen.loss_chart.version) == (drawn, version)
 
-        source.add(epoch_messages(run_dir, overfitting_history(5)[2:], start=3))
+        events.add(epoch_events(overfitting_history(5)[2:], start=3))
         await wait_until(pilot, lambda: screen.run.epochs_done == 5)
         # Charts follow within CHART_INTERVAL (they redraw at most twice a second while a run streams).
         await wait_until(pilot, lambda: len(screen.loss_chart.series["val_loss"].values) == 5)
@@ -102,13 +95,13 @@ async def test_live_tail_updates_charts_and_progress(tmp_path: Path) -> None:
 
 async def test_dead_trainer_shows_crashed_and_ui_keeps_working(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment(), alive=True, error="MemoryError: out of memory")
-    source = reader.source(run_dir)
-    source.add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(3))])
-    screen = make_screen(tmp_path, reader)
+    source = FakeSource(exp=experiment(), alive=True, error="MemoryError: out of memory")
+    events = source.events(run_dir)
+    events.add([started_event(), *epoch_events(overfitting_history(3))])
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 3)
-        reader.alive = False
+        source.alive = False
         await screen.tail_worker.wait()
         await pilot.pause()
         assert screen.tail_worker.result == "crashed"
@@ -125,15 +118,14 @@ async def test_dead_trainer_shows_crashed_and_ui_keeps_working(tmp_path: Path) -
 
 async def test_stop_asks_then_calls_stop_function(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(1))])
-    stopped: list[Path] = []
-    screen = make_screen(tmp_path, reader, stop_run=stopped.append)
+    source = FakeSource(exp=experiment())
+    source.events(run_dir).add([started_event(), *epoch_events(overfitting_history(1))])
+    stopped = source.stopped
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 1)
         await pilot.press("s")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # changed my mind
         await pilot.pause()
         assert stopped == []
@@ -146,10 +138,10 @@ async def test_stop_asks_then_calls_stop_function(tmp_path: Path) -> None:
 
 async def test_detach_leaves_the_run_and_goes_back(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir)])
-    stopped: list[Path] = []
-    screen = make_screen(tmp_path, reader, stop_run=stopped.append)
+    source = FakeSource(exp=experiment())
+    source.events(run_dir).add([started_event()])
+    stopped = source.stopped
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: screen.run.state == "running")
         worker = screen.tail_worker
@@ -162,10 +154,10 @@ async def test_detach_leaves_the_run_and_goes_back(tmp_path: Path) -> None:
 
 async def test_metric_selector_and_smoothing(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment())
+    source = FakeSource(exp=experiment())
     history = [dict(logs, auc=0.5 + i / 100, val_auc=0.5 + i / 200) for i, logs in enumerate(overfitting_history(6))]
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, history)])
-    screen = make_screen(tmp_path, reader)
+    source.events(run_dir).add([started_event(), *epoch_events(history)])
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 6)
         await pilot.pause()
@@ -188,17 +180,17 @@ async def test_metric_selector_and_smoothing(tmp_path: Path) -> None:
 
 async def test_diverged_run_is_marked(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment())
+    source = FakeSource(exp=experiment())
     nan = float("nan")
     history = [{"loss": 2.3, "val_loss": 2.2}, {"loss": 40.0, "val_loss": 1e9}, {"loss": nan, "val_loss": nan}]
-    reader.source(run_dir).add(
+    source.events(run_dir).add(
         [
-            started_message(run_dir),
-            *epoch_messages(run_dir, history),
-            messages.RunFailed(run_dir, state="diverged", error="loss became NaN at epoch 3, batch 2"),
+            started_event(),
+            *epoch_events(history),
+            RunFailed(status="diverged", error="loss became NaN at epoch 3, batch 2"),
         ]
     )
-    screen = make_screen(tmp_path, reader)
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(100, 30)) as pilot:
         await screen.tail_worker.wait()
         await pilot.pause()
@@ -211,9 +203,9 @@ async def test_diverged_run_is_marked(tmp_path: Path) -> None:
 
 async def test_usable_at_80x24(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    reader = FakeReader(exp=experiment())
-    reader.source(run_dir).add([started_message(run_dir), *epoch_messages(run_dir, overfitting_history(10))])
-    screen = make_screen(tmp_path, reader)
+    source = FakeSource(exp=experiment())
+    source.events(run_dir).add([started_event(), *epoch_events(overfitting_history(10))])
+    screen = make_screen(tmp_path, source)
     async with ScreenApp(screen).run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: screen.run.epochs_done == 10)
         await pilot.pause()
@@ -225,17 +217,37 @@ async def test_usable_at_80x24(tmp_path: Path) -> None:
 
 async def test_a_burst_of_epochs_redraws_the_charts_once(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
-    screen = make_screen(tmp_path, FakeReader(exp=experiment(epochs=40)), watch=False)
+    screen = make_screen(tmp_path, FakeSource(exp=experiment(epochs=40)), follow=False)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
-        screen.post_message(started_message(run_dir, epochs=40))
-        for message in epoch_messages(run_dir, overfitting_history(10)):
-            screen.post_message(message)
+        screen.post_message(RunEvent(run_dir, started_event(epochs=40)))
+        for event in epoch_events(overfitting_history(10)):
+            screen.post_message(RunEvent(run_dir, event))
         await wait_until(pilot, lambda: screen.run.epochs_done == 10)
-        await pilot.pause()
-        drawn = screen.loss_chart.replot_count
+        # Count the drawings that give the charts new data; a chart also replots when the layout gives it
+        # a new size (the flags panel growing a line), which is not what a burst must not multiply.
+        draws: list[int] = []
+        draw_charts = screen._draw_charts
+
+        def counting_draw() -> None:
+            draws.append(screen.run.epochs_done)
+            draw_charts()
+
+        screen._draw_charts = counting_draw  # type: ignore[method-assign]
+        await pilot.pause(0.1)
+        draws.clear()
         history = overfitting_history(10)
-        for message in epoch_messages(run_dir, history + history, start=11):
-            screen.post_message(message)
+        for event in epoch_events(history + history, start=11):
+            screen.post_message(RunEvent(run_dir, event))
         await wait_until(pilot, lambda: len(screen.loss_chart.series["loss"].values) == 30)
         await pilot.pause()
-        assert screen.loss_chart.replot_count == drawn + 1
+        assert draws == [30]
+
+
+def test_only_batch_progress_of_the_same_run_is_replaceable(tmp_path: Path) -> None:
+    run_dir, other = tmp_path / "run-1", tmp_path / "run-2"
+    batch = RunEvent(run_dir, BatchProgress(epoch=1, step=1, steps=10))
+    newer = RunEvent(run_dir, BatchProgress(epoch=1, step=2, steps=10))
+    assert batch.can_replace(newer)
+    assert not batch.can_replace(RunEvent(other, BatchProgress(epoch=1, step=2, steps=10)))
+    assert not batch.can_replace(RunEvent(run_dir, epoch_events(overfitting_history(1))[0]))
+    assert not RunEvent(run_dir, epoch_events(overfitting_history(1))[0]).can_replace(newer)

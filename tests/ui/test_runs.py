@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from runfiles import ScreenApp, experiment, overfitting_history, wait_until, write_run
+from runfiles import ScreenApp, experiment, overfitting_history, wait_for_screen, wait_until, write_run
 
+from tuitrain.run_source import LocalRunsSource
+from tuitrain.spec import Experiment
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.screens.monitor import MonitorScreen
 from tuitrain.ui.screens.runs import RunsScreen
 
 
@@ -23,7 +23,7 @@ def runs_folder(root: Path) -> tuple[Path, Path, Path]:
 
 async def test_lists_compares_and_deletes_real_runs(tmp_path: Path) -> None:
     a, b, c = runs_folder(tmp_path)
-    screen = RunsScreen(tmp_path, refresh_seconds=None)
+    screen = RunsScreen(LocalRunsSource(tmp_path), refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         # Newest first: c (running), b (stopped), a (finished).
@@ -41,8 +41,7 @@ async def test_lists_compares_and_deletes_real_runs(tmp_path: Path) -> None:
         # Delete a finished run: asked, then gone from disk and from the table.
         screen.table.move_cursor(row=screen.table.get_row_index(str(a)))
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("y")
         await wait_until(pilot, lambda: not a.exists() and screen.table.row_count == 2)
 
@@ -53,43 +52,44 @@ async def test_lists_compares_and_deletes_real_runs(tmp_path: Path) -> None:
         assert pilot.app.screen is screen and c.exists()
 
 
-@dataclass
-class Handle:
-    run_dir: Path
+class NoTrainer(LocalRunsSource):
+    """A local source whose starts make a run directory but no trainer."""
+
+    def __init__(self, runs_root: Path) -> None:
+        super().__init__(runs_root)
+        self.started: list[Experiment] = []
+
+    def start(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        self.started.append(experiment)
+        return write_run(self.runs_root, "20240101-000009-rerun", [], final=None, epochs=7)
 
 
-async def test_rerun_starts_the_same_experiment_and_opens_its_monitor(tmp_path: Path) -> None:
+async def test_rerun_starts_the_recorded_experiment_and_asks_for_its_monitor(tmp_path: Path) -> None:
     exp = experiment(epochs=7, patience=4)
     write_run(tmp_path, "20240101-000001-a", overfitting_history(7), exp=exp)
-    started = []
-
-    def start(experiment, runs_root):
-        started.append(experiment)
-        return Handle(write_run(runs_root, "20240101-000009-rerun", [], final=None, epochs=7))
-
-    screen = RunsScreen(tmp_path, start_run=start, refresh_seconds=None)
-    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: screen.table.row_count == 1)
+    source = NoTrainer(tmp_path)
+    app = ScreenApp(RunsScreen(source, refresh_seconds=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.screen.table.row_count == 1)
         await pilot.press("R")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen))
-        assert started == [exp]
-        assert pilot.app.screen.run_dir.name == "20240101-000009-rerun"
+        await wait_until(pilot, lambda: bool(app.chosen))
+        assert source.started == [exp]
+        assert app.chosen == [tmp_path / "20240101-000009-rerun"]
 
 
-def test_reader_rereads_only_changed_or_active_runs(tmp_path: Path, monkeypatch) -> None:
+def test_the_local_source_rereads_only_changed_or_active_runs(tmp_path: Path, monkeypatch) -> None:
     import tuitrain.runs
-    from tuitrain.ui.runs_reader import RunsReader
 
     a, b, c = runs_folder(tmp_path)
-    reader = RunsReader()
-    assert [r.run_dir for r in reader.list_runs(tmp_path)] == [c, b, a]
+    reader = LocalRunsSource(tmp_path)
+    assert [r.run_dir for r in reader.list()] == [c, b, a]
     loaded: list[Path] = []
     real_load = tuitrain.runs.load_run
     monkeypatch.setattr(tuitrain.runs, "load_run", lambda d: loaded.append(Path(d)) or real_load(d))
 
-    rows = reader.list_runs(tmp_path)
+    rows = reader.list()
     assert loaded == [c]  # only the running run (its trainer may have died without a word)
     assert [r.state for r in rows] == ["running", "stopped", "finished"]
 
     write_run(tmp_path, "20240101-000004-d", overfitting_history(3), start=4000.0)
-    assert reader.list_runs(tmp_path)[0].run_dir.name == "20240101-000004-d"
+    assert reader.list()[0].run_dir.name == "20240101-000004-d"

@@ -1,20 +1,21 @@
-"""The runs screen over a fake catalog: listing, open, mark and compare, re-run, delete with confirmation."""
+"""The runs screen over a fake run source: listing, open, mark and compare, re-run, delete with confirmation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from runfiles import FakeCatalog, ScreenApp, experiment, overfitting_history, run_row, wait_until
+from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row, wait_for_screen, wait_until
 
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.runs import RunsScreen
+from tuitrain.ui.widgets.charts import CompareChart
 
 
-def catalog(tmp_path: Path) -> FakeCatalog:
+def catalog(tmp_path: Path) -> FakeSource:
     history = overfitting_history(10)
     a, b, c = tmp_path / "run-a", tmp_path / "run-b", tmp_path / "run-c"
-    cat = FakeCatalog(
+    cat = FakeSource(
+        runs_root=tmp_path,
         exp=experiment(),
         rows=[run_row(a), run_row(b, epochs=6, best_val_loss=(3, 0.5)), run_row(c, state="running", epochs=2)],
     )
@@ -25,7 +26,7 @@ def catalog(tmp_path: Path) -> FakeCatalog:
 
 async def test_lists_runs_with_state_and_best_values(tmp_path: Path) -> None:
     cat = catalog(tmp_path)
-    screen = RunsScreen(tmp_path, reader=cat, refresh_seconds=None)
+    screen = RunsScreen(cat, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         row = screen.table.get_row(str(tmp_path / "run-b"))
@@ -42,7 +43,7 @@ async def test_lists_runs_with_state_and_best_values(tmp_path: Path) -> None:
 
 async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path) -> None:
     cat = catalog(tmp_path)
-    screen = RunsScreen(tmp_path, reader=cat, refresh_seconds=None)
+    screen = RunsScreen(cat, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         assert screen.check_action("compare", ()) is None  # shown greyed out until two are marked
@@ -52,7 +53,7 @@ async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path)
         await wait_until(pilot, lambda: screen.has_class("-comparing"))
         await pilot.pause()
         chart = screen.chart
-        assert chart.compare and chart.metric == "val_loss"
+        assert isinstance(chart, CompareChart) and chart.metric == "val_loss"
         assert {s.label for s in chart.series.values()} == {"run-a", "run-b"}
         assert len(chart.series[str(tmp_path / "run-a")].values) == 10
         assert len(chart.series[str(tmp_path / "run-b")].values) == 6
@@ -69,12 +70,11 @@ async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path)
 
 async def test_delete_asks_and_refuses_running_runs(tmp_path: Path) -> None:
     cat = catalog(tmp_path)
-    screen = RunsScreen(tmp_path, reader=cat, refresh_seconds=None)
+    screen = RunsScreen(cat, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")
         await pilot.pause()
         assert cat.deleted == []
@@ -93,37 +93,51 @@ async def test_delete_asks_and_refuses_running_runs(tmp_path: Path) -> None:
         assert cat.deleted == [tmp_path / "run-a"]
 
 
-@dataclass
-class Handle:
-    run_dir: Path
-
-
 async def test_open_and_rerun(tmp_path: Path) -> None:
     cat = catalog(tmp_path)
-    opened: list[Path] = []
-    started = []
-
-    def start(exp, runs_root):
-        started.append((exp, runs_root))
-        return Handle(tmp_path / "run-d")
-
-    screen = RunsScreen(tmp_path, reader=cat, refresh_seconds=None, open_run=opened.append, start_run=start)
-    async with ScreenApp(screen).run_test(size=(120, 30)) as pilot:
+    screen = RunsScreen(cat, refresh_seconds=None)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         await pilot.press("enter")
         await pilot.pause()
-        assert opened == [tmp_path / "run-a"]
+        assert app.chosen == [tmp_path / "run-a"]  # the app opens the monitor
 
         await pilot.press("R")
-        await wait_until(pilot, lambda: len(opened) == 2)
-        assert started == [(cat.exp, tmp_path)]
-        assert opened[-1] == tmp_path / "run-d"
+        await wait_until(pilot, lambda: len(app.chosen) == 2)
+        assert cat.started == [(cat.exp, None)]
+        assert app.chosen[-1] == tmp_path / "run-1"  # the new run's monitor
+
+
+async def test_a_run_without_a_readable_experiment_is_not_rerun(tmp_path: Path) -> None:
+    cat = catalog(tmp_path)
+    cat.exp = None
+    screen = RunsScreen(cat, refresh_seconds=None)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_until(pilot, lambda: screen.table.row_count == 3)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        assert "cannot be re-run" in next(iter(app._notifications)).message
+        assert cat.started == [] and app.chosen == []
 
 
 async def test_empty_folder_says_how_to_start(tmp_path: Path) -> None:
-    screen = RunsScreen(tmp_path, reader=FakeCatalog(), refresh_seconds=None)
+    screen = RunsScreen(FakeSource(runs_root=tmp_path), refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.pause()
         assert screen.has_class("-empty")
         assert screen.check_action("open_run", ()) is False
+
+
+async def test_a_pending_run_is_refused_like_a_running_one(tmp_path: Path) -> None:
+    pending = tmp_path / "run-p"
+    cat = FakeSource(runs_root=tmp_path, rows=[run_row(pending, state="pending", epochs=0)])
+    screen = RunsScreen(cat, refresh_seconds=None)
+    async with ScreenApp(screen).run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: screen.table.row_count == 1)
+        await pilot.press("x")
+        await pilot.pause()
+        assert pilot.app.screen is screen  # no question: it is refused at once
+        assert cat.deleted == []

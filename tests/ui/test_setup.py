@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from runfiles import started_event, wait_for_screen, wait_until
 from textual.widgets import Button, Input, Select
 
 from tuitrain import presets
 from tuitrain.spec import DenseLayer, DropoutLayer
 from tuitrain.spec.optimizer import SGD, ExponentialDecay
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
-from tuitrain.ui.screens.setup import SetupScreen, read_experiment
+from tuitrain.ui.screens.setup import SetupScreen
 from tuitrain.ui.widgets.experiment_form import SECTIONS
 from tuitrain.ui.widgets.fields import FormPart, ScalarField
 from tuitrain.ui.widgets.forms import ChoiceForm
 from tuitrain.ui.widgets.layers import LayerList
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList
+from tuitrain.workspace import read_for_editing
 
 
 async def part(setup: SetupScreen, path: str) -> FormPart:
@@ -49,13 +52,14 @@ async def test_opens_on_the_preset_with_no_issues(make_app) -> None:
         setup = app.setup
         assert setup.validation.ok
         assert not setup.dirty
-        assert setup.experiment == read_experiment(presets.find("digits-overfit"))
+        assert setup.experiment == read_for_editing(presets.find("digits-overfit"))
         assert not app.query_one(IssueList).display
         assert not setup.query_one("#start-button", Button).disabled
         assert "Dense 10 softmax (derived)" in setup.form.output_text
 
 
-async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start(make_app, starter) -> None:
+@pytest.mark.slow
+async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start(make_app, source) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         setup = app.setup
@@ -78,7 +82,7 @@ async def test_error_shows_next_to_the_field_and_in_the_summary_and_blocks_start
 
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert starter.calls == []
+        assert source.started == []
 
         epochs.value = "5"
         await pilot.pause()
@@ -125,6 +129,7 @@ async def test_parameter_count_follows_the_layers(make_app) -> None:
         assert f"{after:,} parameters" in setup.form.output_text
 
 
+@pytest.mark.slow
 async def test_layer_stack_add_duplicate_move_remove(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -215,7 +220,8 @@ async def test_switching_optimizer_keeps_the_learning_rate_and_schedules_switch(
         assert setup.experiment.optimizer == SGD(learning_rate=0.003, momentum=0.9)
 
         (await picker(setup, "optimizer.learning_rate")).value = "exponential_decay"
-        await pilot.pause()
+        # The schedule's fields are mounted in place of the rate's: that takes more than one pause on a busy machine.
+        await wait_until(pilot, lambda: isinstance(setup.experiment.optimizer.learning_rate, ExponentialDecay))
         assert setup.experiment.optimizer.learning_rate == ExponentialDecay(initial_learning_rate=0.003)
         (await editor(setup, "optimizer.learning_rate.decay_steps")).value = "0"
         await pilot.pause()
@@ -227,8 +233,7 @@ async def test_switching_optimizer_keeps_the_learning_rate_and_schedules_switch(
 
         # Back to a constant: it starts from the schedule's initial rate.
         (await picker(setup, "optimizer.learning_rate")).value = "constant"
-        await pilot.pause()
-        assert setup.experiment.optimizer.learning_rate == 0.003
+        await wait_until(pilot, lambda: setup.experiment.optimizer.learning_rate == 0.003)
         constant = (await part(setup, "optimizer.learning_rate")).query_one(Input)
         constant.value = "-1"
         await pilot.pause()
@@ -309,7 +314,7 @@ async def test_save_then_load_gives_the_same_experiment(make_app, tmp_path: Path
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert setup.experiment == edited.model_copy(update={"name": "small-digits"})
-        assert setup.experiment == read_experiment(saved)
+        assert setup.experiment == read_for_editing(saved)
         assert not setup.dirty
 
 
@@ -341,11 +346,10 @@ async def test_save_refuses_builtin_names_and_asks_before_overwriting(make_app) 
         await pilot.pause()
         assert app.screen.query_one(Input).value == "mine"  # a user preset suggests its own name
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # don't overwrite
         await pilot.pause()
-        assert read_experiment(presets.user_dir() / "mine.toml").training.epochs == 40
+        assert read_for_editing(presets.user_dir() / "mine.toml").training.epochs == 40
         assert setup.dirty
 
         await pilot.press("ctrl+s")
@@ -354,7 +358,7 @@ async def test_save_refuses_builtin_names_and_asks_before_overwriting(make_app) 
         await pilot.pause()
         await pilot.press("y")  # overwrite
         await pilot.pause()
-        assert read_experiment(presets.user_dir() / "mine.toml").training.epochs == 3
+        assert read_for_editing(presets.user_dir() / "mine.toml").training.epochs == 3
         assert not setup.dirty
 
 
@@ -378,8 +382,7 @@ async def test_unsaved_changes_are_never_dropped_silently(make_app) -> None:
         mlp = next(p for p in presets.list_presets() if p.name == "digits-mlp")
 
         setup.choose_preset(mlp)
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # keep editing
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -392,7 +395,7 @@ async def test_unsaved_changes_are_never_dropped_silently(make_app) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert setup.preset_name == "digits-mlp"
-        assert setup.experiment == read_experiment(mlp.path)
+        assert setup.experiment == read_for_editing(mlp.path)
         assert not setup.dirty
 
 
@@ -400,10 +403,9 @@ async def test_quitting_with_unsaved_edits_asks(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         (await editor(app.setup, "training.epochs")).value = "9"
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.setup.dirty)
         await pilot.press("ctrl+q")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("escape")  # no
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, SetupScreen)
@@ -442,7 +444,7 @@ async def test_preset_list_filters_and_loads_with_enter(make_app) -> None:
 
 async def test_open_file_loads_a_preset_and_reports_a_broken_one(make_app, tmp_path: Path) -> None:
     good = tmp_path / "mine.toml"
-    good.write_text(presets.to_toml(read_experiment(presets.find("digits-mlp")).model_copy(update={"name": "x"})))
+    good.write_text(presets.to_toml(read_for_editing(presets.find("digits-mlp")).model_copy(update={"name": "x"})))
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[training]\nepochs = "ten"\n')
     app = make_app()
@@ -464,31 +466,34 @@ async def test_open_file_loads_a_preset_and_reports_a_broken_one(make_app, tmp_p
         assert setup.preset_path == good.resolve() and setup.preset_source == "file"
 
 
-async def test_start_calls_start_run_with_the_edited_experiment(make_app, starter, tmp_path: Path) -> None:
-    app = make_app(data_dir=tmp_path / "data")
+async def test_start_starts_the_edited_experiment_and_opens_its_monitor(make_app, source, tmp_path: Path) -> None:
+    from tuitrain.ui.screens.monitor import MonitorScreen
+
+    # What the new run's trainer will say first: once the monitor shows it, the monitor is up.
+    source.events(tmp_path / "runs" / "run-1").add([started_event(epochs=2)])
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         setup = app.setup
         (await editor(setup, "training.epochs")).value = "2"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert len(starter.calls) == 1
-        call = starter.calls[0]
-        assert call["experiment"] == setup.experiment
-        assert call["experiment"].training.epochs == 2
-        assert call["runs_root"] == tmp_path / "runs"
-        assert call["data_dir"] == tmp_path / "data"
-        assert call["preset_dir"] == tmp_path  # a built-in preset's relative paths are from the working folder
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen) and app.screen.run.state == "running")
+        assert len(source.started) == 1
+        experiment, preset_dir = source.started[0]
+        assert experiment == setup.experiment
+        assert experiment.training.epochs == 2
+        assert preset_dir == tmp_path  # a built-in preset's relative paths are from the working folder
         assert app.active_run == tmp_path / "runs" / "run-1"
+        assert app.screen.run_dir == app.active_run and app.screen.source is source
 
+        await pilot.press("escape")  # back to setup (the run goes on), and start another
+        await pilot.pause()
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        assert len(starter.calls) == 2
+        await wait_until(pilot, lambda: len(source.started) == 2)
 
 
-async def test_a_failing_start_is_a_notice_not_a_crash(make_app, starter) -> None:
-    starter.error = RuntimeError("no space left on device")
+async def test_a_failing_start_is_a_notice_not_a_crash(make_app, source) -> None:
+    source.start_error = RuntimeError("no space left on device")
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("ctrl+r")
@@ -499,6 +504,7 @@ async def test_a_failing_start_is_a_notice_not_a_crash(make_app, starter) -> Non
         assert any("no space left on device" in n.message for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_every_builtin_preset_round_trips_through_the_form(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -507,7 +513,7 @@ async def test_every_builtin_preset_round_trips_through_the_form(make_app) -> No
             setup.form.show_section(section.id)
             await pilot.pause()
         for info in presets.list_presets():
-            experiment = read_experiment(info.path)
+            experiment = read_for_editing(info.path)
             setup.load_experiment(experiment, info.name, info.path, info.source)
             await pilot.pause()
             assert setup.experiment == experiment, info.name

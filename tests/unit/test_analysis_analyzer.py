@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuitrain.analysis import CRITERIA, Flag, StreamingAnalyzer, analyze
+from tuitrain.analysis import CRITERIA, Flag, Guessing, StreamingAnalyzer, analyze, guessing_for
 from tuitrain.analysis.analyzer import AnalysisResult
 from tuitrain.spec.training import EarlyStoppingSpec, OverfittingSpec
 
 HISTORIES = Path(__file__).resolve().parents[1] / "data" / "histories"
+BINARY = guessing_for("binary_crossentropy", 2)
+TEN = guessing_for("sparse_categorical_crossentropy", 10)
 OVERFITTING_CRITERIA = {
     "GL",
     "PQ",
@@ -64,7 +66,8 @@ def test_issue_example_summary() -> None:
     result = analyze(history(ISSUE_TRAIN, ISSUE_VAL), EarlyStoppingSpec(patience=2))
     assert result.summary() == (
         "Overfitting since epoch 4: validation loss rose from 0.279 to 0.353 over 3 epochs while training loss "
-        "fell from 0.210 to 0.092. Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights."
+        "fell from 0.210 to 0.092. Lowest validation loss: 0.279 at epoch 4. Early stopping (patience 2) would "
+        "stop at epoch 6 and keep epoch 4's weights (val_loss 0.279)."
     )
     assert (result.onset_epoch, result.onset_confidence) == (4, "clear")
     assert (result.best_val_loss_epoch, result.best_val_loss) == (4, 0.279)
@@ -80,13 +83,15 @@ def test_confidence_grows_with_evidence() -> None:
     for logs in history(ISSUE_TRAIN, ISSUE_VAL):
         analyzer.add_epoch(logs)
         seen.append((analyzer.result().onset_epoch, analyzer.result().onset_confidence))
+    # The rises at 5 and 6 (0.011, 0.041) are within the steps the curve took on its way down (its noise
+    # so far); three rises in a row to 26% above the best are not.
     assert seen == [
         (None, "too early to tell"),
         (None, "too early to tell"),
         (None, "none"),
         (None, "none"),
-        (4, "possible"),
-        (4, "possible"),
+        (None, "none"),
+        (None, "none"),
         (4, "clear"),
     ]
 
@@ -95,29 +100,49 @@ def test_confidence_grows_with_evidence() -> None:
 
 
 def test_gl() -> None:
-    result = analyze(history([1.0, 0.8, 0.6, 0.5, 0.4], [1.0, 0.8, 0.6, 0.5, 0.53]))
+    train = [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.36, 0.33, 0.3, 0.28]
+    val = [1.0, 0.8, 0.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.53]
+    result = analyze(history(train, val))
     flag = first(result, "GL")
-    assert flag.epoch == 5 and flag.values["gl"] == pytest.approx(6.0)
+    assert flag.epoch == 10 and flag.values["gl"] == pytest.approx(6.0)
     assert flag.message == (
         "Validation loss 0.530 is 6.0% above its best (0.500 at epoch 4), more than the 5% that Prechelt's GL "
         "criterion allows."
     )
-    assert result.prechelt.gl_first == 5
+    assert result.prechelt.gl_first == 10
+
+
+def test_a_rise_within_the_runs_own_noise_is_not_called_anything() -> None:
+    """The same 6% one-epoch rise on a curve that wobbles by that much every epoch is noise: no GL flag, no
+    onset - though Prechelt's GL itself (the chart's series) is over 5%."""
+    train = [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.36, 0.33, 0.3, 0.28]
+    val = [1.0, 0.8, 0.6, 0.5, 0.54, 0.51, 0.55, 0.505, 0.52, 0.53]
+    result = analyze(history(train, val))
+    assert not [f for f in result.flags if f.criterion in OVERFITTING_CRITERIA and f.severity == "warning"]
+    assert result.onset.epoch is None and result.prechelt.gl_first == 5
+    assert not {f.criterion for f in result.standing_flags} & OVERFITTING_CRITERIA
+    # The issue's clean runs: 0.159 -> 0.162 over one final epoch, after wiggles of that size, is nothing.
+    wiggly = [0.4, 0.3, 0.24, 0.2, 0.185, 0.175, 0.17, 0.166, 0.168, 0.163, 0.165, 0.159, 0.162]
+    falling = [0.5 * 0.85**t for t in range(len(wiggly))]
+    quiet = analyze(history(falling, wiggly))
+    assert quiet.onset.epoch is None and not quiet.standing_flags, quiet.summary()
+    assert "verfitting since" not in quiet.summary()
 
 
 def test_pq_at_strip_end_only() -> None:
     # Training has almost stopped improving (P5 ~ 2 per mille) while validation is 3% above its best:
     # PQ ~ 1.5 > 0.75. GL alone (3% < 5%) would not flag.
-    train = [1.0, 0.5, 0.3, 0.1, 0.0999, 0.0998, 0.0997, 0.0996, 0.0995, 0.0994]
-    val = [1.0, 0.6, 0.45, 0.40, 0.40, 0.40, 0.412, 0.412, 0.412, 0.412]
+    train = [1.0, 0.5, 0.3, 0.1, 0.0999, 0.0998, 0.0997, 0.0996, 0.0995, 0.0994, 0.0993, 0.0992]
+    val = [1.0, 0.6, 0.45, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.412, 0.412, 0.412]
     result = analyze(history(train, val))
     flag = first(result, "PQ")
     assert flag.epoch == 10
     assert flag.values["pq"] == pytest.approx(3.0 / (1000 * (0.0996 / 0.0994 - 1)))
     assert "Over epochs 6-10, validation loss got worse (3.0% above its best)" in flag.message
     assert "GL" not in criteria_of(result)
-    # Epoch 8's sliding PQ is over the threshold too, but only strip ends (5, 10, ...) are judged.
-    assert result.prechelt.pq[7] is not None and result.prechelt.pq[7] > 0.75
+    # Epoch 11's sliding PQ is over the threshold too, but only strip ends (5, 10, ...) are judged.
+    assert result.prechelt.pq[10] is not None and result.prechelt.pq[10] > 0.75
+    assert [f.epoch for f in result.flags if f.criterion == "PQ"] == [10]
 
 
 def test_up() -> None:
@@ -199,7 +224,10 @@ def test_no_flag_on_a_clean_converging_run() -> None:
     result = analyze(_converging(40, 0.0, 0, tau=10.0))
     assert result.flags == ()
     assert result.onset_confidence == "none" and result.lr_regime.regime == "good"
-    assert result.summary().startswith("No sign of overfitting: validation loss is at its best (")
+    assert result.summary().startswith(
+        "No sign of overfitting: validation loss is at its lowest now. Lowest validation loss: 0.237 at epoch 40 "
+        "(the latest) (val_accuracy 0.905)."
+    )
 
 
 @pytest.mark.parametrize("tau", [10.0, 20.0])
@@ -215,11 +243,11 @@ def test_no_false_alarm_on_noisy_but_improving_validation(seed: int, tau: float)
 
 
 def test_flags_once_and_rearm_after_a_new_best() -> None:
-    val = [1.0, 0.8, 0.6, 0.5, 0.6, 0.65, 0.7, 0.4, 0.5, 0.55]
-    train = [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.27, 0.25]
+    val = [1.0, 0.8, 0.6, 0.5, 0.5, 0.5, 0.5, 0.6, 0.65, 0.7, 0.4, 0.4, 0.4, 0.4, 0.5, 0.55]
+    train = [1.0 * 0.9**t for t in range(len(val))]
     result = analyze(history(train, val))
     gl_epochs = [f.epoch for f in result.flags if f.criterion == "GL"]
-    assert gl_epochs == [5, 9]  # crossed at 5, stayed above (no repeat), new best at 8, crossed again at 9
+    assert gl_epochs == [8, 15]  # crossed at 8, stayed above (no repeat), new best at 11, crossed again at 15
 
 
 # --- online == offline -------------------------------------------------------------------------------------
@@ -253,19 +281,27 @@ def _clean(logs: Mapping[str, float | None]) -> dict[str, float]:
     of=st.builds(
         OverfittingSpec, strip_length=st.integers(2, 5), up_strips=st.integers(1, 3), min_epochs=st.integers(1, 4)
     ),
-    chance=st.sampled_from([None, math.log(2), 0.05]),
+    guessing=st.sampled_from(
+        [
+            None,
+            BINARY,
+            guessing_for("binary_crossentropy", 2, [0.8, 0.2]),
+            Guessing(loss=0.05, prior_loss=0.05, majority_accuracy=0.9),
+            Guessing(majority_accuracy=0.5),  # penalties in the loss: only the accuracy reference
+        ]
+    ),
 )
 def test_streaming_equals_offline_at_every_epoch(
-    epochs: list[dict[str, float | None]], es: EarlyStoppingSpec, of: OverfittingSpec, chance: float | None
+    epochs: list[dict[str, float | None]], es: EarlyStoppingSpec, of: OverfittingSpec, guessing: Guessing | None
 ) -> None:
     logs = [_clean(e) for e in epochs]
-    analyzer = StreamingAnalyzer(es, of, chance_loss=chance)
+    analyzer = StreamingAnalyzer(es, of, guessing=guessing)
     streamed: list[Flag] = []
     for n, epoch in enumerate(logs, start=1):
         new = analyzer.add_epoch(epoch)
         assert all(f.epoch == n for f in new)
         streamed.extend(new)
-        offline = analyze(logs[:n], es, of, chance_loss=chance)
+        offline = analyze(logs[:n], es, of, guessing=guessing)
         online = analyzer.result()
         assert json.dumps(online.to_dict(), allow_nan=False) == json.dumps(offline.to_dict(), allow_nan=False)
         assert [f.to_dict() for f in streamed] == [f.to_dict() for f in offline.flags]
@@ -299,11 +335,11 @@ def _argmin_val(logs: Sequence[Mapping[str, object]]) -> int:
 
 
 def check_overfit_run(
-    logs: Sequence[Mapping[str, object]], *, latest_first_flag: int, chance: float | None = None
+    logs: Sequence[Mapping[str, object]], *, latest_first_flag: int, guessing: Guessing | None = None
 ) -> AnalysisResult:
     """Where a person reading the curve would put things: the onset at the bottom of the validation curve,
     the first overfitting warning soon after it and never before it."""
-    result = analyze(logs, EarlyStoppingSpec(patience=3), chance_loss=chance)
+    result = analyze(logs, EarlyStoppingSpec(patience=3), guessing=guessing)
     bottom = _argmin_val(logs)
     assert result.onset_epoch is not None and abs(result.onset_epoch - bottom) <= 1
     assert result.onset_confidence == "clear"
@@ -316,10 +352,10 @@ def check_overfit_run(
     return result
 
 
-@pytest.mark.parametrize("chance", [None, math.log(10)])
-def test_recorded_digits_overfit(chance: float | None) -> None:
+@pytest.mark.parametrize("guessing", [None, TEN])
+def test_recorded_digits_overfit(guessing: Guessing | None) -> None:
     logs = _recorded("digits_overfit")
-    result = check_overfit_run(logs, latest_first_flag=6, chance=chance)
+    result = check_overfit_run(logs, latest_first_flag=6, guessing=guessing)
     assert result.summary().startswith(f"Overfitting since epoch {_argmin_val(logs)}: validation loss rose from")
 
 
@@ -331,7 +367,7 @@ def test_recorded_imdb_classic_then_longer() -> None:
     assert classic.onset_confidence in ("none", "possible")
     # Trained on to 60 epochs the validation loss turns up clearly.
     check_overfit_run(logs, latest_first_flag=10)
-    check_overfit_run(logs, latest_first_flag=10, chance=math.log(2))
+    check_overfit_run(logs, latest_first_flag=10, guessing=BINARY)
 
 
 def test_recorded_learning_rate_far_too_large_is_not_called_overfitting() -> None:
@@ -340,11 +376,15 @@ def test_recorded_learning_rate_far_too_large_is_not_called_overfitting() -> Non
     logs = _recorded("imdb_500w_rmsprop_lr100")
     blind = analyze(logs, EarlyStoppingSpec(patience=2))
     assert "overfitting_onset" in criteria_of(blind)
-    result = analyze(logs, EarlyStoppingSpec(patience=2), chance_loss=math.log(2))
+    result = analyze(logs, EarlyStoppingSpec(patience=2), guessing=BINARY)
     assert not criteria_of(result) & OVERFITTING_CRITERIA
+    # Epoch 1's 2.4e8 is a blow-up, said at once; from epoch 3 the loss is still worse than chance.
     flag = first(result, "lr_too_big")
-    assert flag.epoch == 3 and flag.values["chance_loss"] == pytest.approx(0.693, abs=1e-3)
-    assert "worse than chance" in flag.message and "learning rate is probably far too large" in flag.message
+    assert flag.epoch == 1 and flag.values["chance_loss"] == pytest.approx(0.693, abs=1e-3)
+    assert "blew up at the start" in flag.message and "the learning rate is too high" in flag.message
+    # The loss never gets under twice the chance loss: every epoch counts as blown up, and it is worse than chance.
+    assert result.lr_regime.rule == "worse_than_chance" and result.lr_regime.blowup_epochs == 20
+    assert "learning rate is probably far too large" in result.lr_regime.reason
     assert result.onset.epoch is None and result.onset.confidence == "none"
     assert result.summary().startswith("After 20 epochs the training loss is 25.0")
     assert "Overfitting" not in result.summary()
@@ -354,8 +394,8 @@ def test_recorded_real_runs_with_their_chance_loss() -> None:
     """The rule only fires on the run that is worse than guessing, on every recorded real history."""
     for path in sorted(HISTORIES.glob("*.json")):
         logs = _recorded(path.stem)
-        chance = math.log(2) if path.stem.startswith("imdb") else math.log(10)
-        rule = analyze(logs, chance_loss=chance).lr_regime.rule
+        guessing = BINARY if path.stem.startswith("imdb") else TEN
+        rule = analyze(logs, guessing=guessing).lr_regime.rule
         far_too_large = path.stem in ("imdb_500w_rmsprop_lr100", "digits_overfit_lr50")
         assert (rule == "worse_than_chance") == far_too_large, (path.stem, rule)
 
@@ -364,9 +404,9 @@ def test_worse_than_chance_is_known_before_the_first_overfitting_flag_could_be_r
     # adam at 50 on digits: val_loss at its best at epoch 1, GL and the onset would fire at epoch 3.
     logs = _recorded("digits_overfit_lr50")
     assert {"GL", "overfitting_onset"} <= criteria_of(analyze(logs))
-    result = analyze(logs, chance_loss=math.log(10))
+    result = analyze(logs, guessing=TEN)
     assert not criteria_of(result) & OVERFITTING_CRITERIA
-    assert first(result, "lr_too_big").epoch == 3
+    assert first(result, "lr_too_big").epoch == 1  # the first epoch's 2.7e9 is a blow-up
 
 
 def test_recorded_divergence() -> None:
@@ -386,3 +426,28 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- noise: a plateau is not overfitting, a rise is -----------------------------------------------------------
+
+
+def _plateau_then(rise_per_epoch: float, noise: float, seed: int, epochs: int = 40) -> list[dict[str, float]]:
+    """Validation loss falling to a level of 0.3 with gaussian noise, then rising by ``rise_per_epoch`` from
+    epoch 20; training loss falling throughout."""
+    rng = random.Random(seed)
+    out = []
+    for t in range(1, epochs + 1):
+        train = 2.0 * math.exp(-t / 5) + 0.02 * math.exp(-t / 20)
+        level = 1.5 * math.exp(-t / 6) + 0.3 + rise_per_epoch * max(0, t - 20)
+        out.append({"loss": train, "val_loss": level * (1 + rng.gauss(0, noise))})
+    return out
+
+
+def test_a_noisy_plateau_is_rarely_called_overfitting_and_a_real_rise_is() -> None:
+    """The best epoch of a noisy plateau is a lucky low: measured against it, most plateaus "overfit" (the old
+    rules called 86% of these runs overfitting at the end). Against the floor and the run's own noise: few."""
+    seeds = range(200)
+    plateau = sum(analyze(_plateau_then(0.0, 0.03, s), guessing=TEN).onset.epoch is not None for s in seeds)
+    assert plateau / len(seeds) < 0.15
+    rising = [analyze(_plateau_then(0.005, 0.03, s), guessing=TEN).onset for s in seeds]
+    assert sum(o.epoch is not None and o.confidence in ("likely", "clear") for o in rising) / len(seeds) > 0.95

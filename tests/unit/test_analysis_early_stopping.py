@@ -139,7 +139,9 @@ def test_describe_hypothetical_stop() -> None:
     spec = EarlyStoppingSpec(enabled=False, patience=2, restore_best_weights=True)
     point = early_stopping_point([0.5, 0.4, 0.3, 0.279, 0.29, 0.31, 0.35], spec)
     assert (point.stop_epoch, point.best_epoch, point.kept_epoch) == (6, 4, 4)
-    assert point.describe() == "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights."
+    assert point.describe() == (
+        "Early stopping (patience 2) would stop at epoch 6 and keep epoch 4's weights (val_loss 0.279)."
+    )
 
 
 def test_describe_real_stop_without_restoring() -> None:
@@ -154,7 +156,7 @@ def test_no_stop_keeps_best_weights_at_the_end_like_keras3() -> None:
     spec = EarlyStoppingSpec(patience=5, restore_best_weights=True)
     point = early_stopping_point([0.5, 0.4, 0.45, 0.46], spec)
     assert (point.stop_epoch, point.best_epoch, point.kept_epoch) == (None, 2, 2)
-    assert "would not have stopped in 4 epochs; best val_loss so far is 0.400 at epoch 2" in point.describe()
+    assert "would not have stopped in 4 epochs; it would keep epoch 2's weights (val_loss 0.400)" in point.describe()
 
 
 def test_tracker_ignores_epochs_after_the_stop_and_missing_values() -> None:

@@ -312,7 +312,10 @@ def test_the_best_epoch_named_is_the_best_of_the_whole_history(tmp_path: Path) -
     RunPaths(run).experiment.write_text(EXPERIMENT.format(epochs=28) + "[early_stopping]\npatience = 3\n")
     out = show(tmp_path, "run")
     best = min(range(len(losses)), key=losses.__getitem__) + 1
-    assert best == 26 and f"best epoch {best} by val_loss" in out and "best epoch 2 by" not in out
+    # Each best epoch is said by its own name (issue 10): the lowest loss over the whole history, and
+    # separately the epoch early stopping would keep; never "best epoch 2".
+    assert best == 26 and f"Lowest validation loss: 0.380 at epoch {best}" in out and "best epoch" not in out
+    assert "keep epoch 2's weights" in out
 
 
 def test_a_crash_that_left_best_keras_behind_says_so(tmp_path: Path) -> None:

@@ -10,72 +10,25 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from runevents import EXPERIMENT, epoch, make_run, started
 
 from tuitrain.runs import (
     BatchProgress,
-    EpochEnded,
-    EventWriter,
     FlagRaised,
     RunFailed,
     RunFinished,
     RunPaths,
-    RunStarted,
     RunStatus,
     last_error,
     load_run,
     process_alive,
     process_start_time,
     trainer_alive,
-    write_status,
 )
 from tuitrain.runs import status as status_module
 
 REPO = Path(__file__).resolve().parents[2]
 LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-
-EXPERIMENT = 'name = "digits-overfit"\n[dataset]\nname = "digits"\n[training]\nepochs = 40\n'
-
-
-def started(pid: int = 999_999_999, epochs: int = 10, time: float = 1000.0, pid_start: int | None = None) -> RunStarted:
-    return RunStarted(
-        pid_start=pid_start,
-        time=time,
-        run_id="r",
-        experiment_name="digits-overfit",
-        device="CPU",
-        device_kind="cpu",
-        params_total=100,
-        params_trainable=100,
-        pid=pid,
-        epochs=epochs,
-        steps_per_epoch=10,
-        train_samples=300,
-        val_samples=100,
-    )
-
-
-def epoch(n: int, val_loss: float, val_accuracy: float, time: float | None = None) -> EpochEnded:
-    return EpochEnded(
-        time=1000.0 + 2 * n if time is None else time,
-        epoch=n,
-        logs={"loss": 1.0 / n, "accuracy": 0.5, "val_loss": val_loss, "val_accuracy": val_accuracy},
-        learning_rate=0.01,
-        epoch_seconds=2.0,
-    )
-
-
-def make_run(
-    run_dir: Path, events: list[object], status: RunStatus | None = None, experiment: str = EXPERIMENT
-) -> Path:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    paths = RunPaths(run_dir)
-    paths.experiment.write_text(experiment)
-    with EventWriter(paths.events) as writer:
-        for event in events:
-            writer.write(event)  # type: ignore[arg-type]
-    if status is not None:
-        write_status(paths, status)
-    return run_dir
 
 
 def test_finished_run_history_bests_and_summary(tmp_path: Path) -> None:

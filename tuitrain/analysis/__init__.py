@@ -6,7 +6,7 @@ same results.
 """
 
 from tuitrain.analysis.analyzer import AnalysisResult, StreamingAnalyzer, analyze
-from tuitrain.analysis.chance import chance_loss, experiment_chance_loss
+from tuitrain.analysis.chance import Guessing, NotLearned, chance_loss, experiment_guessing, guessing_for, not_learned
 from tuitrain.analysis.early_stopping import (
     EarlyStoppingPoint,
     EarlyStoppingTracker,
@@ -35,9 +35,11 @@ __all__ = [
     "EarlyStoppingTracker",
     "EmaSmoother",
     "Flag",
+    "Guessing",
     "LrRegime",
     "LrRegimeReport",
     "LrRegimeTracker",
+    "NotLearned",
     "Onset",
     "PrecheltPoint",
     "PrecheltSeries",
@@ -49,8 +51,10 @@ __all__ = [
     "classify_lr_regime",
     "early_stopping_point",
     "ema_smooth",
-    "experiment_chance_loss",
+    "experiment_guessing",
     "generalization_loss",
+    "guessing_for",
+    "not_learned",
     "prechelt_series",
     "progress_quotient",
     "resolve_mode",

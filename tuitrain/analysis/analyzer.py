@@ -4,16 +4,34 @@
 :func:`analyze` feeds a whole history through a fresh analyzer, so online and offline results are equal
 by construction, at every epoch.
 
-A training loss that stays far above what guessing scores (see :mod:`tuitrain.analysis.chance`; only when
-the analyzer is told that loss) is a learning-rate problem, not overfitting: while it holds, no
-overfitting flag (nor the falling-validation-accuracy sign) is raised and the onset is reported as "none".
+What guessing scores (:class:`~tuitrain.analysis.chance.Guessing`: the chance loss, the loss of predicting
+the validation labels' class balance, the majority class's accuracy) decides three things before any
+overfitting rule runs:
+
+* An initial blow-up (the first epochs' training loss at least twice the chance loss, see
+  :mod:`tuitrain.analysis.lr_regime`) is its own finding, "the learning rate is too high". Those epochs are
+  fed to early stopping and the lowest-validation-loss bookkeeping (they happened), but not to Prechelt's
+  criteria, the onset, the stall check, the smoothed signs or the noise estimate: they are neither a
+  reference for later rules nor a possible onset.
+* A training loss far above what guessing scores (worse than chance) is a learning-rate problem.
+* A model that has not learned (loss near what guessing scores and accuracy near the majority class's, on
+  the smoothed curves; :func:`~tuitrain.analysis.chance.not_learned`) is not overfitting, whatever its
+  validation curve does.
+
+While either of the last two holds, no overfitting flag (nor the falling-validation-accuracy sign) is
+raised and the onset is reported as "none".
 
 Flags are raised once, when a criterion first holds. A criterion about overfitting (GL, PQ, UP, the
 validation-loss and gap signs, the onset) may flag again only after a new best validation loss has
 re-armed it: the model got better again, so a new bout of overfitting is news. The validation-accuracy
 sign re-arms on a new best validation accuracy, "stalled" when the training loss improves again; the
-others (divergence, explosion, learning-rate regimes, early stopping) flag at most once per run.
-Overfitting flags wait for ``min_epochs`` epochs and for a finite validation loss.
+others (divergence, explosion, learning-rate regimes, not learned, early stopping) flag at most once per
+run. Overfitting flags wait for ``min_epochs`` epochs and for a finite validation loss, and GL and PQ wait
+for a rise above the run's own epoch-to-epoch noise (see :mod:`tuitrain.analysis.onset`).
+
+Flags are a log of what was noticed when. :attr:`AnalysisResult.standing_flags` are those the analysis
+still holds after the latest epoch (an overfitting flag from before a new best validation loss, a "too
+large" learning rate that settled, a stall that ended, are withdrawn): what a final summary lists.
 
 Work per epoch is constant for a given strip length: every tracker keeps running state, and no step
 re-reads the history. :meth:`StreamingAnalyzer.result` copies the per-epoch series (linear in epochs,
@@ -29,8 +47,10 @@ from typing import Any
 
 from tuitrain.analysis import flags as criteria
 from tuitrain.analysis._numbers import as_float, fmt, fmt_pair, is_finite, json_float
+from tuitrain.analysis.chance import Guessing, NotLearned, not_learned
 from tuitrain.analysis.early_stopping import EarlyStoppingPoint, EarlyStoppingTracker
 from tuitrain.analysis.flags import Flag, Severity
+from tuitrain.analysis.lr_regime import MIN_EPOCHS as LR_MIN_EPOCHS
 from tuitrain.analysis.lr_regime import LrRegimeReport, LrRegimeTracker, StallTracker
 from tuitrain.analysis.onset import Confidence, Onset, OnsetTracker
 from tuitrain.analysis.prechelt import PrecheltPoint, PrecheltSeries, PrecheltTracker
@@ -47,6 +67,8 @@ _OVERFITTING = (
     criteria.OVERFITTING_ONSET,
 )
 _GAP_KEY = "generalization_gap"
+NOT_LEARNED_MIN_EPOCHS = LR_MIN_EPOCHS
+"""The "has not learned" flag waits this many epochs (a model near guessing after one epoch is normal)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,12 @@ class AnalysisResult:
     Series are tuples indexed by epoch - 1; a missing value is None. ``raw`` holds every numeric log key
     as received plus "generalization_gap" (validation minus training value of the overfitting monitor);
     ``smoothed`` the same keys smoothed with TensorBoard's debiased moving average.
+
+    ``best_val_loss``/``best_val_loss_epoch`` are the lowest validation loss and its epoch, over every
+    epoch (what ``runs list`` shows); the early-stopping point has its own best epoch (Keras' rules:
+    min_delta, patience), and the onset its own (after any blow-up, by min_delta). ``flags`` is every flag
+    raised so far; ``standing_flags`` those the analysis still holds now. ``not_learned`` is set while the
+    model does no better than guessing.
     """
 
     epochs: int
@@ -70,6 +98,8 @@ class AnalysisResult:
     flags: tuple[Flag, ...]
     raw: Mapping[str, tuple[float | None, ...]] = field(default_factory=dict)
     smoothed: Mapping[str, tuple[float | None, ...]] = field(default_factory=dict)
+    not_learned: NotLearned | None = None
+    standing_flags: tuple[Flag, ...] = ()
 
     @property
     def onset_epoch(self) -> int | None:
@@ -82,14 +112,44 @@ class AnalysisResult:
         return self.onset.confidence
 
     def summary(self) -> str:
-        """A few sentences for a learner: overfitting, early stopping, and the learning rate if it is off."""
-        if self.lr_regime.rule in ("non_finite", "worse_than_chance"):
-            # Overfitting is beside the point once the loss is NaN or worse than guessing: say that first and only.
-            return " ".join([self.lr_regime.reason, self.early_stopping.describe()])
-        sentences = [self.onset.describe(), self.early_stopping.describe()]
-        if self.lr_regime.regime in ("too_small", "too_big", "diverging"):
-            sentences.append(self.lr_regime.reason)
+        """A few sentences for a learner: what went wrong first (NaN, worse than chance, not learned) or the
+        overfitting call; the lowest validation loss; early stopping; the learning rate if it is off.
+
+        Each "best" is said once, by its own name: the lowest validation loss with its epoch, and where early
+        stopping stops (or would) with the epoch whose weights it keeps.
+        """
+        lr = self.lr_regime
+        lr_said = False
+        if lr.rule == "non_finite":
+            # Overfitting is beside the point once the loss is NaN: say that first and only.
+            return " ".join([lr.reason, self.early_stopping.describe()])
+        sentences: list[str] = []
+        if lr.rule == "worse_than_chance":
+            sentences.append(lr.reason)
+            lr_said = True
+        elif self.not_learned is not None:
+            sentences.append(self.not_learned.describe(self.epochs))
+        elif not (lr.blowup_epochs and self.onset.best_epoch is None):
+            sentences.append(self.onset.describe())
+        lowest = self._lowest_sentence()
+        if lowest:
+            sentences.append(lowest)
+        sentences.append(self.early_stopping.describe())
+        if lr.regime in ("too_small", "too_big", "diverging") and not lr_said:
+            sentences.append(lr.reason)
         return " ".join(sentences)
+
+    def _lowest_sentence(self) -> str:
+        if self.best_val_loss_epoch is None or self.best_val_loss is None:
+            return ""
+        epoch = self.best_val_loss_epoch
+        extras = []
+        for key, series in self.raw.items():
+            if key.startswith("val_") and key != "val_loss" and len(series) >= epoch and series[epoch - 1] is not None:
+                extras.append(f"{key} {fmt(series[epoch - 1])}")
+        shown = f" ({', '.join(extras)})" if extras else ""
+        when = " (the latest)" if epoch == self.epochs else ""
+        return f"Lowest validation loss: {fmt(self.best_val_loss)} at epoch {epoch}{when}{shown}."
 
     def to_dict(self) -> dict[str, Any]:
         """A strict-JSON-safe dict of the whole result (non-finite numbers as strings)."""
@@ -137,8 +197,13 @@ class AnalysisResult:
                 "rule": self.lr_regime.rule,
                 "reason": self.lr_regime.reason,
                 "values": {k: json_float(v) for k, v in self.lr_regime.values.items()},
+                "blowup_epochs": self.lr_regime.blowup_epochs,
             },
             "flags": [flag.to_dict() for flag in self.flags],
+            "standing_flags": [flag.to_dict() for flag in self.standing_flags],
+            "not_learned": None
+            if self.not_learned is None
+            else {k: json_float(v) for k, v in self.not_learned.values().items()},
             "raw": {key: _json_series(series) for key, series in self.raw.items()},
             "smoothed": {key: _json_series(series) for key, series in self.smoothed.items()},
             "summary": self.summary(),
@@ -154,7 +219,11 @@ def _json_series(series: Iterable[float | None]) -> list[float | str | None]:
 
 
 class StreamingAnalyzer:
-    """Analyses a history one epoch at a time; see the module docstring for the flag rules."""
+    """Analyses a history one epoch at a time; see the module docstring for the rules.
+
+    ``guessing``: what guessing scores on this run (:func:`tuitrain.analysis.chance.experiment_guessing`),
+    or None when unknown (the blow-up, worse-than-chance and not-learned rules are then off).
+    """
 
     def __init__(
         self,
@@ -162,10 +231,11 @@ class StreamingAnalyzer:
         overfitting: OverfittingSpec | None = None,
         *,
         smoothing: float = DEFAULT_WEIGHT,
-        chance_loss: float | None = None,
+        guessing: Guessing | None = None,
     ) -> None:
         self._es_spec = early_stopping or EarlyStoppingSpec()
         self._of_spec = overfitting or OverfittingSpec()
+        self._guessing = guessing or Guessing()
         self._val_key = self._of_spec.monitor
         self._train_key = self._val_key.removeprefix("val_")
         # min_delta refines "best validation loss" only when early stopping watches the same metric;
@@ -175,12 +245,13 @@ class StreamingAnalyzer:
         self._es = EarlyStoppingTracker(self._es_spec)
         self._prechelt = PrecheltTracker(self._of_spec)
         self._onset = OnsetTracker(self._of_spec, min_delta)
-        self._lr = LrRegimeTracker(chance_loss)
+        self._lr = LrRegimeTracker(self._guessing)
         self._stall = StallTracker(self._of_spec.strip_length)
         self._loss_rising = TrendSign(bad_is_up=True)
         self._gap_widening = TrendSign(bad_is_up=True)
         self._acc_falling = TrendSign(bad_is_up=False)
         self._smoothers: dict[str, EmaSmoother] = {}
+        self._trend_smoothers: dict[str, EmaSmoother] = {}  # the same, fed only after a blow-up
         self._raw: dict[str, list[float | None]] = {}
         self._smoothed: dict[str, list[float | None]] = {}
         self._epochs = 0
@@ -188,6 +259,7 @@ class StreamingAnalyzer:
         self._armed = dict.fromkeys(criteria.CRITERIA, True)
         self._best_val_loss: tuple[int, float] | None = None
         self._best_val_acc: tuple[int, float] | None = None
+        self._not_learned: NotLearned | None = None
 
     @property
     def epochs(self) -> int:
@@ -209,17 +281,30 @@ class StreamingAnalyzer:
         self._epochs += 1
         t = self._epochs
         values = {str(k): v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
-        smoothed = self._record(t, values)
+        self._record(t, values)
 
-        train, val = values.get(self._train_key), values.get(self._val_key)
         es_point = self._es.update(values.get(self._es_spec.monitor))
+        regime = self._lr.update(values.get("loss"))
+        # A blow-up epoch happened (early stopping and the lowest values count it) but is no reference.
+        blowup = self._lr.in_blowup()
+        kept = {} if blowup else values
+        trend = {} if blowup else self._smooth(self._trend_smoothers, kept)
+        train, val = kept.get(self._train_key), kept.get(self._val_key)
         prechelt = self._prechelt.update(train, val)
         onset = self._onset.update(train, val, prechelt)
-        regime = self._lr.update(values.get("loss"))
-        stall = self._stall.update(values.get("loss"))
+        stall = self._stall.update(kept.get("loss"))
         acc_key = "accuracy" if "val_accuracy" in values else "acc"
         self._track_bests(t, values.get("val_loss"), values.get(f"val_{acc_key}"))
         new_best_acc = self._best_val_acc is not None and self._best_val_acc[0] == t
+        if not blowup:
+            self._not_learned = not_learned(
+                self._guessing,
+                loss=trend.get("loss"),
+                val_loss=trend.get("val_loss"),
+                accuracy=trend.get(acc_key),
+                val_accuracy=trend.get(f"val_{acc_key}"),
+                accuracy_key=f"val_{acc_key}",
+            )
 
         if self._onset.new_best:
             for name in _OVERFITTING:
@@ -230,31 +315,37 @@ class StreamingAnalyzer:
             self._armed[criteria.STALLED] = True
 
         best_epoch = self._onset.best_epoch
-        smooth_val = smoothed.get(self._val_key)
+        smooth_val = trend.get(self._val_key)
         loss_step = LOSS_MIN_RISE * abs(smooth_val) if smooth_val is not None and is_finite(smooth_val) else 0.0
         loss_sign = self._loss_rising.update(
-            t, smooth_val, smoothed.get(self._train_key), best_epoch, needs_partner=True, min_change=loss_step
+            t, smooth_val, trend.get(self._train_key), best_epoch, needs_partner=True, min_change=loss_step
         )
         gap_sign = self._gap_widening.update(
-            t, smoothed.get(_GAP_KEY), None, best_epoch, needs_partner=False, min_change=loss_step
+            t, trend.get(_GAP_KEY), None, best_epoch, needs_partner=False, min_change=loss_step
         )
         acc_best = self._best_val_acc[0] if self._best_val_acc else None
         acc_sign = self._acc_falling.update(
             t,
-            smoothed.get(f"val_{acc_key}"),
-            smoothed.get(acc_key),
+            trend.get(f"val_{acc_key}"),
+            trend.get(acc_key),
             acc_best,
             needs_partner=True,
             min_change=ACCURACY_MIN_FALL,
+            partner_min_change=ACCURACY_MIN_FALL,
         )
 
         new: list[Flag] = []
         self._divergence_flags(t, regime, new)
-        if t >= self._of_spec.min_epochs and is_finite(val) and not _worse_than_chance(regime):
+        judged = t >= self._of_spec.min_epochs and not blowup and not self._beside_the_point()
+        if judged and is_finite(val):
             self._overfitting_flags(t, val, prechelt, loss_sign, gap_sign, onset, new)
-        if acc_sign is not None and t >= self._of_spec.min_epochs and not _worse_than_chance(regime):
+        if acc_sign is not None and judged:
             self._raise(
                 new, t, criteria.VAL_ACCURACY_FALLING, "warning", _acc_message(acc_sign), _sign_values(acc_sign)
+            )
+        if self._not_learned is not None and t >= NOT_LEARNED_MIN_EPOCHS:
+            self._raise(
+                new, t, criteria.NOT_LEARNED, "warning", self._not_learned.describe(t), self._not_learned.values()
             )
         if es_point.stop_epoch == t:
             self._raise(new, t, criteria.EARLY_STOPPING, "info", es_point.describe(), _es_values(es_point))
@@ -276,25 +367,39 @@ class StreamingAnalyzer:
         self._flags.extend(new)
         return new
 
-    def _record(self, t: int, values: Mapping[str, float]) -> dict[str, float]:
-        """Append this epoch to the raw and smoothed series; return this epoch's smoothed values."""
-        train, val = values.get(self._train_key), values.get(self._val_key)
-        extended = dict(values)
-        if train is not None and val is not None:
-            extended[_GAP_KEY] = val - train
-        smoothed_now: dict[str, float] = {}
+    def _beside_the_point(self) -> bool:
+        """Overfitting is beside the point while the model is worse than chance or has not learned."""
+        return self._lr.report.rule == "worse_than_chance" or self._not_learned is not None
+
+    def _record(self, t: int, values: Mapping[str, float]) -> None:
+        """Append this epoch to the raw and smoothed series."""
+        smoothed_now = self._smooth(self._smoothers, values)
+        extended = self._with_gap(values)
         for key, value in extended.items():
-            if key not in self._smoothers:
-                self._smoothers[key] = EmaSmoother(self._smoothing)
+            if key not in self._raw:
                 self._raw[key] = [None] * (t - 1)
                 self._smoothed[key] = [None] * (t - 1)
-            smoothed_now[key] = self._smoothers[key].update(value)
             self._raw[key].append(value)
             self._smoothed[key].append(smoothed_now[key])
         for key, series in self._raw.items():
             if len(series) < t:  # this epoch lacks the key
                 series.append(None)
                 self._smoothed[key].append(None)
+
+    def _with_gap(self, values: Mapping[str, float]) -> dict[str, float]:
+        train, val = values.get(self._train_key), values.get(self._val_key)
+        extended = dict(values)
+        if train is not None and val is not None:
+            extended[_GAP_KEY] = val - train
+        return extended
+
+    def _smooth(self, smoothers: dict[str, EmaSmoother], values: Mapping[str, float]) -> dict[str, float]:
+        """Feed this epoch's values (and the gap) to ``smoothers``; return the smoothed values."""
+        smoothed_now: dict[str, float] = {}
+        for key, value in self._with_gap(values).items():
+            if key not in smoothers:
+                smoothers[key] = EmaSmoother(self._smoothing)
+            smoothed_now[key] = smoothers[key].update(value)
         return smoothed_now
 
     def _track_bests(self, t: int, val_loss: float | None, val_acc: float | None) -> None:
@@ -329,7 +434,9 @@ class StreamingAnalyzer:
     ) -> None:
         alpha = self._of_spec.gl_alpha
         best_epoch, best_val = self._prechelt.best
-        if prechelt.gl_exceeded and prechelt.gl is not None:
+        # A rise within the run's own epoch-to-epoch noise is not called anything, however many percent it is.
+        beyond_noise = self._onset.beyond_noise
+        if prechelt.gl_exceeded and prechelt.gl is not None and beyond_noise:
             self._raise(
                 new,
                 t,
@@ -345,7 +452,7 @@ class StreamingAnalyzer:
                     "threshold": alpha,
                 },
             )
-        if prechelt.pq_exceeded and prechelt.pq is not None and prechelt.gl is not None:
+        if prechelt.pq_exceeded and prechelt.pq is not None and prechelt.gl is not None and beyond_noise:
             k = self._of_spec.strip_length
             progress = prechelt.progress or 0.0
             self._raise(
@@ -407,16 +514,41 @@ class StreamingAnalyzer:
 
     def _reported_onset(self) -> Onset:
         onset = self._onset.onset
-        if _worse_than_chance(self._lr.report) and onset.epoch is not None:
+        if self._beside_the_point() and onset.epoch is not None:
             return dataclasses.replace(onset, epoch=None, confidence="none")
         return onset
 
+    def _standing(self, onset: Onset) -> tuple[Flag, ...]:
+        """The flags the analysis still holds after the latest epoch (see the module docstring)."""
+        regime = self._lr.report
+        held = []
+        for flag in self._flags:
+            name = flag.criterion
+            if name in _OVERFITTING or name == criteria.VAL_ACCURACY_FALLING:
+                holds = onset.epoch is not None and flag.epoch > onset.epoch
+            elif name == criteria.EXPLODING:
+                holds = regime.regime == "diverging"
+            elif name == criteria.LR_TOO_SMALL:
+                holds = regime.regime == "too_small"
+            elif name == criteria.LR_TOO_BIG:
+                holds = regime.regime == "too_big"
+            elif name == criteria.STALLED:
+                holds = self._stall.best_epoch == int(flag.values.get("best_epoch", -1))
+            elif name == criteria.NOT_LEARNED:
+                holds = self._not_learned is not None
+            else:  # diverged (NaN is for good), early stopping (a decision made): facts that stay true
+                holds = True
+            if holds:
+                held.append(flag)
+        return tuple(held)
+
     def result(self) -> AnalysisResult:
         """A snapshot of everything so far (copies the series; the analyzer can keep going)."""
+        onset = self._reported_onset()
         return AnalysisResult(
             epochs=self._epochs,
             early_stopping=self._es.point,
-            onset=self._reported_onset(),
+            onset=onset,
             best_val_loss_epoch=self._best_val_loss[0] if self._best_val_loss else None,
             best_val_loss=self._best_val_loss[1] if self._best_val_loss else None,
             best_val_accuracy_epoch=self._best_val_acc[0] if self._best_val_acc else None,
@@ -426,11 +558,9 @@ class StreamingAnalyzer:
             flags=tuple(self._flags),
             raw={key: tuple(series) for key, series in self._raw.items()},
             smoothed={key: tuple(series) for key, series in self._smoothed.items()},
+            not_learned=self._not_learned,
+            standing_flags=self._standing(onset),
         )
-
-
-def _worse_than_chance(regime: LrRegimeReport) -> bool:
-    return regime.rule == "worse_than_chance"
 
 
 def _sign_values(sign: Sign) -> dict[str, float]:
@@ -480,10 +610,10 @@ def analyze(
     overfitting: OverfittingSpec | None = None,
     *,
     smoothing: float = DEFAULT_WEIGHT,
-    chance_loss: float | None = None,
+    guessing: Guessing | None = None,
 ) -> AnalysisResult:
     """Analyse a whole history (epoch 1 first): exactly what the streaming analyzer says after its last epoch."""
-    analyzer = StreamingAnalyzer(early_stopping, overfitting, smoothing=smoothing, chance_loss=chance_loss)
+    analyzer = StreamingAnalyzer(early_stopping, overfitting, smoothing=smoothing, guessing=guessing)
     for logs in history:
         analyzer.add_epoch(logs)
     return analyzer.result()

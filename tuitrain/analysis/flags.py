@@ -25,10 +25,12 @@ EXPLODING = "exploding"
 STALLED = "stalled"
 LR_TOO_SMALL = "lr_too_small"
 LR_TOO_BIG = "lr_too_big"
+NOT_LEARNED = "not_learned"
 
 CRITERIA: tuple[str, ...] = (
     DIVERGED,
     EXPLODING,
+    NOT_LEARNED,
     GL,
     PQ,
     UP,

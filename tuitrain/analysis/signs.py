@@ -10,7 +10,8 @@ sign looks at the TensorBoard-smoothed curves (what the dashboard draws) and nee
 * the smoothed curve moved the bad way at each of the last ``SIGN_EPOCHS`` (3) epochs, by at least
   ``LOSS_MIN_RISE`` (1% of the validation loss) or ``ACCURACY_MIN_FALL`` (0.5 percentage points) in all,
 * the training curve moved the good way over the same epochs (not needed for the gap, which already
-  contains it), and
+  contains it), by at least the same ``ACCURACY_MIN_FALL`` for accuracy (a training accuracy that "kept
+  rising" from 0.1194 to 0.1195 did not rise), and
 * no new best validation value (loss, or accuracy for the accuracy sign) in those epochs.
 
 The smoothed curve lags the raw one (at the default weight 0.6 it keeps falling for an epoch or two after
@@ -68,10 +69,12 @@ class TrendSign:
         *,
         needs_partner: bool,
         min_change: float = 0.0,
+        partner_min_change: float = 0.0,
     ) -> Sign | None:
         """Feed one epoch's smoothed values; return the sign if it holds now, else None.
 
-        ``min_change`` is the smallest total move of ``watched`` over the window that counts.
+        ``min_change`` is the smallest total move of ``watched`` over the window that counts;
+        ``partner_min_change`` the same for the partner's move the good way.
         """
         if watched is None or not math.isfinite(watched):
             self._window.clear()  # a gap in the curve breaks the run of epochs
@@ -93,7 +96,7 @@ class TrendSign:
                 return None
             if not (math.isfinite(partner) and math.isfinite(partner_start)):
                 return None
-            partner_good = partner < partner_start if self._bad_is_up else partner > partner_start
-            if not partner_good:
+            moved = partner_start - partner if self._bad_is_up else partner - partner_start
+            if not (moved > 0 and moved >= partner_min_change):
                 return None
         return Sign(epoch, first_epoch, values[0], values[-1], partner_start, partner)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tuitrain.cli import attach_cmd, launch_cmd, presets_cmd, run_cmd, runs_cmd
+from tuitrain.cli import attach_cmd, launch_cmd, presets_cmd, run_cmd, runs_cmd, sweep_cmd
 
 app = typer.Typer(
     name="tuitrain",
@@ -18,3 +18,6 @@ app.command("launch")(launch_cmd.launch)
 app.command("run")(run_cmd.run)
 app.add_typer(runs_cmd.app, name="runs", help="List, show and delete runs (a run goes on if its terminal closes).")
 app.command("attach")(attach_cmd.attach)
+app.add_typer(
+    sweep_cmd.app, name="sweep", help="Search hyperparameters: many trials side by side, each an ordinary run."
+)

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from tuitrain import workspace
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, fail, run_dashboard
+from tuitrain.run_source import LocalRunsSource
 
 
 def find_run(run: str | None, runs_root: Path) -> Path:
@@ -51,19 +53,12 @@ def attach(
     run_dir = find_run(run, runs_root)
 
     from tuitrain.ui.app import TuitrainApp
-    from tuitrain.ui.runs_reader import RunsReader
 
-    experiment = RunsReader().experiment(run_dir)
-    if experiment is None:
-        from tuitrain import presets
-        from tuitrain.cli.launch_cmd import DEFAULT_PRESET
-        from tuitrain.ui.screens.setup import read_experiment
-
-        experiment = read_experiment(presets.find(DEFAULT_PRESET))
-    data = common.data_dir(data_dir)
+    source = LocalRunsSource(runs_root, workspace.data_dir(data_dir))
+    # Leaving the monitor shows the run's own experiment, ready to be changed and run again.
+    experiment = source.load(run_dir).experiment_spec() or workspace.default_experiment()
     app = TuitrainApp(
-        runs_root=runs_root,
-        data_dir=data,
+        source=source,
         initial=experiment,
         open_run=str(run_dir),
         exit_on_hangup=True,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -61,15 +61,20 @@ def runs_root(runs_dir: Path | None) -> Path:
     return resolve_runs_root(runs_dir)
 
 
-def data_dir(option: Path | None) -> Path | None:
-    """``--data-dir``, else ``$TUITRAIN_DATA``, else None (the Keras cache only)."""
-    from_env = os.environ.get("TUITRAIN_DATA")
-    return option or (Path(from_env).expanduser() if from_env else None)
-
-
 def is_terminal() -> bool:
     """True when stdout is an interactive terminal (progress bars), False for pipes, nohup and CI."""
     return sys.stdout.isatty()
+
+
+def table_console(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Console:
+    """Where to print a table of these cells: the terminal, or for pipes a console wide enough for whole rows.
+
+    Piped output has no width to fit, and cutting names at 80 columns would lose what a script greps for.
+    """
+    if is_terminal():
+        return console
+    needed = sum(max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)) + 2 * len(headers)
+    return Console(width=max(needed, 80), highlight=False)
 
 
 def run_dashboard(app: Any) -> None:

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tuitrain import presets
+from tuitrain import presets, workspace
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, fail, run_dashboard
-
-DEFAULT_PRESET = "digits-overfit"
-
-
-def preset_source(path: Path) -> str:
-    """Where a preset file lives: builtin, local (./presets), user, or file (anywhere else)."""
-    folder = path.resolve().parent
-    for source, candidate in presets.search_dirs():
-        if candidate.resolve() == folder:
-            return source
-    return "file"
+from tuitrain.run_source import LocalRunsSource
+from tuitrain.workspace import DEFAULT_PRESET, preset_source, read_for_editing
 
 
 def launch(
@@ -36,12 +26,9 @@ def launch(
     """
     # A modest frame rate over SSH; read by textual when it is first imported (just below).
     os.environ.setdefault("TEXTUAL_FPS", "30")
-    # Imported here so the other commands never pay for textual.
-    from tuitrain.ui.screens.setup import read_experiment
-
     try:
         path = presets.find(preset)
-        experiment = read_experiment(path)
+        experiment = read_for_editing(path)
     except presets.PresetError as exc:
         more = (
             f" (and {len(exc.issues) - 1} more: run 'tuitrain presets validate {preset}')"
@@ -49,14 +36,13 @@ def launch(
             else ""
         )
         fail(f"{exc.source}: {exc.issues[0]}{more}")
-    runs_root = common.runs_root(runs_dir)
-    data = common.data_dir(data_dir)
+    source = LocalRunsSource(common.runs_root(runs_dir), workspace.data_dir(data_dir))
 
+    # Imported here so the other commands never pay for textual.
     from tuitrain.ui.app import TuitrainApp
 
     app = TuitrainApp(
-        runs_root=runs_root,
-        data_dir=data,
+        source=source,
         initial=experiment,
         preset_name=path.stem,
         preset_path=path.resolve(),

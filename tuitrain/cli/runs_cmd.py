@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, cell, console, fail, is_terminal, runs_root, say
+from tuitrain.cli.common import RunsDir, cell, console, fail, runs_root, say, table_console
+from tuitrain.formatting import duration, number
 from tuitrain.text import printable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -44,16 +43,6 @@ def _value_at(best: tuple[int, float] | None) -> str:
     return f"{value:.4f} @ {epoch}"
 
 
-def duration_text(seconds: float | None) -> str:
-    """Seconds as m:ss or h:mm:ss ("-" when unknown)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    seconds = round(max(0.0, seconds))
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 @app.command("list")
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every run with its status, data set, epochs, best validation loss and accuracy, and duration."""
@@ -82,19 +71,17 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
                 f"{row.epochs_done}{planned}",
                 _value_at(row.best_val_loss),
                 _value_at(row.best_val_accuracy),
-                duration_text(row.duration),
+                duration(row.duration),
             )
         )
     table = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:
         table.add_column(header, overflow="fold", justify="right" if header.startswith("best") else "left")
-    for row_cells in cells:
+    shown = [[cell(text) for text in row_cells] for row_cells in cells]
+    for row_cells in shown:
         # Text cells: a run folder's name is anyone's text (markup, escape sequences): shown literally.
-        table.add_row(*(cell(text) for text in row_cells))
-    # Piped output has no width to fit: print whole rows instead of cutting run names at 80 columns.
-    needed = sum(max(len(h), *(len(cell(c[i])) for c in cells)) for i, h in enumerate(headers)) + 2 * len(headers)
-    out = console if is_terminal() else Console(width=max(needed, 80), highlight=False)
-    out.print(table)
+        table.add_row(*row_cells)
+    table_console(headers, shown).print(table)
     for row in rows:
         _notes(Path(row.run_dir).name, row.notes)
 
@@ -115,8 +102,8 @@ def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
         table.add_column("epoch", justify="right")
         for key in keys:
             table.add_column(cell(key), justify="right")
-        for number, row in zip(record.epochs, history, strict=True):
-            table.add_row(str(number), *(_cell(row.get(k)) for k in keys))
+        for epoch, row in zip(record.epochs, history, strict=True):
+            table.add_row(str(epoch), *(_cell(row.get(k)) for k in keys))
         console.print(table)
     else:
         say("no epoch finished yet")
@@ -172,39 +159,35 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
+        return number(value)
     return str(value)
 
 
 def summary_lines(
     run_dir: Path, state: str | None = None, reason: str | None = None, *, record: Any = None
 ) -> list[str]:
-    """The end-of-run summary: outcome, best epoch, early stopping, overfitting in words, where it is.
+    """The end-of-run summary: outcome, the analysis in words (the lowest validation loss, where early
+    stopping stops or would stop and the epoch it keeps, overfitting, the learning rate), the flags the
+    final analysis still holds, where it is.
 
-    It says only what the run's files prove: the outcome with the epochs actually recorded, the best
-    epoch over the whole history by the early-stopping monitor, which epoch best.keras holds, and
-    (from the record) what is missing or damaged. ``state``/``reason`` override the record's (a
-    follower that saw the trainer die knows more); ``record`` saves reading the run again.
+    It says only what the run's files prove: the outcome with the epochs actually recorded, which
+    epoch best.keras holds, and (from the record) what is missing or damaged. ``state``/``reason``
+    override the record's (a follower that saw the trainer die knows more); ``record`` saves reading
+    the run again.
     """
-    from tuitrain.analysis import analyze, experiment_chance_loss
-    from tuitrain.runs import load_experiment, load_run
+    from tuitrain.analysis import analyze, experiment_guessing
+    from tuitrain.runs import load_run
 
     record = record if record is not None else load_run(run_dir)
     history = record.history
-    exp = load_experiment(run_dir)
+    exp = record.experiment_spec()
     lines = [_outcome(state or record.state, reason if reason is not None else record.reason, record)]
     if history and exp is not None:
-        result = analyze(history, exp.early_stopping, exp.overfitting, chance_loss=experiment_chance_loss(exp))
-        best = record.best_by_monitor
-        if best is not None:
-            epoch, _ = best
-            row = history[record.epochs.index(epoch)]
-            vals = ", ".join(f"{k} {_cell(v)}" for k, v in row.items() if k.startswith("val_"))
-            lines.append(f"best epoch {epoch} by {record.monitor[0]}: {vals}")
+        shares = record.started.val_class_shares if record.started is not None else None
+        guessing = experiment_guessing(exp, shares)
+        result = analyze(history, exp.early_stopping, exp.overfitting, guessing=guessing)
         lines.append(result.summary())
-        flagged = [f for f in result.flags if f.severity != "info" and f.criterion not in ("early_stopping",)]
+        flagged = [f for f in result.standing_flags if f.severity != "info"]
         if flagged:
             lines.append("flags: " + "; ".join(f"epoch {f.epoch} {f.criterion}" for f in flagged))
     lines.append(f"run directory: {run_dir}" + _files_text(record))
@@ -222,14 +205,16 @@ def _files_text(record: Any) -> str:
 
 
 def _outcome(state: str, reason: str | None, record: Any) -> str:
+    from tuitrain.runs.status import ACTIVE_STATES
+
     epochs = record.epochs_done
     done = f"{epochs} epoch{'s' if epochs != 1 else ''}"
-    duration = duration_text(getattr(record, "duration", None))
-    took = f" in {duration}" if duration != "-" else ""
+    took_text = duration(getattr(record, "duration", None))
+    took = f" in {took_text}" if took_text != "-" else ""
     if state == "finished":
         return f"finished: {done}{took}" + (f" ({reason})" if reason else "")
     if state == "stopped":
         return f"stopped after {done}{took}" + (f" ({reason})" if reason else "")
-    if state in ("running", "pending"):
+    if state in ACTIVE_STATES:
         return f"{record.state_label}: {done} so far"
     return f"{state}: {reason or 'no reason recorded'} ({done} recorded)"

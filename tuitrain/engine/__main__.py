@@ -33,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         stop.on_force(partial(stop_before_training, args.run_dir))
         # Imported here: a SIGTERM during the seconds-long TensorFlow import is a stop request too.
         from tuitrain.engine import trainer
+        from tuitrain.engine.threads import apply_thread_limits
 
+        try:
+            apply_thread_limits()  # a sweep's share of the CPU, before TensorFlow's first op
+        except ValueError as exc:
+            parser.error(str(exc))
         return trainer.run(args.run_dir, data_dir=args.data_dir, allow_download=not args.offline, stop=stop)
 
 

@@ -53,8 +53,9 @@ def setup_device(mixed_precision: bool) -> DeviceInfo:
         keras.mixed_precision.set_global_policy("float32")
         return DeviceInfo("cpu", f"CPU: {cpu_name()}", False, note)
     for gpu in gpus:
-        # Raises if the GPU was already initialised; this runs first thing in a fresh process.
-        tf.config.experimental.set_memory_growth(gpu, True)
+        # Setting it raises once the GPU is initialised: a warm worker's second trial finds it already on.
+        if not tf.config.experimental.get_memory_growth(gpu):
+            tf.config.experimental.set_memory_growth(gpu, True)
     details = tf.config.experimental.get_device_details(gpus[0])
     name = str(details.get("device_name") or gpus[0].name)
     if len(gpus) > 1:

@@ -94,6 +94,7 @@ class RunRecorder:
                 steps_per_epoch=info["steps_per_epoch"],
                 train_samples=info["train_size"],
                 val_samples=info["val_size"],
+                val_class_shares=info.get("val_class_shares"),
             )
         )
 

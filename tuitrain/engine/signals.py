@@ -81,8 +81,8 @@ class StopRequest:
             os._exit(EXIT_STOPPED)
 
 
-def _watch(read_fd: int, stop: StopRequest) -> None:
-    """Read signal numbers from the wakeup pipe until it closes; pass each stop signal on."""
+def _watch(read_fd: int, receive: Callable[[str], None]) -> None:
+    """Read signal numbers from the wakeup pipe until it closes; pass each stop signal's name on."""
     names = {int(sig): sig.name for sig in STOP_SIGNALS}
     while True:
         try:
@@ -93,7 +93,7 @@ def _watch(read_fd: int, stop: StopRequest) -> None:
             return
         for number in data:
             if number in names:
-                stop.received(names[number])
+                receive(names[number])
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
@@ -110,16 +110,28 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
 
     The previous handlers and wakeup fd are restored on exit (the trainer also runs inside test processes).
     """
+    with stop_signals_to(stop.received):
+        yield stop
+
+
+@contextlib.contextmanager
+def stop_signals_to(receive: Callable[[str], None]) -> Iterator[None]:
+    """While inside, every SIGTERM and SIGINT delivery calls ``receive(signal name)`` on a watcher thread,
+    at once, even while the main thread is inside TensorFlow (see the module docstring). Main thread only.
+
+    :func:`stop_on_signals` passes them to one :class:`StopRequest`; a warm worker to the request of
+    the trial it is training (:mod:`tuitrain.engine.worker`).
+    """
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)  # required by set_wakeup_fd: a signal handler must never block
     previous_handlers: dict[int, object] = {}
     previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-    watcher = threading.Thread(target=_watch, args=(read_fd, stop), name="tuitrain-stop-signals", daemon=True)
+    watcher = threading.Thread(target=_watch, args=(read_fd, receive), name="tuitrain-stop-signals", daemon=True)
     watcher.start()
     try:
         for sig in STOP_SIGNALS:
             previous_handlers[sig] = signal.signal(sig, _ignore)
-        yield stop
+        yield
     finally:
         for sig, old in previous_handlers.items():
             signal.signal(sig, old)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 import tuitrain
-from tuitrain.analysis import StreamingAnalyzer, experiment_chance_loss, resolve_mode
+from tuitrain.analysis import StreamingAnalyzer, experiment_guessing, resolve_mode
 from tuitrain.data import DataError, LoadedData, load_dataset
 from tuitrain.engine.build import BuildError, BuiltModel, build_model
 from tuitrain.engine.callbacks import RunCallback, TrainingOutcome, save_model
@@ -187,7 +187,9 @@ def make_callbacks(
     run_cb = RunCallback(
         recorder,
         StreamingAnalyzer(
-            es, exp.overfitting, chance_loss=experiment_chance_loss(exp, num_classes=prep.data.num_classes)
+            es,
+            exp.overfitting,
+            guessing=experiment_guessing(exp, val_class_shares(prep.data), num_classes=prep.data.num_classes),
         ),
         export_model=prep.built.export,
         best_path=best_path,
@@ -226,6 +228,16 @@ def make_callbacks(
     return run_cb, callbacks
 
 
+def val_class_shares(data: LoadedData) -> list[float] | None:
+    """The fraction of validation labels in each class (None without validation data): what always
+    guessing the majority class scores, and the loss of predicting the balance, follow from it."""
+    labels = np.asarray(data.y_val).reshape(-1)
+    if labels.size == 0:
+        return None
+    counts = np.bincount(labels.astype(np.int64), minlength=data.num_classes)
+    return [round(float(c) / labels.size, 6) for c in counts]
+
+
 def start_info(prep: Prepared) -> dict[str, Any]:
     """What is known when training starts: device, versions, parameters, sizes, seed.
 
@@ -246,6 +258,7 @@ def start_info(prep: Prepared) -> dict[str, Any]:
         "validation_steps": prep.pipelines.val_steps,
         "train_size": prep.data.train_size,
         "val_size": prep.data.val_size,
+        "val_class_shares": val_class_shares(prep.data),
         "batch_size": prep.experiment.training.batch_size,
         "epochs": prep.experiment.training.epochs,
         "seed": prep.seed,
@@ -328,6 +341,10 @@ def run(
             raise
         return EXIT_FAILED
     finally:
+        if run_cb is not None:
+            # Idempotent; a warm worker trains its next trial in this process, so no best-model writer
+            # thread of this run may outlive it, whatever way it ended.
+            _keep_best(run_cb, recorder)
         recorder.close()
 
 

@@ -52,7 +52,6 @@ from tuitrain.runs.reader import EventLog, EventTailer, read_events
 from tuitrain.runs.record import (
     RunRecord,
     last_error,
-    load_experiment,
     load_run,
     read_experiment_text,
     remove_stale_temporaries,
@@ -109,7 +108,6 @@ __all__ = [
     "last_error",
     "latest_running",
     "list_runs",
-    "load_experiment",
     "load_run",
     "looks_like_run",
     "new_run_dir",

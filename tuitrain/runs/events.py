@@ -91,6 +91,11 @@ class RunStarted(_Event):
     steps_per_epoch: int = Field(ge=0, description="Batches per epoch.")
     train_samples: int = Field(ge=0)
     val_samples: int = Field(ge=0, description="0 when there is no validation data.")
+    val_class_shares: list[float] | None = Field(
+        default=None,
+        description="Fraction of the validation labels in each class (what guessing scores follows from it); "
+        "None in runs recorded before it was written.",
+    )
 
     @property
     def params(self) -> int:

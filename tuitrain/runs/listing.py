@@ -20,7 +20,7 @@ from tuitrain.fsutil import os_error_text
 from tuitrain.runs.events import one_line
 from tuitrain.runs.layout import is_run_dir, runs_root, safe_child
 from tuitrain.runs.record import RunRecord, load_run
-from tuitrain.runs.status import RunState
+from tuitrain.runs.status import ACTIVE_STATES, RunState
 
 LATEST = "latest"
 """The run reference meaning the newest run."""
@@ -282,7 +282,7 @@ def deletable_run(root: Path | str, ref: str | Path, *, force: bool = False) -> 
         record = load_run(resolved)
         # A live trainer, or one on another host that cannot be checked; a "pending" run with no
         # trainer recorded has nothing to stop.
-        if record.state in ("running", "pending") and (record.trainer_alive or record.host):
+        if record.state in ACTIVE_STATES and (record.trainer_alive or record.host):
             pid = record.status.pid if record.status is not None else None
             who = f"on {record.host}" if record.host else (f"pid {pid}" if pid else "starting")
             raise RunBusy(f"run {resolved.name} is still training ({who}): stop it first, then delete it")

@@ -19,7 +19,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuitrain.fsutil import open_regular, os_error_text, read_regular, remove_temporaries
 from tuitrain.runs.events import (
@@ -57,6 +57,9 @@ VAL_ACCURACY_KEYS = (
 _LOG_TAIL_BYTES = 8192
 MAX_EXPERIMENT_BYTES = 1_000_000
 """An experiment.toml is a few KB; past this it is not one (and is not read into memory)."""
+
+if TYPE_CHECKING:
+    from tuitrain.spec import Experiment
 
 
 @dataclass
@@ -278,6 +281,19 @@ class RunRecord:
         name = data.get("name") if isinstance(data, dict) else None
         return name if isinstance(name, str) else None
 
+    def experiment_spec(self) -> Experiment | None:
+        """The run's experiment as an Experiment, or None when its file is missing or does not validate
+        (written by another version of tuitrain, or edited by hand): readers then fall back to defaults."""
+        from tuitrain.spec import Experiment
+
+        if self.experiment is None:
+            return None
+        try:
+            return Experiment.model_validate(self.experiment)
+        except (ValueError, RecursionError):
+            # ValueError: pydantic's ValidationError; RecursionError: a hand-made file nested absurdly deep.
+            return None
+
     @property
     def experiment_name(self) -> str | None:
         """The experiment's name (run_started, else the experiment file)."""
@@ -391,20 +407,6 @@ def read_experiment_text(run_dir: Path | str) -> tuple[str | None, str | None]:
 
     raw, error = _experiment_bytes(RunPaths(Path(run_dir)).experiment)
     return (printable_lines(raw.decode("utf-8")), None) if raw is not None else (None, error)
-
-
-def load_experiment(run_dir: Path | str) -> Any:
-    """The run's experiment.toml as a validated :class:`~tuitrain.spec.Experiment`, or None (never raises)."""
-    from tuitrain.presets import PresetError, experiment_from_data
-
-    path = RunPaths(Path(run_dir)).experiment
-    data, _ = read_experiment_data(path)
-    if data is None:
-        return None
-    try:
-        return experiment_from_data(data, str(path))
-    except (PresetError, ValueError, RecursionError):
-        return None
 
 
 ORPHAN_AFTER = 60.0

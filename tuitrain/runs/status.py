@@ -9,8 +9,9 @@ The liveness rules (:func:`trainer_process_alive`), as a pid file is checked by 
 be fooled by pid reuse: a pid recorded on another host cannot be checked (unknown); a pid that is not
 a live, non-zombie process is dead; a recorded start time must match the process's (pid and start
 time name one process for the life of the machine); without a start time the process must show
-itself as this run's trainer on its command line (``-m tuitrain.engine RUN_DIR``) where the command
-line can be read (``/proc``), so ``"pid": 1`` or any other unrelated process is never taken for a trainer.
+itself as this run's trainer on its command line (``-m tuitrain.engine RUN_DIR``, or a warm worker of
+the folder that holds the run) where the command line can be read (``/proc``), so ``"pid": 1`` or any
+other unrelated process is never taken for a trainer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ RUN_STATES: tuple[str, ...] = get_args(RunState)
 ACTIVE_STATES: tuple[str, ...] = ("pending", "running")
 """States in which a trainer process may still be at work."""
 ENDED_STATES: tuple[str, ...] = ("finished", "stopped", "diverged", "failed", "crashed")
+"""States after which nothing more will happen in a run."""
+FAILED_STATES: tuple[str, ...] = ("diverged", "failed", "crashed")
+"""Ended states that mean something went wrong (the run neither finished nor was stopped)."""
 
 
 class RunStatus(BaseModel):
@@ -177,6 +181,9 @@ def process_alive(pid: int, pid_start: int | None = None) -> bool:
 
 TRAINER_MODULE = "tuitrain.engine"
 """The module a trainer process runs (``python -m tuitrain.engine RUN_DIR``)."""
+WORKER_MODULE = "tuitrain.engine.worker"
+"""The module a warm worker runs (``python -m tuitrain.engine.worker --trials-dir DIR``): it trains the
+run directories inside DIR, one after the other."""
 
 
 def trainer_command_line(pid: int) -> list[bytes] | None:
@@ -189,7 +196,8 @@ def trainer_command_line(pid: int) -> list[bytes] | None:
 
 
 def is_trainer_of(pid: int, run_dir: Path | str) -> bool | None:
-    """Whether process ``pid``'s command line is ``-m tuitrain.engine RUN_DIR`` for ``run_dir``.
+    """Whether process ``pid``'s command line is a trainer of ``run_dir``: ``-m tuitrain.engine RUN_DIR``,
+    or a warm worker ``-m tuitrain.engine.worker --trials-dir DIR`` of the folder that holds it.
 
     None when the command line cannot be read (no ``/proc``, or another user's process).
     """
@@ -197,10 +205,15 @@ def is_trainer_of(pid: int, run_dir: Path | str) -> bool | None:
     if args is None:
         return None
     try:
-        target = str(Path(run_dir).resolve()).encode()
+        target = Path(run_dir).resolve()
     except (OSError, RuntimeError):
-        target = str(Path(run_dir).absolute()).encode()
-    return TRAINER_MODULE.encode() in args and target in args
+        target = Path(run_dir).absolute()
+    if TRAINER_MODULE.encode() in args:
+        return str(target).encode() in args
+    if WORKER_MODULE.encode() in args and b"--trials-dir" in args:
+        i = args.index(b"--trials-dir")
+        return i + 1 < len(args) and args[i + 1] == str(target.parent).encode()
+    return False
 
 
 def trainer_process_alive(pid: int, pid_start: int | None, run_dir: Path | str | None = None) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from tuitrain.fsutil import atomic_write_text
 from tuitrain.runs.events import BatchProgress, EpochEnded, Event, dump_event
 from tuitrain.runs.layout import RunPaths
-from tuitrain.runs.status import RunState, RunStatus, write_status
+from tuitrain.runs.status import ACTIVE_STATES, RunState, RunStatus, write_status
 
 BATCH_FSYNC_INTERVAL = 1.0
 """Seconds between fsyncs caused by batch-progress events."""
@@ -111,7 +111,7 @@ class StatusFile:
         """
         if state is not None:
             changes["state"] = state
-            if state not in ("pending", "running"):
+            if state not in ACTIVE_STATES:
                 changes.setdefault("ended_at", time.time())
         self.status = self.status.model_validate({**self.status.model_dump(), **changes})
         self.write()

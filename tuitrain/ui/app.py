@@ -1,11 +1,11 @@
-"""The dashboard app shell: holds the dependencies, shows the setup screen, starts runs.
+"""The dashboard app shell: holds the run source, shows the setup screen, starts runs.
 
-Screens are found through ``tuitrain.ui.screens.SCREENS``. Two methods are the seam for the monitor
-and runs screens:
+Everything about runs goes through the one :class:`~tuitrain.run_source.RunsSource` the app is given,
+and the app hands it to every screen. Screens are found through ``tuitrain.ui.screens.SCREENS``:
 
-- ``open_monitor(run_dir)`` pushes ``MonitorScreen(run_dir)`` (called after a run starts, for
-  ``tuitrain attach`` and from the runs screen);
-- ``action_show_runs()`` pushes ``RunsScreen(runs_root)``.
+- ``open_monitor(run_dir)`` pushes ``MonitorScreen(run_dir, source)`` (after a run starts, for
+  ``tuitrain attach``, and on :class:`~tuitrain.ui.messages.RunChosen` from any screen);
+- ``action_show_runs()`` pushes ``RunsScreen(source)``.
 
 Any screen may define ``async def can_quit(self) -> bool``: quitting asks every screen on the stack,
 top first.
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -26,30 +26,25 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tuitrain.run_source import RunsSource
 from tuitrain.spec import Experiment
 from tuitrain.text import printable
+from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.screens import screen_class
 from tuitrain.ui.screens.setup import SetupScreen
 
-StartRun = Callable[..., Any]
-"""``start_run(experiment, runs_root, data_dir=None, preset_dir=None) -> handle with .run_dir``."""
-
-
-def default_start_run(*args: Any, **kwargs: Any) -> Any:
-    """``tuitrain.launcher.start_run``, imported on first use (it is not needed to draw the UI)."""
-    from tuitrain.launcher import start_run
-
-    return start_run(*args, **kwargs)
+APP_CSS_PATH = Path(__file__).with_name("app.tcss")
+"""The dashboard's stylesheet: the layout of every screen (reusable widgets keep their DEFAULT_CSS)."""
 
 
 class TuitrainApp(App[None]):
     """The tuitrain dashboard.
 
-    Everything it reads from or acts on is passed in: where runs live, the data folder handed to
-    the trainer, the experiment to start from, and the function that starts a run (tests pass a fake).
+    Everything it reads from or acts on is passed in: the run source (where runs live, how they are
+    started; tests pass a fake, as memray's live TUI takes its reader) and the experiment to start from.
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = APP_CSS_PATH
     TITLE = "tuitrain"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,26 +55,22 @@ class TuitrainApp(App[None]):
     def __init__(
         self,
         *,
-        runs_root: Path,
+        source: RunsSource,
         initial: Experiment,
         preset_name: str | None = None,
         preset_path: Path | None = None,
         preset_source: str | None = None,
-        data_dir: Path | None = None,
-        start_run: StartRun | None = None,
         open_run: str | None = None,
         exit_on_hangup: bool = False,
     ) -> None:
         super().__init__()
         # No animation: over SSH every animated frame is bandwidth and latency.
         self.animation_level = "none"
-        self.runs_root = Path(runs_root)
-        self.data_dir = data_dir
+        self.source = source
         self.initial = initial
         self.preset_name = preset_name
         self.preset_path = preset_path
         self.preset_source = preset_source
-        self.start_run: StartRun = start_run or default_start_run
         self.open_run = open_run
         self.exit_on_hangup = exit_on_hangup
         self.active_run: Path | None = None
@@ -118,34 +109,35 @@ class TuitrainApp(App[None]):
 
     def _run_dir(self, run: str) -> Path:
         path = Path(run).expanduser()
-        return path if path.is_absolute() or path.exists() else self.runs_root / run
+        return path if path.is_absolute() or path.exists() else self.source.runs_root / run
 
     # ------------------------------------------------------------------ the seam for other screens
 
     def open_monitor(self, run_dir: Path) -> None:
         """Show the monitor screen for ``run_dir`` (after a run starts, for ``tuitrain attach``, from the runs list)."""
         self.active_run = Path(run_dir)
-        self.push_screen(screen_class("monitor")(Path(run_dir)))
+        self.push_screen(screen_class("monitor")(Path(run_dir), self.source))
+
+    @on(RunChosen)
+    def _run_chosen(self, message: RunChosen) -> None:
+        message.stop()
+        self.open_monitor(message.run_dir)
 
     def action_show_runs(self) -> None:
-        """Show the runs screen; a re-run from there starts with this app's data folder and opens its monitor."""
-        runs = screen_class("runs")
-        self.push_screen(runs(self.runs_root, start_run=self._start_from_runs, open_run=self.open_monitor))
-
-    def _start_from_runs(self, experiment: Experiment, runs_root: Path) -> Any:
-        return self.start_run(experiment, runs_root, data_dir=self.data_dir)
+        """Show the runs screen (on this app's source: a re-run there starts like a run from setup)."""
+        self.push_screen(screen_class("runs")(self.source))
 
     def detached_run(self) -> Path | None:
         """The last run this app opened, when its trainer still lives (so quitting can say it goes on)."""
         if self.active_run is None:
             return None
-        from tuitrain.runs import load_run
+        from tuitrain.runs.status import ACTIVE_STATES
 
         try:
-            record = load_run(self.active_run)
+            record = self.source.load(self.active_run)
         except OSError:
             return None
-        return self.active_run if record.state in ("pending", "running") else None
+        return self.active_run if record.state in ACTIVE_STATES else None
 
     # ------------------------------------------------------------------ starting runs
 
@@ -165,8 +157,8 @@ class TuitrainApp(App[None]):
         )
 
     def _start_in_thread(self, experiment: Experiment, preset_dir: Path | None) -> None:
-        handle = self.start_run(experiment, self.runs_root, data_dir=self.data_dir, preset_dir=preset_dir)
-        self.call_from_thread(self.open_monitor, Path(handle.run_dir))
+        run_dir = self.source.start(experiment, preset_dir)
+        self.call_from_thread(self.open_monitor, run_dir)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here, as one error notice naming the job."""

@@ -1,6 +1,7 @@
-"""What the monitor knows about one run, kept up to date from the tail worker's messages (no Textual here).
+"""What the monitor knows about one run, kept up to date from the run's events (no Textual here).
 
-:class:`LiveRun` is a plain object: the monitor feeds it every message and draws from it. It keeps the
+:class:`LiveRun` is a plain object: the monitor feeds it every event the tail worker read
+(:meth:`LiveRun.apply`, one ``match``) and draws from it. It keeps the
 history by log name, the latest batch progress, the run's state and timing, and a
 :class:`~tuitrain.analysis.StreamingAnalyzer` fed one epoch at a time (constant work per epoch). The
 markers and the summary come from the analyzer's snapshot, taken once per screen refresh, not per epoch.
@@ -9,19 +10,30 @@ markers and the summary come from the analyzer's snapshot, taken once per screen
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuitrain.analysis import AnalysisResult, Flag, StreamingAnalyzer, resolve_mode
+from tuitrain.analysis import AnalysisResult, Flag, Guessing, StreamingAnalyzer, resolve_mode
+from tuitrain.runs.events import (
+    BatchProgress,
+    BestSaved,
+    EpochEnded,
+    FlagRaised,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
+from tuitrain.runs.status import ENDED_STATES, RunState
+from tuitrain.runs.tail import LogProblem, TailEvent, TrainerGone
 from tuitrain.spec.training import EarlyStoppingSpec, OverfittingSpec
-from tuitrain.ui.widgets.charts import ChartMarkers
+from tuitrain.ui.chart_math import ChartMarkers
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like :func:`time.time` (tests pass a fixed one)."""
 
-ENDED_STATES = frozenset({"finished", "stopped", "diverged", "failed", "crashed"})
-"""States after which nothing more will happen in a run."""
+GuessingFor = Callable[[Sequence[float] | None], Guessing]
+"""What guessing scores on a run, given its validation labels' class balance when the trainer recorded it."""
 
 
 @dataclass(frozen=True)
@@ -32,14 +44,15 @@ class Progress:
     step: int
     steps: int | None
     at: float | None
-    seconds: float | None = None
 
 
 class LiveRun:
     """History, progress, state and analysis of one run, fed one message at a time.
 
     ``early_stopping`` and ``overfitting`` are the run's own settings (from its experiment), so markers
-    and flags say what this run's early stopping did or would do.
+    and flags say what this run's early stopping did or would do. ``guessing`` gives what guessing scores
+    on the run (see :func:`tuitrain.analysis.experiment_guessing`); the class balance comes with the
+    trainer's start, before the first epoch.
     """
 
     def __init__(
@@ -50,14 +63,14 @@ class LiveRun:
         epochs: int | None = None,
         early_stopping: EarlyStoppingSpec | None = None,
         overfitting: OverfittingSpec | None = None,
-        chance_loss: float | None = None,
+        guessing: GuessingFor | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
         self.name = name or self.run_dir.name
         self.epochs_planned = epochs
         self.early_stopping = early_stopping or EarlyStoppingSpec()
         self.overfitting = overfitting or OverfittingSpec()
-        self.state = "starting"
+        self.state: RunState = "pending"
         self.reason: str | None = None
         self.device: str | None = None
         self.params: int | None = None
@@ -73,7 +86,8 @@ class LiveRun:
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
-        self._analyzer = StreamingAnalyzer(self.early_stopping, self.overfitting, chance_loss=chance_loss)
+        self._guessing = guessing
+        self._analyzer = self._new_analyzer(None)
         self._flags: dict[tuple[int, str], Flag] = {}
         self._result: AnalysisResult | None = None
         self._best: dict[str, tuple[int, float]] = {}
@@ -93,39 +107,55 @@ class LiveRun:
         """True once the run finished, stopped, diverged, failed or crashed."""
         return self.state in ENDED_STATES
 
-    def started(
-        self,
-        *,
-        epochs: int | None,
-        steps_per_epoch: int | None,
-        device: str,
-        params: int | None,
-        started_at: float | None,
-        pid: int | None = None,
-    ) -> None:
-        """The trainer started."""
-        self.epochs_planned = epochs or self.epochs_planned
-        self.steps_per_epoch = steps_per_epoch
-        self.device = device
-        self.params = params
-        self.started_at = started_at
-        self.pid = pid
-        self._saw(started_at)
-        if not self.ended:
-            self.state = "running"
-        self.version += 1
+    def apply(self, event: TailEvent) -> None:
+        """Take in one event of the run, as the tail worker read it (a :data:`~tuitrain.runs.tail.TailEvent`)."""
+        match event:
+            case RunStarted():
+                self.epochs_planned = event.epochs or self.epochs_planned
+                self.steps_per_epoch = event.steps_per_epoch or None
+                self.device = event.device
+                self.params = event.params
+                self.started_at = event.time
+                self.pid = event.pid
+                if event.val_class_shares is not None and not self.epochs_done:
+                    self._analyzer = self._new_analyzer(event.val_class_shares)
+                self._saw(event.time)
+                if not self.ended:
+                    self.state = "running"
+                self.version += 1
+            case EpochEnded():
+                self._epoch_ended(event)
+            case BatchProgress():
+                # Older than the last epoch (a re-read): ignored.
+                if event.epoch > self.epochs_done:
+                    self.progress = Progress(event.epoch, event.step, event.steps or self.steps_per_epoch, event.time)
+                    self._saw(event.time)
+                    if self.state == "pending":
+                        self.state = "running"
+                        self.version += 1  # progress alone changes nothing that is drawn from the history
+            case FlagRaised():
+                # The trainer's own analysis: the same flag ours raises is kept once.
+                flag = event.to_flag()
+                self._flags.setdefault((flag.epoch, flag.criterion), flag)
+                self.version += 1
+            case BestSaved():
+                self.best_saved_epoch = event.epoch
+                self.version += 1
+            case RunFinished():
+                self._ended_as(event.status, event.reason or None, event.time)
+            case RunFailed():
+                self._ended_as(event.status, event.error, event.time)
+            case TrainerGone():
+                # Noticed later: the run is taken to have ended at its last event.
+                self._ended_as(event.state, event.reason, None)
+            case LogProblem():
+                pass  # nothing about the run itself: the screen says it
 
-    def epoch_ended(
-        self,
-        epoch: int,
-        logs: Mapping[str, float],
-        learning_rate: float | None,
-        seconds: float | None,
-        at: float | None = None,
-    ) -> list[Flag]:
-        """Record one epoch (ignored if it is not the next one); return the flags it raised."""
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        """Record one epoch (ignored if it is not the next one)."""
+        epoch, logs = event.epoch, event.logs
         if epoch != self.epochs_done + 1:
-            return []  # a repeat (re-read) or a gap: the history must stay one value per epoch
+            return  # a repeat (re-read) or a gap: the history must stay one value per epoch
         done = self.epochs_done
         for key, value in logs.items():
             series = self.history.setdefault(key, [None] * done)
@@ -134,53 +164,30 @@ class LiveRun:
         for series in self.history.values():
             if len(series) == done:  # this epoch lacks the key
                 series.append(None)
-        self.learning_rates.append(_number(learning_rate))
-        if seconds is not None and math.isfinite(seconds):
-            self.epoch_seconds.append(float(seconds))
-        self._saw(at)
-        if self.state == "starting":
+        self.learning_rates.append(_number(event.learning_rate))
+        if math.isfinite(event.epoch_seconds):
+            self.epoch_seconds.append(event.epoch_seconds)
+        self._saw(event.time)
+        if self.state == "pending":
             self.state = "running"
         if self.progress is not None and self.progress.epoch <= epoch:
             self.progress = None
-        flags = self._analyzer.add_epoch(logs)
-        for flag in flags:
+        for flag in self._analyzer.add_epoch(logs):
             self._flags.setdefault((flag.epoch, flag.criterion), flag)
         self._result = None
         self.version += 1
-        return flags
 
-    def batch_progressed(
-        self, epoch: int, step: int, steps: int | None, at: float | None, seconds: float | None = None
-    ) -> None:
-        """Record batch progress within an epoch (older than the last epoch: ignored)."""
-        if epoch <= self.epochs_done:
-            return
-        self.progress = Progress(epoch, step, steps or self.steps_per_epoch, at, seconds)
-        self._saw(at)
-        if self.state == "starting":
-            self.state = "running"
-            self.version += 1  # progress alone does not count: it changes nothing that is drawn from history
-
-    def best_model_saved(self, epoch: int) -> None:
-        """The trainer wrote best.keras with the weights of ``epoch``."""
-        self.best_saved_epoch = epoch
-        self.version += 1
-
-    def flag_raised(self, flag: Flag) -> None:
-        """A flag from the trainer's own analysis (the same one ours raises is kept once)."""
-        self._flags.setdefault((flag.epoch, flag.criterion), flag)
-        self.version += 1
-
-    def ended_as(self, state: str, reason: str | None = None, at: float | None = None) -> None:
-        """The run ended: "finished", "stopped", "diverged", "failed" or "crashed".
-
-        Without ``at`` (a crash noticed later) the run is taken to have ended at its last event.
-        """
+    def _ended_as(self, state: RunState, reason: str | None, at: float | None) -> None:
+        """The run ended; without ``at`` (a crash noticed later) it ended at its last event."""
         self.state = state
         self.reason = reason
         self.ended_at = at if at is not None else self.last_event_at
         self.progress = None
         self.version += 1
+
+    def _new_analyzer(self, val_class_shares: Sequence[float] | None) -> StreamingAnalyzer:
+        guessing = self._guessing(val_class_shares) if self._guessing is not None else None
+        return StreamingAnalyzer(self.early_stopping, self.overfitting, guessing=guessing)
 
     def _saw(self, at: float | None) -> None:
         if at is not None and (self.last_event_at is None or at > self.last_event_at):
@@ -216,8 +223,33 @@ class LiveRun:
         """The analysis in a few sentences ("Overfitting since epoch 4: ... Early stopping ... keep ...")."""
         if not self.epochs_done:
             return "No epoch has finished yet."
-        saved = f" best.keras holds epoch {self.best_saved_epoch}." if self.best_saved_epoch is not None else ""
-        return self.analysis.summary() + saved
+        note = self.best_model_note()
+        return self.analysis.summary() + (f" {note}" if note else "")
+
+    def best_model_note(self) -> str | None:
+        """Which epoch best.keras holds ("best.keras holds epoch 4."), and plainly when the run ended
+        before its best epoch was saved; None until the trainer recorded a save."""
+        saved = self.best_saved_epoch
+        if saved is None:
+            return None
+        best = self._best_by_monitor()
+        # While it trains, a newer best may still be on its way to disk: only an ended run is judged.
+        if self.ended and best is not None and saved < best:
+            why = "the run ended before it could save the best one" if self.state != "finished" else "not saved"
+            return f"best.keras holds epoch {saved}, not the best epoch {best}: {why}."
+        return f"best.keras holds epoch {saved}."
+
+    def _best_by_monitor(self) -> int | None:
+        """The best epoch by the early-stopping monitor and its mode (the metric that picks best.keras)."""
+        monitor = self.early_stopping.monitor
+        higher = resolve_mode(monitor, self.early_stopping.mode) == "max"
+        best: tuple[int, float] | None = None
+        for epoch, value in enumerate(self.series(monitor), start=1):
+            if value is None or not math.isfinite(value):
+                continue
+            if best is None or (value > best[1] if higher else value < best[1]):
+                best = (epoch, value)
+        return best[0] if best else None
 
     def metrics(self) -> list[str]:
         """Metric names logged (without ``val_``), loss first, in the order they appeared."""
@@ -284,7 +316,7 @@ class LiveRun:
             fraction = self.epoch_fraction()
             if p is None or fraction <= 0:
                 return None
-            spent = p.seconds if p.seconds is not None else (now - self.started_at if self.started_at else None)
+            spent = now - self.started_at if self.started_at else None
             if spent is None or spent <= 0:
                 return None
             per_epoch = spent / fraction

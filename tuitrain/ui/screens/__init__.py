@@ -11,7 +11,7 @@ import importlib
 from textual.screen import Screen
 
 SCREENS: dict[str, str] = {
-    # name -> "module:Class". MonitorScreen(run_dir: Path); RunsScreen(runs_root: Path).
+    # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource).
     "monitor": "tuitrain.ui.screens.monitor:MonitorScreen",
     "runs": "tuitrain.ui.screens.runs:RunsScreen",
 }

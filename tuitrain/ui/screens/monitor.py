@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,34 +27,21 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
-from tuitrain.analysis import experiment_chance_loss
+from tuitrain.analysis import experiment_guessing
+from tuitrain.run_source import RunsSource
+from tuitrain.runs.status import FAILED_STATES
+from tuitrain.runs.tail import LogProblem
+from tuitrain.spec import Experiment
 from tuitrain.text import printable
-from tuitrain.ui import messages
 from tuitrain.ui.live_run import Clock, LiveRun
+from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.tailer import LIVENESS_INTERVAL, POLL_INTERVAL, RunReader, watch_run
+from tuitrain.ui.tailer import watch_run
 from tuitrain.ui.widgets.charts import MetricChart
 from tuitrain.ui.widgets.run_panels import FlagsPanel, RunHeader
 
 CHART_INTERVAL = 0.5
 """Least seconds between two chart updates while a run streams (header and flags update at once)."""
-
-StopRun = Callable[[Path], Any]
-"""``stop_run(run_dir)``: ask the trainer to stop after the current batch (keeps what was trained)."""
-
-
-def default_stop_run(run_dir: Path) -> Any:
-    """``tuitrain.launcher.stop_run``, imported on first use."""
-    from tuitrain.launcher import stop_run
-
-    return stop_run(run_dir)
-
-
-def default_reader() -> RunReader:
-    """The reader on :mod:`tuitrain.runs`."""
-    from tuitrain.ui.runs_reader import RunsReader
-
-    return RunsReader()
 
 
 class QuitRunDialog(ModalScreen[str]):
@@ -98,45 +85,9 @@ class QuitRunDialog(ModalScreen[str]):
 class MonitorScreen(Screen[None]):
     """Watch one run: charts with markers, progress and ETA, device, flags; stop or detach.
 
-    ``reader`` reads the run (default: :mod:`tuitrain.runs`), ``stop_run`` stops it (default: the
-    launcher's), ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``watch=False`` starts
-    no worker: a test then posts the messages itself.
-    """
-
-    DEFAULT_CSS = """
-    MonitorScreen {
-        layout: vertical;
-    }
-    MonitorScreen #charts {
-        height: 1fr;
-        min-height: 8;
-    }
-    MonitorScreen #chart-bar {
-        height: 1;
-        padding: 0 1;
-    }
-    MonitorScreen #metric-label {
-        width: auto;
-        padding-right: 1;
-    }
-    MonitorScreen #metric-select {
-        width: 26;
-    }
-    MonitorScreen #curve-mode {
-        width: 1fr;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    MonitorScreen #lr-chart {
-        height: 10;
-        display: none;
-    }
-    MonitorScreen.-show-lr #lr-chart {
-        display: block;
-    }
-    MonitorScreen.-short FlagsPanel #flags-list {
-        max-height: 3;
-    }
+    ``source`` reads, follows and stops the run (the app's :class:`~tuitrain.run_source.RunsSource`);
+    ``clock`` gives the wall time for elapsed/ETA (tests freeze it). ``follow=False`` starts no tail
+    worker: a test then posts the events itself.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -165,32 +116,26 @@ class MonitorScreen(Screen[None]):
     def __init__(
         self,
         run_dir: Path,
+        source: RunsSource,
         *,
-        reader: RunReader | None = None,
-        stop_run: StopRun | None = None,
         clock: Clock | None = None,
-        watch: bool = True,
-        poll_interval: float = POLL_INTERVAL,
-        liveness_interval: float = LIVENESS_INTERVAL,
+        follow: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.run_dir = Path(run_dir)
-        self.reader = reader if reader is not None else default_reader()
-        self.stop_run_fn: StopRun = stop_run or default_stop_run
+        self.source = source
         self.clock: Clock = clock or time.time
-        self.watch = watch
-        self.poll_interval = poll_interval
-        self.liveness_interval = liveness_interval
-        experiment = self.reader.experiment(self.run_dir)
+        self.follow = follow
+        experiment = self._recorded_experiment()
         self.run = LiveRun(
             self.run_dir,
             epochs=experiment.training.epochs if experiment else None,
             early_stopping=experiment.early_stopping if experiment else None,
             overfitting=experiment.overfitting if experiment else None,
-            chance_loss=experiment_chance_loss(experiment) if experiment else None,
+            guessing=partial(experiment_guessing, experiment) if experiment else None,
         )
         self.metric = "accuracy"
         self.tail_worker: Worker[str] | None = None
@@ -201,6 +146,13 @@ class MonitorScreen(Screen[None]):
         self._chart_timer: Timer | None = None
         self._metric_names: list[str] = []
         self._sync_pending = False
+
+    def _recorded_experiment(self) -> Experiment | None:
+        """The run's experiment (its analysis settings), or None: then the defaults are used."""
+        try:
+            return self.source.load(self.run_dir).experiment_spec()
+        except OSError:
+            return None  # an unreadable run directory: the tail worker says what is wrong
 
     # ------------------------------------------------------------------ layout
 
@@ -253,10 +205,8 @@ class MonitorScreen(Screen[None]):
         self.sub_title = printable(self.run.name)
         self._show_curve_mode()
         self._sync()
-        if self.watch:
-            self.tail_worker = watch_run(
-                self, self.run_dir, self.reader, interval=self.poll_interval, liveness_interval=self.liveness_interval
-            )
+        if self.follow:
+            self.tail_worker = watch_run(self, self.run_dir, self.source)
         # Elapsed time and ETA move on their own: one cheap header redraw a second, no more.
         self.set_interval(1.0, self._tick)
 
@@ -268,73 +218,19 @@ class MonitorScreen(Screen[None]):
         if not self.run.ended:
             self.header.show(self.run, self.clock())
 
-    # ------------------------------------------------------------------ messages from the tail worker
+    # ------------------------------------------------------------------ events from the tail worker
 
-    def _mine(self, message: messages.RunMessage) -> bool:
+    @on(RunEvent)
+    def _run_event(self, message: RunEvent) -> None:
         if message.run_dir != self.run_dir:
-            return False
+            return
         message.stop()
-        return True
-
-    @on(messages.RunStarted)
-    def _run_started(self, message: messages.RunStarted) -> None:
-        if self._mine(message):
-            self.run.started(
-                epochs=message.epochs,
-                steps_per_epoch=message.steps_per_epoch,
-                device=message.device,
-                params=message.params,
-                started_at=message.started_at,
-                pid=message.pid,
-            )
-            self._schedule_sync()
-
-    @on(messages.EpochEnded)
-    def _epoch_ended(self, message: messages.EpochEnded) -> None:
-        if self._mine(message):
-            self.run.epoch_ended(message.epoch, message.logs, message.learning_rate, message.seconds, message.time)
-            self._schedule_sync()
-
-    @on(messages.BatchProgressed)
-    def _batch_progressed(self, message: messages.BatchProgressed) -> None:
-        if self._mine(message):
-            self.run.batch_progressed(message.epoch, message.step, message.steps, message.time, message.seconds)
-            self._schedule_sync()
-
-    @on(messages.FlagRaised)
-    def _flag_raised(self, message: messages.FlagRaised) -> None:
-        if self._mine(message):
-            self.run.flag_raised(message.flag)
-            self._schedule_sync()
-
-    @on(messages.BestModelSaved)
-    def _best_model_saved(self, message: messages.BestModelSaved) -> None:
-        if self._mine(message):
-            self.run.best_model_saved(message.epoch)
-            self._schedule_sync()
-
-    @on(messages.RunFinished)
-    def _run_finished(self, message: messages.RunFinished) -> None:
-        if self._mine(message):
-            self.run.ended_as(message.state, message.reason, message.time)
-            self._schedule_sync()
-
-    @on(messages.RunFailed)
-    def _run_failed(self, message: messages.RunFailed) -> None:
-        if self._mine(message):
-            self.run.ended_as(message.state, message.error, message.time)
-            self._schedule_sync()
-
-    @on(messages.RunCrashed)
-    def _run_crashed(self, message: messages.RunCrashed) -> None:
-        if self._mine(message):
-            self.run.ended_as("crashed", message.reason, message.time)
-            self._schedule_sync()
-
-    @on(messages.LogProblem)
-    def _log_problem(self, message: messages.LogProblem) -> None:
-        if self._mine(message):
-            self.notify(printable(message.detail), title="Event log", severity="warning", timeout=8, markup=False)
+        if isinstance(message.event, LogProblem):
+            # The detail may quote the log's lines or names: shown literally.
+            self.notify(printable(message.event.detail), title="Event log", severity="warning", timeout=8, markup=False)
+            return
+        self.run.apply(message.event)
+        self._schedule_sync()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
@@ -361,7 +257,7 @@ class MonitorScreen(Screen[None]):
             return
         self._synced_version = run.version
         self._update_metric_options()
-        problem = run.reason if run.state in ("failed", "crashed", "diverged") else None
+        problem = run.reason if run.state in FAILED_STATES else None
         self.flags_panel.show(run.summary(), run.flags, problem)
         self.refresh_bindings()
         # A chart rebuild costs milliseconds per screenful (plotext draws every cell), whatever the number
@@ -475,7 +371,7 @@ class MonitorScreen(Screen[None]):
         """Stop the run now, without asking (in a thread: signalling must not stall a frame)."""
         self.notify("Stopping after the current batch…", title=printable(self.run.name), timeout=4)
         return self.run_worker(
-            partial(self.stop_run_fn, self.run_dir),
+            partial(self.source.stop, self.run_dir),
             name="Stopping the run",
             group="monitor-stop-run",
             thread=True,
@@ -488,7 +384,7 @@ class MonitorScreen(Screen[None]):
             return True
         answer = await self.app.push_screen_wait(QuitRunDialog(printable(self.run.name)))
         if answer == "stop":
-            self.stop_run_fn(self.run_dir)
+            self.source.stop(self.run_dir)
         return answer in ("stop", "leave")
 
     def palette_commands(self) -> Iterable[SystemCommand]:

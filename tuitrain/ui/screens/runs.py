@@ -1,18 +1,18 @@
 """The runs screen: every run in the runs folder; open, compare, re-run or delete them.
 
-The table is filled from the reader's run list in a thread worker (reading a folder of runs must not
+The table is filled from the source's run list in a thread worker (reading a folder of runs must not
 stall a frame) on open, on ``r`` and every few seconds; rows are updated in place, and nothing is
 redrawn when nothing changed. Several runs marked with space are compared with ``c``: their
-validation curves overlaid on one :class:`~tuitrain.ui.widgets.charts.MetricChart`.
+validation curves overlaid on one :class:`~tuitrain.ui.widgets.charts.CompareChart`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.markup import escape as escape_markup
 from rich.text import Text
@@ -23,17 +23,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from tuitrain.spec import Experiment
+from tuitrain.formatting import duration
+from tuitrain.run_source import RunsSource
+from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.text import printable
-from tuitrain.ui.runs_reader import RunRow, RunsCatalog, RunsReader
+from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.widgets.charts import MetricChart
-from tuitrain.ui.widgets.run_panels import fmt_duration
-
-StartRun = Callable[[Experiment, Path], Any]
-"""``start_run(experiment, runs_root) -> handle with .run_dir`` (the launcher's, or a test's fake)."""
-OpenRun = Callable[[Path], Any]
-"""Show the monitor for a run directory."""
+from tuitrain.ui.widgets.charts import CompareChart
 
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
@@ -51,13 +48,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def default_start_run(experiment: Experiment, runs_root: Path) -> Any:
-    """``tuitrain.launcher.start_run``, imported on first use."""
-    from tuitrain.launcher import start_run
-
-    return start_run(experiment, runs_root)
-
-
 def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
     if value is None:
         return "--"
@@ -66,7 +56,7 @@ def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
     return f"{shown} @{epoch}"
 
 
-def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
+def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
     """The table cells of one run (plain words: no colour needed).
 
     A DataTable reads string cells as Rich markup, and a run folder's name is anyone's text ("[b]",
@@ -76,51 +66,22 @@ def row_cells(row: RunRow, marked: bool) -> list[str | Text]:
     cells = [
         "✓" if marked else " ",
         row.name,
-        row.state_label or row.state,
+        row.state_label,
         epochs,
         _best(row.best_val_loss),
         _best(row.best_val_accuracy),
-        fmt_duration(row.duration),
+        duration(row.duration, "--"),
         row.dataset or "--",
     ]
     return [escape_markup(printable(cell)) for cell in cells]
 
 
 class RunsScreen(Screen[None]):
-    """Every run in ``runs_root``: open (enter or o), mark (space), compare (c), re-run (R), delete, refresh (r).
+    """Every run of ``source``: open (enter or o), mark (space), compare (c), re-run (R), delete, refresh (r).
 
-    ``reader`` lists, reads and deletes runs (default: :mod:`tuitrain.runs`); ``start_run`` starts a
-    run from an experiment (default: the launcher); ``open_run`` shows a run's monitor (default: push
-    :class:`~tuitrain.ui.screens.monitor.MonitorScreen` with the same reader).
-    """
-
-    DEFAULT_CSS = """
-    RunsScreen #runs-title {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-    }
-    RunsScreen #runs-table {
-        height: 1fr;
-    }
-    RunsScreen #compare-chart {
-        display: none;
-        height: 2fr;
-        border-top: hkey $foreground 30%;
-    }
-    RunsScreen.-comparing #compare-chart {
-        display: block;
-    }
-    RunsScreen #runs-empty {
-        display: none;
-        padding: 1 2;
-    }
-    RunsScreen.-empty #runs-empty {
-        display: block;
-    }
-    RunsScreen.-empty #runs-table {
-        display: none;
-    }
+    ``source`` (the app's :class:`~tuitrain.run_source.RunsSource`) lists, loads, starts and deletes
+    runs. Opening a run, or starting one, posts :class:`~tuitrain.ui.messages.RunChosen`: the app opens
+    its monitor.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -137,23 +98,18 @@ class RunsScreen(Screen[None]):
 
     def __init__(
         self,
-        runs_root: Path,
+        source: RunsSource,
         *,
-        reader: RunsCatalog | None = None,
-        start_run: StartRun | None = None,
-        open_run: OpenRun | None = None,
         refresh_seconds: float | None = REFRESH_SECONDS,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.runs_root = Path(runs_root)
-        self.reader: RunsCatalog = reader if reader is not None else RunsReader()
-        self.start_run_fn: StartRun = start_run or default_start_run
-        self.open_run_fn = open_run
+        self.source = source
+        self.runs_root = source.runs_root
         self.refresh_seconds = refresh_seconds
-        self.rows: dict[str, RunRow] = {}
+        self.rows: dict[str, RunSummary] = {}
         self.marked: list[str] = []
         """Keys (run directory paths) of the runs marked for comparing, in marking order."""
         self.compare_metric = "val_loss"
@@ -174,7 +130,7 @@ class RunsScreen(Screen[None]):
             id="runs-empty",
             markup=False,
         )
-        yield MetricChart(self.compare_metric, title="val loss", compare=True, id="compare-chart")
+        yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
         yield Footer()
 
     @property
@@ -183,9 +139,9 @@ class RunsScreen(Screen[None]):
         return self.query_one("#runs-table", DataTable)
 
     @property
-    def chart(self) -> MetricChart:
+    def chart(self) -> CompareChart:
         """The compare chart."""
-        return self.query_one("#compare-chart", MetricChart)
+        return self.query_one("#compare-chart", CompareChart)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -200,10 +156,10 @@ class RunsScreen(Screen[None]):
         self._list_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list", name="Reading the runs folder")
-    def _list_runs(self) -> list[RunRow]:
-        rows = self.reader.list_runs(self.runs_root)
+    def _list_runs(self) -> list[RunSummary]:
+        rows = self.source.list()
         self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self._note_skipped, list(getattr(self.reader, "skipped", ())))
+        self.app.call_from_thread(self._note_skipped, list(self.source.skipped))
         return rows
 
     def _note_skipped(self, skipped: list[str]) -> None:
@@ -213,7 +169,7 @@ class RunsScreen(Screen[None]):
             self.notify(f"Skipped {len(skipped)} folder(s): {shown}", title="Runs", severity="warning", markup=False)
         self.skipped = skipped
 
-    def show_rows(self, rows: Sequence[RunRow]) -> None:
+    def show_rows(self, rows: Sequence[RunSummary]) -> None:
         """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
         table = self.table
         fresh = {str(row.run_dir): row for row in rows}
@@ -244,7 +200,7 @@ class RunsScreen(Screen[None]):
         self.query_one("#runs-title", Static).update(title)
         self.refresh_bindings()
 
-    def highlighted(self) -> RunRow | None:
+    def highlighted(self) -> RunSummary | None:
         """The run under the cursor, or None for an empty table."""
         table = self.table
         if not table.row_count:
@@ -275,13 +231,7 @@ class RunsScreen(Screen[None]):
         row = self.highlighted()
         if row is None:
             return
-        if self.open_run_fn is not None:
-            self.open_run_fn(row.run_dir)
-            return
-        from tuitrain.ui.screens.monitor import MonitorScreen
-
-        reader = self.reader if isinstance(self.reader, RunsReader) else None
-        self.app.push_screen(MonitorScreen(row.run_dir, reader=reader))
+        self.post_message(RunChosen(row.run_dir))
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the highlighted run for comparing, and move down."""
@@ -306,7 +256,7 @@ class RunsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-compare", name="Reading run histories")
     def _load_histories(self, run_dirs: list[Path]) -> None:
-        histories = {str(d): self.reader.history(d) for d in run_dirs}
+        histories = {str(d): self.source.load(d).series() for d in run_dirs}
         self.app.call_from_thread(self.show_comparison, histories)
 
     def show_comparison(self, histories: dict[str, dict[str, list[float | None]]]) -> None:
@@ -359,34 +309,27 @@ class RunsScreen(Screen[None]):
     def action_rerun(self) -> None:
         """Start a new run with the highlighted run's experiment, then open its monitor."""
         row = self.highlighted()
-        if row is None:
-            return
-        experiment = self.reader.experiment(row.run_dir)
+        if row is not None:
+            self._rerun(row)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-rerun", name="Starting the run")
+    def _rerun(self, row: RunSummary) -> None:
+        experiment = self.source.load(row.run_dir).experiment_spec()
         if experiment is None:
-            self.notify(
+            self.app.call_from_thread(
+                self.notify,
                 f"{printable(row.name)} has no readable experiment.toml, so it cannot be re-run.",
                 title="Re-run",
                 severity="error",
                 markup=False,
             )
             return
-        self._start(experiment)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-rerun", name="Starting the run")
-    def _start(self, experiment: Experiment) -> None:
-        handle = self.start_run_fn(experiment, self.runs_root)
-        run_dir = Path(handle.run_dir)
+        run_dir = self.source.start(experiment)
         self.app.call_from_thread(self._started, run_dir)
 
     def _started(self, run_dir: Path) -> None:
         self.action_refresh()
-        if self.open_run_fn is not None:
-            self.open_run_fn(run_dir)
-            return
-        from tuitrain.ui.screens.monitor import MonitorScreen
-
-        reader = self.reader if isinstance(self.reader, RunsReader) else None
-        self.app.push_screen(MonitorScreen(run_dir, reader=reader))
+        self.post_message(RunChosen(run_dir))
 
     def action_delete_run(self) -> None:
         """Delete the highlighted run after asking (a running run is refused)."""
@@ -397,7 +340,7 @@ class RunsScreen(Screen[None]):
         row = self.highlighted()
         if row is None:
             return
-        if row.state in ("running", "starting"):
+        if row.state in ACTIVE_STATES:
             self.notify(
                 f"{printable(row.name)} is still training: stop it first (open it, then s).",
                 title="Cannot delete",
@@ -410,7 +353,7 @@ class RunsScreen(Screen[None]):
             return
         try:
             # Removing a folder of model files can take a moment: not on the UI thread.
-            await asyncio.to_thread(self.reader.delete_run, row.run_dir)
+            await asyncio.to_thread(self.source.delete, row.run_dir)
         except (ValueError, RuntimeError, OSError) as exc:
             # The runs package refuses a run that started training meanwhile, or a folder that is not a run.
             self.notify(

@@ -22,15 +22,7 @@ from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
 from tuitrain.ui.widgets.fields import FormEdited, FormPart
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
-
-
-def read_experiment(path: Path) -> Experiment:
-    """Read a preset file into an Experiment; cross-field errors are left for the form to show.
-
-    Unlike ``presets.load_file`` this accepts a preset that fails the cross-field checks, so it can
-    be opened and fixed here. Raises ``presets.PresetError`` when the file can't be read or parsed.
-    """
-    return presets.experiment_from_data(presets.read_preset_data(path), str(path))
+from tuitrain.workspace import preset_name_problem, read_for_editing, relative_data_base
 
 
 class SetupScreen(Screen[None]):
@@ -138,12 +130,9 @@ class SetupScreen(Screen[None]):
 
     @property
     def base_dir(self) -> Path:
-        """Folder that relative paths in the experiment (an npz file) are read from: the preset's own
-        folder, or the working folder for a built-in or new experiment (nobody keeps data in the
-        package's preset folder)."""
-        if self.preset_path is None or self.preset_source == "builtin":
-            return Path.cwd()
-        return self.preset_path.parent
+        """Folder that relative paths in the experiment (an npz file) are read from (see
+        :func:`tuitrain.workspace.relative_data_base`)."""
+        return relative_data_base(self.preset_path, self.preset_source)
 
     # ------------------------------------------------------------------ state
 
@@ -241,7 +230,7 @@ class SetupScreen(Screen[None]):
         if not await self.confirm_discard(f"load {printable(info.name)}"):
             return
         try:
-            experiment = read_experiment(info.path)
+            experiment = read_for_editing(info.path)
         except presets.PresetError as exc:
             self.notify(
                 printable(exc.issues[0]),
@@ -275,7 +264,7 @@ class SetupScreen(Screen[None]):
             if not text:
                 return "type the path of a .toml, .json or .yaml preset"
             try:
-                read_experiment(Path(text).expanduser())
+                read_for_editing(Path(text).expanduser())
             except presets.PresetError as exc:
                 return printable("; ".join(str(i) for i in exc.issues[:3]))
             return None
@@ -296,23 +285,12 @@ class SetupScreen(Screen[None]):
         if not await self.confirm_discard(f"open {printable(path.name)}"):
             return
         try:
-            experiment = read_experiment(path)
+            experiment = read_for_editing(path)
         except presets.PresetError as exc:  # the file changed since the dialog checked it
             self.notify(printable(exc.issues[0]), severity="error", markup=False)
             return
         self.load_experiment(experiment, path.stem, path.resolve(), "file")
         self.notify(f"Loaded {printable(path)}.", timeout=3, markup=False)
-
-    @staticmethod
-    def preset_name_problem(name: str) -> str | None:
-        """Why ``name`` can't be used for a user preset, or None."""
-        try:
-            presets.check_name(name)
-        except ValueError as exc:
-            return str(exc)
-        if (presets.builtin_dir() / f"{name}.toml").exists():
-            return f"{name!r} is a built-in preset and built-ins are never overwritten: choose another name"
-        return None
 
     @work(exclusive=True, group="setup-dialog")
     async def action_save_preset(self) -> None:
@@ -326,7 +304,7 @@ class SetupScreen(Screen[None]):
             PromptDialog(
                 "Save as user preset",
                 suggested or "",
-                check=self.preset_name_problem,
+                check=preset_name_problem,
                 placeholder="preset name",
                 help=f"Saved in {presets.user_dir()}; letters, digits, '-', '_' and '.'.",
                 submit="save",

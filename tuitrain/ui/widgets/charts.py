@@ -1,18 +1,15 @@
-"""The one chart widget of the dashboard: a metric's curves with the analysis markers, or several runs overlaid.
+"""The dashboard's charts: a metric's curves with the analysis markers, and several runs overlaid.
 
-:class:`MetricChart` owns its series and markers. Changes go through :meth:`MetricChart.batch_update`
-(or single setters, each its own batch); a change that leaves the data as it was does not bump the
-version, and the chart only calls :meth:`MetricChart.replot` (and asks Textual to repaint) when the
-version or its size moved since the last drawing.
+:class:`Chart` owns its series. Changes go through :meth:`Chart.batch_update` (or single setters, each
+its own batch); a change that leaves the data as it was does not bump the version, and the chart only
+calls :meth:`Chart.replot` (and asks Textual to repaint) when the version or its size moved since the
+last drawing. :class:`MetricChart` adds the markers of one run; :class:`CompareChart` overlays runs.
+The arithmetic (downsampling, y range, clipping, ticks) is in :mod:`tuitrain.ui.chart_math`.
 
 Everything reads without colour (``NO_COLOR``, monochrome tmux): train and validation curves use
 different glyphs, each marker line its own glyph and a word label ("best", "stop"/"would stop",
 "kept"), the overfitting region a strip of ``▁`` along the bottom labelled "overfitting", and the
 first NaN/infinite value a ``✗`` with its epoch.
-
-plotext cannot draw NaN, infinities or numbers near the float limit (its tick code raises), so those
-points are left out of the drawing and reported instead; long histories are reduced to the min and
-max of each column's worth of epochs, so a 1,000-epoch run draws as fast as a 100-epoch one.
 """
 
 from __future__ import annotations
@@ -20,18 +17,27 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from tuitrain.analysis import ema_smooth
+from tuitrain.formatting import short
 from tuitrain.text import printable
-
-PLOTTABLE_LIMIT = 1e100
-"""Values beyond this magnitude are treated like infinities: plotext's axis code overflows on them."""
+from tuitrain.ui.chart_math import (
+    ChartMarkers,
+    Series,
+    as_values,
+    clip_off_chart,
+    downsample,
+    epoch_ticks,
+    focus_range,
+    marker_labels,
+    nice_ticks,
+    plottable,
+    same_series,
+)
 
 TRAIN_MARKER = "braille"
 VAL_MARKER = "•"
@@ -42,187 +48,19 @@ BEST_GLYPH, STOP_GLYPH, KEPT_GLYPH, BAND_GLYPH, BAD_GLYPH = "│", "┆", "┊",
 # plotext's braille marker in a legend: a short horizontal stroke of dots.
 _LEGEND_GLYPH = {"braille": "⠒"}
 
-
-@dataclass(frozen=True)
-class ChartMarkers:
-    """Epochs the analysis marks on a chart (1-based; None = no marker).
-
-    ``would_stop`` says the stop is hypothetical (early stopping was off), so its label reads
-    "would stop". ``overfitting_from`` starts the marked region, which runs to the last epoch.
-    """
-
-    best_epoch: int | None = None
-    stop_epoch: int | None = None
-    would_stop: bool = False
-    kept_epoch: int | None = None
-    overfitting_from: int | None = None
+Curve = tuple[list[float], list[float], str, str | None]
+"""(xs, ys, marker, colour) of one drawn series."""
 
 
-@dataclass(frozen=True)
-class Series:
-    """One curve: its key (log name or run name), legend label, values by epoch (None = missing)."""
+class Chart(PlotextPlot):
+    """A plotext chart of curves by epoch (``metric`` is the Keras log name) that redraws only on change.
 
-    key: str
-    label: str
-    values: tuple[float | None, ...]
-
-    @cached_property
-    def first_bad_epoch(self) -> int | None:
-        """The first epoch whose value is NaN, infinite or beyond :data:`PLOTTABLE_LIMIT` (None if none)."""
-        for epoch, value in enumerate(self.values, start=1):
-            if value is not None and not _plottable(value):
-                return epoch
-        return None
-
-
-def _plottable(value: float | None) -> bool:
-    return value is not None and math.isfinite(value) and abs(value) < PLOTTABLE_LIMIT
-
-
-def _same_series(old: Series | None, new: Series) -> bool:
-    """Equal, with NaN equal to NaN (a diverged run re-sent unchanged is no change)."""
-    if old is None or old.key != new.key or old.label != new.label or len(old.values) != len(new.values):
-        return False
-    return all(
-        a == b or (a is not None and b is not None and math.isnan(a) and math.isnan(b))
-        for a, b in zip(old.values, new.values, strict=True)
-    )
-
-
-def _as_values(values: Iterable[float | None]) -> tuple[float | None, ...]:
-    out: list[float | None] = []
-    for value in values:
-        try:
-            out.append(None if value is None else float(value))
-        except (TypeError, ValueError):
-            out.append(None)  # not a number at all: treat as missing
-    return tuple(out)
-
-
-def downsample(xs: Sequence[float], ys: Sequence[float], target: int) -> tuple[list[float], list[float]]:
-    """At most about ``2 * target`` points: each bucket of epochs keeps its lowest and highest point.
-
-    The first and last points are always kept, so the curve's ends and every spike stay visible.
-    """
-    n = len(xs)
-    if n <= 2 * max(target, 1):
-        return list(xs), list(ys)
-    size = math.ceil(n / target)
-    out_x: list[float] = []
-    out_y: list[float] = []
-    for start in range(0, n, size):
-        stop = min(start + size, n)
-        lo = min(range(start, stop), key=ys.__getitem__)
-        hi = max(range(start, stop), key=ys.__getitem__)
-        for i in sorted({lo, hi}):
-            out_x.append(xs[i])
-            out_y.append(ys[i])
-    if out_x[0] != xs[0]:
-        out_x.insert(0, xs[0])
-        out_y.insert(0, ys[0])
-    if out_x[-1] != xs[-1]:
-        out_x.append(xs[-1])
-        out_y.append(ys[-1])
-    return out_x, out_y
-
-
-FOCUS_MIN_POINTS = 16
-"""Fewer values than this are always drawn whole: there is nothing to zoom past."""
-FOCUS_QUANTILE = 0.05
-"""The share of values at each end that may fall outside a focused chart (TensorBoard's "ignore outliers")."""
-
-
-def focus_range(values: Sequence[float]) -> tuple[float, float] | None:
-    """A y range that leaves out the most extreme values, or None when drawing everything is as good.
-
-    The first epochs' loss is often several times anything after it, which flattens the part that
-    matters (validation loss turning up by 30% near the bottom). Like TensorBoard's "ignore outliers
-    in chart scaling", the range runs from the 5th to the 95th percentile of all plotted values (plus
-    a margin); curves leave the chart at its edge. Used only when it is at most 70% of the full range.
-    """
-    if len(values) < FOCUS_MIN_POINTS:
-        return None
-    ordered = sorted(values)
-    last = len(ordered) - 1
-    lo_q, hi_q = ordered[round(last * FOCUS_QUANTILE)], ordered[round(last * (1 - FOCUS_QUANTILE))]
-    full = ordered[-1] - ordered[0]
-    if hi_q <= lo_q or (hi_q - lo_q) > 0.7 * full:
-        return None
-    margin = (hi_q - lo_q) * 0.1
-    return max(ordered[0], lo_q - margin), min(ordered[-1], hi_q + margin)
-
-
-OFF_CHART_SPANS = 8.0
-"""How far outside the visible y range a point is drawn: at most this many chart heights beyond it."""
-
-
-def clip_off_chart(ys: Sequence[float], bottom: float, top: float) -> list[float]:
-    """``ys`` with values far outside ``[bottom, top]`` pulled in to :data:`OFF_CHART_SPANS` heights beyond it.
-
-    plotext draws a line between two points through every pixel row between them, visible or not: one
-    outlier a million chart heights off (a first epoch's loss of 2e8 on a chart zoomed to 0..50) made it
-    build lists of millions of points and ran the dashboard out of memory. Clipped this far out, a line to
-    the outlier still leaves the chart at the same place, nearly as steeply.
-    """
-    span = (top - bottom) * OFF_CHART_SPANS
-    low, high = bottom - span, top + span
-    return [min(max(y, low), high) for y in ys]
-
-
-def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
-    """Round tick positions (1, 2 or 5 times a power of ten apart) covering [lo, hi], at most ``most``."""
-    most = max(most, 2)
-    span = hi - lo
-    if span <= 0 or not math.isfinite(span):
-        return [lo]
-    raw = span / (most - 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next((m * power for m in (1, 2, 5, 10) if m * power >= raw), 10 * power)
-    first = math.ceil(lo / step - 1e-9)
-    last = math.floor(hi / step + 1e-9)
-    # Multiples of the step, rounded to its precision so labels read 0.6, not 0.6000000000000001.
-    digits = max(0, 1 - math.floor(math.log10(step)))
-    ticks = [round(i * step, digits) + 0.0 for i in range(first, last + 1)]
-    return ticks[: most + 1] or [lo]
-
-
-def epoch_ticks(last: int, most: int) -> list[int]:
-    """Whole-epoch ticks from 1 to ``last``: every epoch when they fit, else round steps (1, 2, 5, 10, ...)."""
-    if last <= 1:
-        return [1]
-    most = max(most, 2)
-    step = 1
-    for power in range(12):
-        candidates = [m * 10**power for m in (1, 2, 5)]
-        fitting = [c for c in candidates if last / c <= most - 1]
-        if fitting:
-            step = fitting[0]
-            break
-    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
-    ticks = sorted(set(ticks))
-    # Drop a tick crowding 1 (e.g. 1 and 2 with a step of 2 on a narrow axis) but keep the last epoch visible.
-    if step > 1 and len(ticks) > 1 and ticks[1] - 1 < step / 2:
-        ticks.pop(1)
-    return ticks
-
-
-def fmt_tick(value: float) -> str:
-    """A short y-axis label: 3 significant digits, scientific notation only when needed."""
-    if value == 0:
-        return "0"
-    return f"{value:.3g}"
-
-
-class MetricChart(PlotextPlot):
-    """A plotext chart of one metric (train and validation) with the analysis markers.
-
-    ``metric`` is the Keras log name without ``val_`` ("loss", "accuracy", ...); ``learning_rate``
-    draws a single series. With ``compare=True`` the chart overlays several runs' validation curves
-    (one :meth:`set_series` per run, keyed by run name) with a legend, and draws no markers.
+    Subclasses say how a series looks (:meth:`_style`, :meth:`_label`) and may draw marks of their own
+    (:meth:`marker_labels`, :meth:`_band`, :meth:`_draw_marker_lines`); this class draws none.
     """
 
     DEFAULT_CSS = """
-    MetricChart {
+    Chart {
         width: 1fr;
         height: 1fr;
         min-height: 5;
@@ -235,7 +73,6 @@ class MetricChart(PlotextPlot):
         metric: str,
         *,
         title: str | None = None,
-        compare: bool = False,
         smoothing: float = 0.6,
         name: str | None = None,
         id: str | None = None,
@@ -248,10 +85,8 @@ class MetricChart(PlotextPlot):
         self.theme = "clear"
         self.metric = metric
         self.title = printable(title or metric.replace("_", " "))
-        self.compare = compare
         self.smoothing = smoothing
         self._series: dict[str, Series] = {}
-        self._markers = ChartMarkers()
         self._smoothed = False
         self._focused = True
         self._version = 0
@@ -278,11 +113,6 @@ class MetricChart(PlotextPlot):
     def series(self) -> Mapping[str, Series]:
         """The curves by key, in drawing order."""
         return dict(self._series)
-
-    @property
-    def markers(self) -> ChartMarkers:
-        """The markers drawn (ignored on a compare chart)."""
-        return self._markers
 
     @property
     def smoothed(self) -> bool:
@@ -342,26 +172,25 @@ class MetricChart(PlotextPlot):
             self.refresh()
 
     def set_metric(self, metric: str, title: str | None = None) -> None:
-        """Show another metric: drops the curves and markers of the old one (a no-op for the same metric)."""
+        """Show another metric: drops what was drawn of the old one (a no-op for the same metric)."""
         title = printable(title or metric.replace("_", " "))
         if metric == self.metric and title == self.title:
             return
         self.metric, self.title = metric, title
-        self._series.clear()
-        self._markers = ChartMarkers()
+        self._drop_data()
         self._changed()
 
     def set_series(self, key: str, values: Iterable[float | None], label: str | None = None) -> None:
         """Replace (or add) the curve ``key``; None stands for a missing epoch."""
         # plotext's picture is read back as ANSI: a label from a file must carry no escape sequence.
-        series = Series(key, printable(label or key), _as_values(values))
-        if not _same_series(self._series.get(key), series):
+        series = Series(key, printable(label or key), as_values(values))
+        if not same_series(self._series.get(key), series):
             self._series[key] = series
             self._changed()
 
     def extend_series(self, key: str, values: Iterable[float | None], label: str | None = None) -> None:
         """Append epochs to the curve ``key`` (creating it if new)."""
-        extra = _as_values(values)
+        extra = as_values(values)
         old = self._series.get(key)
         if not extra and old is not None:
             return
@@ -375,17 +204,37 @@ class MetricChart(PlotextPlot):
             self._changed()
 
     def clear(self) -> None:
-        """Drop every curve and marker."""
-        if self._series or self._markers != ChartMarkers():
-            self._series.clear()
-            self._markers = ChartMarkers()
+        """Drop every curve (and mark)."""
+        if self._has_data():
+            self._drop_data()
             self._changed()
 
-    def set_markers(self, markers: ChartMarkers) -> None:
-        """Set the analysis markers (a no-op when they are the same)."""
-        if markers != self._markers:
-            self._markers = markers
-            self._changed()
+    def _has_data(self) -> bool:
+        return bool(self._series)
+
+    def _drop_data(self) -> None:
+        self._series.clear()
+
+    # ------------------------------------------------------------------ how subclasses draw
+
+    def _style(self, index: int, series: Series) -> tuple[str, str | None]:
+        """(plotext marker, colour) of the ``index``-th series."""
+        raise NotImplementedError
+
+    def _label(self, series: Series) -> str:
+        """The legend's word for ``series``."""
+        return series.label
+
+    def marker_labels(self) -> list[tuple[int, str]]:
+        """(epoch, label) of every marker line (none here)."""
+        return []
+
+    def _band(self, last: int) -> tuple[float, float] | None:
+        """(first, last) epoch of a marked region along the bottom, or None (none here)."""
+        return None
+
+    def _draw_marker_lines(self, lo: float, hi: float) -> None:
+        """Draw vertical marker lines before the curves (none here)."""
 
     # ------------------------------------------------------------------ drawing
 
@@ -413,7 +262,7 @@ class MetricChart(PlotextPlot):
         return picture
 
     def replot(self) -> None:
-        """Clear the plotext figure and draw the current series and markers for the widget's size."""
+        """Clear the plotext figure and draw the current series and marks for the widget's size."""
         self.replot_count += 1
         self.error = None
         plt = self.plt
@@ -432,8 +281,8 @@ class MetricChart(PlotextPlot):
             lo, hi = lo - pad, hi + pad
         # Rows above the curves for the marker labels, one below them for the overfitting strip, so
         # neither is ever drawn over by a curve.
-        labels = [] if self.compare else self.marker_labels()
-        band = None if self.compare else self._band(last)
+        labels = self.marker_labels()
+        band = self._band(last)
         head = min(len(labels), 2) or 0.5
         foot = 1.0 if band is not None or self.first_bad_epoch is not None else 0.0
         rows = max(height - 4, 2)
@@ -444,11 +293,10 @@ class MetricChart(PlotextPlot):
         plt.ylim(bottom, top)
         plt.xticks(epoch_ticks(last, max(2, width // 7)))
         yticks = nice_ticks(lo, hi, max(2, (height - 4) // 2))
-        plt.yticks(yticks, [fmt_tick(t) for t in yticks])
+        plt.yticks(yticks, [short(t) for t in yticks])
         plt.title(self._title_text(curves, width))
 
-        if not self.compare:
-            self._draw_marker_lines(lo, hi)
+        self._draw_marker_lines(lo, hi)
         for xs, ys, marker, color in curves:
             if xs:
                 plt.plot(xs, clip_off_chart(ys, bottom, top), marker=marker, color=color)
@@ -468,21 +316,14 @@ class MetricChart(PlotextPlot):
         if not finite:
             plt.text("no values yet", (1 + x_right) / 2, (lo + hi) / 2, alignment="center")
 
-    def _band(self, last: int) -> tuple[float, float] | None:
-        """(first, last) epoch of the overfitting region, or None."""
-        start = self._markers.overfitting_from
-        if start is None or start > last:
-            return None
-        return float(start), float(max(last, start))
-
-    def _curves(self) -> list[tuple[list[float], list[float], str, str | None]]:
+    def _curves(self) -> list[Curve]:
         """(xs, ys, marker, colour) of each series: smoothed if asked, unplottable points removed, downsampled."""
         # About one point per column: braille has two dots a column, but plotext's cost grows with points.
         target = max(self.size.width // 2, 10)
         curves = []
         for index, series in enumerate(self._series.values()):
             values = self._smooth(series.values) if self._smoothed else series.values
-            points = [(float(i), v) for i, v in enumerate(values, start=1) if _plottable(v)]
+            points = [(float(i), v) for i, v in enumerate(values, start=1) if plottable(v)]
             xs, ys = downsample([x for x, _ in points], [y for _, y in points], target)  # type: ignore[misc]
             marker, color = self._style(index, series)
             curves.append((xs, ys, marker, color))
@@ -491,17 +332,10 @@ class MetricChart(PlotextPlot):
     def _smooth(self, values: Sequence[float | None]) -> list[float]:
         # ema_smooth passes NaN through and leaves it out of the average: missing and unplottable
         # epochs stay gaps and do not poison the epochs after them.
-        plottable = [v if _plottable(v) else math.nan for v in values]
-        return ema_smooth(plottable, self.smoothing)  # type: ignore[arg-type]
+        values_or_nan = [v if plottable(v) else math.nan for v in values]
+        return ema_smooth(values_or_nan, self.smoothing)  # type: ignore[arg-type]
 
-    def _style(self, index: int, series: Series) -> tuple[str, str | None]:
-        if self.compare:
-            return COMPARE_MARKERS[index % len(COMPARE_MARKERS)], COMPARE_COLORS[index % len(COMPARE_COLORS)]
-        if series.key.startswith("val_"):
-            return VAL_MARKER, "orange"
-        return TRAIN_MARKER, "cyan"
-
-    def _title_text(self, curves: list[tuple[list[float], list[float], str, str | None]], width: int) -> str:
+    def _title_text(self, curves: list[Curve], width: int) -> str:
         """The chart title with its legend; parts that do not fit the width are left off, the legend last."""
         legend = []
         for (_, _, marker, _), series in zip(curves, self._series.values(), strict=True):
@@ -516,40 +350,75 @@ class MetricChart(PlotextPlot):
             text = f"{text}  {part}"
         return text
 
+
+class MetricChart(Chart):
+    """One run's ``metric`` (train and validation curves) with the analysis markers.
+
+    ``metric`` is the Keras log name without ``val_`` ("loss", "accuracy", ...); ``learning_rate``
+    draws a single series.
+    """
+
+    # Markers are immutable: the class default stands for "none" until set_markers replaces it.
+    _markers = ChartMarkers()
+
+    @property
+    def markers(self) -> ChartMarkers:
+        """The markers drawn."""
+        return self._markers
+
+    def set_markers(self, markers: ChartMarkers) -> None:
+        """Set the analysis markers (a no-op when they are the same)."""
+        if markers != self._markers:
+            self._markers = markers
+            self._changed()
+
+    def _has_data(self) -> bool:
+        return super()._has_data() or self._markers != ChartMarkers()
+
+    def _drop_data(self) -> None:
+        super()._drop_data()
+        self._markers = ChartMarkers()
+
+    def _style(self, index: int, series: Series) -> tuple[str, str | None]:
+        if series.key.startswith("val_"):
+            return VAL_MARKER, "orange"
+        return TRAIN_MARKER, "cyan"
+
     def _label(self, series: Series) -> str:
-        if self.compare:
-            return series.label
         if series.key.startswith("val_"):
             return "val"
         if series.key == self.metric:
             return "train"
         return series.label
 
+    def marker_labels(self) -> list[tuple[int, str]]:
+        """(epoch, label) of every marker line, labels merged where markers share an epoch."""
+        return marker_labels(self._markers)
+
+    def _band(self, last: int) -> tuple[float, float] | None:
+        """(first, last) epoch of the overfitting region, or None."""
+        start = self._markers.overfitting_from
+        if start is None or start > last:
+            return None
+        return float(start), float(max(last, start))
+
     def _draw_marker_lines(self, lo: float, hi: float) -> None:
         # Lines are drawn as data (before the curves, so curves stay on top): plotext's own vertical_line
         # belongs to the frame layer, which any data drawn later hides.
-        for epoch, glyph, color in self._marker_epochs():
+        m = self._markers
+        lines = []
+        if m.best_epoch is not None:
+            lines.append((m.best_epoch, BEST_GLYPH, "green"))
+        if m.stop_epoch is not None:
+            lines.append((m.stop_epoch, STOP_GLYPH, "yellow"))
+        if m.kept_epoch is not None and m.kept_epoch not in (m.best_epoch, m.stop_epoch):
+            lines.append((m.kept_epoch, KEPT_GLYPH, "green"))
+        for epoch, glyph, color in lines:
             self.plt.plot([epoch, epoch], [lo, hi], marker=glyph, color=color)
 
-    def _marker_epochs(self) -> list[tuple[int, str, str]]:
-        m = self._markers
-        out = []
-        if m.best_epoch is not None:
-            out.append((m.best_epoch, BEST_GLYPH, "green"))
-        if m.stop_epoch is not None:
-            out.append((m.stop_epoch, STOP_GLYPH, "yellow"))
-        if m.kept_epoch is not None and m.kept_epoch not in (m.best_epoch, m.stop_epoch):
-            out.append((m.kept_epoch, KEPT_GLYPH, "green"))
-        return out
 
-    def marker_labels(self) -> list[tuple[int, str]]:
-        """(epoch, label) of every marker line, labels merged where markers share an epoch."""
-        m = self._markers
-        words: dict[int, list[str]] = {}
-        if m.best_epoch is not None:
-            words.setdefault(m.best_epoch, []).append("best")
-        if m.stop_epoch is not None:
-            words.setdefault(m.stop_epoch, []).append("would stop" if m.would_stop else "stop")
-        if m.kept_epoch is not None:
-            words.setdefault(m.kept_epoch, []).append("kept")
-        return [(epoch, "/".join(parts) + f" {epoch}") for epoch, parts in sorted(words.items())]
+class CompareChart(Chart):
+    """Several runs' curves of one metric overlaid (one :meth:`set_series` per run, keyed by run), with a legend."""
+
+    def _style(self, index: int, series: Series) -> tuple[str, str | None]:
+        return COMPARE_MARKERS[index % len(COMPARE_MARKERS)], COMPARE_COLORS[index % len(COMPARE_COLORS)]

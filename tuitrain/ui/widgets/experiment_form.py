@@ -14,7 +14,7 @@ from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
 from tuitrain.spec import Experiment, ModelSpec
 from tuitrain.spec.errors import SpecIssue
-from tuitrain.ui.specmeta import NestedMeta, describe_field
+from tuitrain.ui.specmeta import ListMeta, NestedMeta, describe_field
 from tuitrain.ui.widgets.fields import FormPart, PartMounted
 from tuitrain.ui.widgets.forms import ModelForm, join_path, make_part
 from tuitrain.ui.widgets.layers import LayerStack
@@ -175,6 +175,8 @@ class ExperimentForm(Widget):
             # A section's own table needs no heading (the tab says it); nested ones keep theirs.
             title = None if len(self._section_of(path).fields) == 1 else meta.name
             return ModelForm(meta.model, path, value, title=title, description=meta.description if title else "")
+        if isinstance(meta, ListMeta):
+            return LayerStack(meta, path, value if isinstance(value, list) else [])
         return make_part(meta, path, value)
 
     @staticmethod

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -98,7 +98,8 @@ class FormPart(Vertical):
         self.indent = indent
         self._issues: list[SpecIssue] = []
 
-    def _on_mount(self, _event: events.Mount) -> None:
+    def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO: subclasses' own on_mount do not hide this.
         if self.issue_path is not None:
             self.post_message(PartMounted())
 

@@ -15,7 +15,6 @@ from textual.widgets import Button, Label, Select, Static
 from tuitrain.ui.specmeta import (
     ChoiceMeta,
     FormField,
-    ListMeta,
     NestedMeta,
     ScalarMeta,
     Variant,
@@ -37,18 +36,19 @@ INDENT = 2
 
 
 def make_part(meta: FormField, path: str, value: Any, indent: int = 0) -> FormPart:
-    """The form part for one described field at ``path``, showing ``value``, ``indent`` columns in."""
+    """The form part for one described field at ``path``, showing ``value``, ``indent`` columns in.
+
+    A list of variants (the model's layers) is not made here: it is a form section of its own, built
+    by :class:`~tuitrain.ui.widgets.experiment_form.ExperimentForm` as a
+    :class:`~tuitrain.ui.widgets.layers.LayerStack` (which builds ChoiceForms, so this module must not
+    import it).
+    """
     if isinstance(meta, ScalarMeta):
         return ScalarField(meta, path, value, indent=indent)
     if isinstance(meta, ChoiceMeta):
         return ChoiceForm(meta, path, value, indent=indent)
     if isinstance(meta, NestedMeta):
         return ModelForm(meta.model, path, value, title=meta.name, description=meta.description, indent=indent)
-    if isinstance(meta, ListMeta):
-        # Imported here: the layer stack builds ChoiceForms itself, so the modules refer to each other.
-        from tuitrain.ui.widgets.layers import LayerStack
-
-        return LayerStack(meta, path, value if isinstance(value, list) else [], indent=indent)
     raise TypeError(f"no form part for {meta!r}")
 
 

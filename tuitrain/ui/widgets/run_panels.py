@@ -6,7 +6,6 @@ Everything reads without colour: the state is a word in brackets, the bars are `
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -15,11 +14,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tuitrain.analysis import Flag
+from tuitrain.formatting import duration, short
 from tuitrain.text import printable
 from tuitrain.ui.live_run import LiveRun
 
 STATE_STYLES = {
-    "starting": "bold",
+    "pending": "bold",
     "running": "bold $success",
     "finished": "bold",
     "stopped": "bold $warning",
@@ -30,27 +30,12 @@ STATE_STYLES = {
 SEVERITY_MARK = {"info": "i", "warning": "!", "error": "✗"}
 
 
-def fmt_duration(seconds: float | None) -> str:
-    """``1:02:03``, ``2:03`` or ``0:07``; "--" when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "--"
-    total = round(max(seconds, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def bar(fraction: float, width: int) -> str:
     """A text progress bar ``████░░░░`` of ``width`` cells (no colour needed to read it)."""
     width = max(width, 1)
     fraction = min(max(fraction, 0.0), 1.0)
     full = round(fraction * width)
     return "█" * full + "░" * (width - full)
-
-
-def fmt_lr(value: float | None) -> str:
-    """A learning rate in 3 significant digits ("0.001", "5e-05")."""
-    return "--" if value is None else f"{value:.3g}"
 
 
 class RunHeader(Static):
@@ -90,18 +75,18 @@ class RunHeader(Static):
             first.append(f"  {run.params:,} params")
         if run.learning_rates:
             lr_now = run.learning_rates[-1]
-            lr_text = f"  lr {fmt_lr(lr_now)}"
+            lr_text = f"  lr {short(lr_now)}"
             if run.learning_rate_changed():
-                lr_text = f"  lr {fmt_lr(run.learning_rates[0])}→{fmt_lr(lr_now)}"
+                lr_text = f"  lr {short(run.learning_rates[0])}→{short(lr_now)}"
             first.append(lr_text)
         if run.reason and run.ended:
             first.append(f"  {printable(run.reason)}", style=_rich_style("$error" if run.state != "finished" else ""))
         first.truncate(width - 2, overflow="ellipsis")
 
-        timing = f"elapsed {fmt_duration(run.elapsed(now))}"
+        timing = f"elapsed {duration(run.elapsed(now), '--')}"
         eta = run.eta(now)
         if eta is not None:
-            timing += f"  ETA {fmt_duration(eta)}"
+            timing += f"  ETA {duration(eta, '--')}"
         p = run.progress
         if p is not None and p.steps:
             counter = f"batch {p.step}/{p.steps} of epoch {p.epoch}"

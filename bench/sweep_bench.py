@@ -1,0 +1,361 @@
+"""A hyperparameter search three ways on the same machine, in one run: trials per hour and time to a good model.
+
+    .venv/bin/python bench/sweep_bench.py                 # MNIST-shaped, 12 trials of 8 epochs (~15-30 min)
+    .venv/bin/python bench/sweep_bench.py --small         # every part in its smallest setting (a minute or two)
+
+The same search space (learning rate log-uniform 1e-5..0.3, hidden units log-int 32..512, rmsprop, one
+hidden ReLU layer, batch 128) and the same number of trials, on MNIST-shaped data: the 10,000-image
+subset in ``--mnist`` (Keras ``mnist.npz`` layout; default ``/work/shared/data/mnist_10k.npz`` when it
+exists), else synthetic images of the same shape. Each trial trains for tens of seconds on two cores.
+
+1. **serial loop**: what a user writes by hand: one Python process, ``optuna`` RandomSampler with the
+   same seed, build the Keras model, ``model.fit``, ``min(val_loss)``; timed from process start
+   (importing TensorFlow included, as the sweep's trainers pay theirs).
+2. **KerasTuner** ``RandomSearch`` (when ``keras_tuner`` imports): the second baseline.
+3. **tuitrain sweep**, ``parallel = "auto"``, warm workers, without pruning and with the median rule;
+   timed from making the sweep folder to the controller's exit.
+
+The serial loop and the sweep draw the very same values trial by trial (the same Optuna sampler and
+seed, the same parameter names and order), so they reach nearly the same best objective at the
+same trial: **time to an equally good objective** is when a method's best so far first comes within
+1% of the level all three reached (the worst of their bests: the same values are trained, but not bit
+for bit alike). Early stopping's patience is the epoch count, so the sweep's objective (the best
+epoch under the early-stopping rule) is the minimum validation loss, as the loop takes it.
+
+Then the **cost of sweeping per trial**: the same experiment trained by ``tuitrain run``'s path
+(``launcher.start_run``) and as trials of a sweep (``parallel = 1``, fresh and warm trainers), each
+trial timed from its run directory's creation to its final event; and **warm against fresh**
+trainers on short trials, side by side.
+
+Prints ratios against the baselines measured in the same run; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+SHARED_MNIST = Path("/work/shared/data/mnist_10k.npz")
+LR, UNITS = "optimizer.learning_rate", "model.layers[0].units"
+SPACE = {
+    LR: {"dist": "log_uniform", "low": 1e-5, "high": 0.3},
+    UNITS: {"dist": "log_int", "low": 32, "high": 512},
+}
+TOLERANCE = 0.01
+
+
+@dataclass
+class Outcome:
+    """One method's search: wall seconds, trials done, and (seconds since start, objective) per trial."""
+
+    name: str
+    wall: float
+    done: list[tuple[float, float | None]] = field(default_factory=list)
+
+    @property
+    def best(self) -> float | None:
+        values = [v for _, v in self.done if v is not None and math.isfinite(v)]
+        return min(values) if values else None
+
+    @property
+    def per_hour(self) -> float:
+        return len(self.done) / self.wall * 3600
+
+    def time_to(self, target: float) -> float | None:
+        best = math.inf
+        for at, value in sorted(self.done, key=lambda d: d[0]):
+            if value is not None and value < best:
+                best = value
+            if best <= target * (1 + TOLERANCE):
+                return at
+        return None
+
+
+# ---------------------------------------------------------------- data
+
+
+def write_data(args: argparse.Namespace, folder: Path) -> Path:
+    """An npz of flat float pixels in [0, 1]: the MNIST subset, or synthetic images of its shape."""
+    rng = np.random.default_rng(0)
+    if args.mnist is not None and args.mnist.is_file() and not args.small:
+        raw = np.load(args.mnist)
+        x_train, x_test = (raw[k].reshape(len(raw[k]), -1).astype(np.float32) / 255.0 for k in ("x_train", "x_test"))
+        y_train, y_test = raw["y_train"].astype(np.int64), raw["y_test"].astype(np.int64)
+        source = f"{args.mnist.name}: {len(x_train)} training / {len(x_test)} validation images"
+    else:
+        n_train, n_test = (600, 200) if args.small else (8000, 2000)
+        protos = rng.random((10, 784), dtype=np.float32)
+        y_train, y_test = rng.integers(0, 10, n_train), rng.integers(0, 10, n_test)
+        x_train = np.clip(protos[y_train] + rng.normal(0, 0.6, (n_train, 784)), 0, 1).astype(np.float32)
+        x_test = np.clip(protos[y_test] + rng.normal(0, 0.6, (n_test, 784)), 0, 1).astype(np.float32)
+        source = f"synthetic MNIST-shaped: {n_train} training / {n_test} validation images"
+    path = folder / "data.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    print(f"data: {source}", flush=True)
+    return path
+
+
+def base_experiment(data: Path, epochs: int) -> dict[str, Any]:
+    """The experiment every method trains (tuitrain's spec; the baselines build the same Keras model)."""
+    return {
+        "name": "bench",
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "dataset": {"name": "npz", "path": str(data)},
+        "model": {"layers": [{"kind": "dense", "units": 128, "activation": "relu"}]},
+        "optimizer": {"name": "rmsprop", "learning_rate": 0.001},
+        "training": {"epochs": epochs, "batch_size": 128, "seed": 0},
+        "early_stopping": {"patience": epochs},
+    }
+
+
+# ---------------------------------------------------------------- baselines (child processes)
+
+
+def mlp(units: int, lr: float) -> Any:
+    """The model every method trains: Dense(units, relu), Dense(10, softmax), rmsprop at ``lr``."""
+    import keras
+
+    layers = [keras.Input((784,)), keras.layers.Dense(units, "relu"), keras.layers.Dense(10, "softmax")]
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit_options(d: Any, epochs: int) -> dict[str, Any]:
+    """``fit`` arguments of the baselines: batch 128, validation on the test split, quiet."""
+    return {"batch_size": 128, "epochs": epochs, "validation_data": (d["x_test"], d["y_test"]), "verbose": 0}
+
+
+def serial_child(data: Path, trials: int, epochs: int, started: float) -> None:
+    """The hand-written loop: Optuna draws, Keras trains, one trial after the other in this process."""
+    import keras
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    d = np.load(data)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(trials):
+        trial = study.ask()
+        lr = trial.suggest_float(LR, 1e-5, 0.3, log=True)
+        units = trial.suggest_int(UNITS, 32, 512, log=True)
+        keras.utils.set_random_seed(0)
+        hist = mlp(units, lr).fit(d["x_train"], d["y_train"], **fit_options(d, epochs))
+        values = [v for v in hist.history["val_loss"] if math.isfinite(v)]
+        value = min(values) if values else float("nan")
+        study.tell(trial, value if values else None, state=None if values else optuna.trial.TrialState.FAIL)
+        print(json.dumps({"at": time.time() - started, "value": value if values else None}), flush=True)
+        keras.backend.clear_session()
+
+
+def tuner_child(data: Path, trials: int, epochs: int, started: float, folder: Path) -> None:
+    """KerasTuner's RandomSearch over the same ranges, on the same log scales."""
+    import keras
+    import keras_tuner as kt
+
+    d = np.load(data)
+
+    def build(hp: Any) -> Any:
+        return mlp(hp.Int("units", 32, 512, sampling="log"), hp.Float("lr", 1e-5, 0.3, sampling="log"))
+
+    class Report(keras.callbacks.Callback):
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.values: list[float] = []
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            value = (logs or {}).get("val_loss")
+            if value is not None and math.isfinite(value):
+                self.values.append(float(value))
+
+        def on_train_end(self, logs: Any = None) -> None:
+            best = min(self.values) if self.values else None
+            print(json.dumps({"at": time.time() - started, "value": best}), flush=True)
+
+    tuner = kt.RandomSearch(
+        build, objective="val_loss", max_trials=trials, seed=0, directory=str(folder), project_name="kt", overwrite=True
+    )
+    tuner.search(d["x_train"], d["y_train"], callbacks=[Report()], **fit_options(d, epochs))
+
+
+def run_child(name: str, args: list[str]) -> Outcome | None:
+    """Run this script as a child in ``role``; its JSON lines are trials done."""
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, __file__, *args, "--started", repr(started)], capture_output=True, text=True, check=False
+    )
+    wall = time.time() - started
+    if proc.returncode != 0:
+        print(f"{name}: failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}", flush=True)
+        return None
+    done = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return _said(Outcome(name, wall, [(d["at"], d["value"]) for d in done]))
+
+
+def _said(outcome: Outcome) -> Outcome:
+    """Print a method's result as soon as it is known (the table at the end compares them)."""
+    print(f"  {outcome.name}: {outcome.wall:.1f} s, {len(outcome.done)} trials, best {outcome.best}", flush=True)
+    return outcome
+
+
+# ---------------------------------------------------------------- tuitrain
+
+
+def run_sweep(
+    name: str, base: dict[str, Any], trials: int, root: Path, *, parallel: Any = "auto", **fields: Any
+) -> tuple[Outcome, Any]:
+    """A tuitrain sweep over SPACE, timed from making its folder to its controller's exit."""
+    from tuitrain.sweep.process import prepare_sweep, start_controller
+    from tuitrain.sweep.resolve import resolve_sweep
+    from tuitrain.sweep.spec import sweep_from_data
+    from tuitrain.sweep.status import load_sweep
+
+    spec = {"name": name, "base": base, "space": SPACE, "trials": trials, "parallel": parallel, "seed": 0, **fields}
+    started = time.time()
+    paths = prepare_sweep(resolve_sweep(sweep_from_data(spec)), root)
+    code = start_controller(paths, offline=True).wait()
+    wall = time.time() - started
+    record = load_sweep(paths)
+    if code != 0 or record.status is None:
+        raise SystemExit(f"{name}: the sweep failed: see {paths.log}")
+    done = [(t.ended_at - started, t.objective if t.state == "finished" else None) for t in record.trials if t.ended_at]
+    return _said(Outcome(name, wall, done)), record
+
+
+def trial_seconds(run_dir: Path) -> float:
+    """From the run directory's making (its experiment.toml, written once) to its final event."""
+    from tuitrain import runs
+
+    record = runs.load_run(run_dir)
+    assert record.final is not None, f"{run_dir} did not end"
+    return record.final.time - (run_dir / "experiment.toml").stat().st_mtime
+
+
+def cost_per_trial(base: dict[str, Any], root: Path, trials: int) -> dict[str, float]:
+    """Mean seconds per trial: tuitrain run's path, and a parallel=1 sweep with fresh and with warm trainers."""
+    from tuitrain import launcher, presets
+
+    exp = presets.experiment_from_data({**base, "name": "single"})
+    runs_seconds = []
+    for _ in range(trials):
+        handle = launcher.start_run(exp, root / "runs", offline=True)
+        launcher.wait(handle)
+        runs_seconds.append(trial_seconds(handle.run_dir))
+    out = {"tuitrain run": float(np.mean(runs_seconds))}
+    for workers in ("fresh", "warm"):
+        _, record = run_sweep(f"cost-{workers}", base, trials, root, parallel=1, workers=workers)
+        out[f"sweep, {workers} trainer"] = float(np.mean([trial_seconds(record.run_dir(t)) for t in record.trials]))
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    """Run every part and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--mnist", type=Path, default=SHARED_MNIST if SHARED_MNIST.is_file() else None)
+    parser.add_argument("--small", action="store_true", help="2 trials of 1 epoch on 600 synthetic images")
+    parser.add_argument("--skip-tuner", action="store_true", help="leave KerasTuner out")
+    parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.small:
+        args.trials, args.epochs = 2, 1
+    if args.role == "serial":
+        serial_child(args.data, args.trials, args.epochs, args.started)
+        return
+    if args.role == "tuner":
+        tuner_child(args.data, args.trials, args.epochs, args.started, args.folder)
+        return
+    from tuitrain.sweep.executor import plan_slots
+
+    slots = plan_slots("auto", 1, args.trials)
+    print(
+        f"{args.trials} trials x {args.epochs} epochs; {os.cpu_count()} CPUs; tuitrain sweep parallel=auto: "
+        f"{len(slots)} slots ({', '.join(s.name for s in slots)})",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        folder = Path(tmp)
+        data = write_data(args, folder)
+        base = base_experiment(data, args.epochs)
+        common = ["--data", str(data), "--trials", str(args.trials), "--epochs", str(args.epochs)]
+        outcomes = []
+        serial = run_child("serial Optuna + model.fit", ["--role", "serial", *common])
+        if serial is None:
+            raise SystemExit("the serial baseline failed")
+        outcomes.append(serial)
+        if not args.skip_tuner:
+            try:
+                import keras_tuner  # noqa: F401 (only whether it imports)
+            except ImportError:
+                print("KerasTuner: not installed (pip install keras-tuner), left out", flush=True)
+            else:
+                tuner = run_child("KerasTuner RandomSearch", ["--role", "tuner", *common, "--folder", str(folder)])
+                if tuner is not None:
+                    outcomes.append(tuner)
+        outcomes.append(run_sweep("bench", base, args.trials, folder)[0])
+        pruner = {"kind": "median", "startup_trials": max(1, min(4, args.trials // 3)), "warmup_epochs": 1}
+        outcomes.append(run_sweep("bench-pruned", base, args.trials, folder, pruner=pruner)[0])
+        outcomes[-2].name, outcomes[-1].name = "tuitrain sweep, auto", "tuitrain sweep, auto + median pruning"
+        # The level every search with the same draws reached: the worst of their bests (the serial loop and
+        # the sweeps train the same values, but not bit for bit alike: different random streams).
+        shared = [o.best for o in (serial, *outcomes[-2:])]
+        target = max(b for b in shared if b is not None) if all(b is not None for b in shared) else None
+        header = ("wall s", "trials", "trials/h", "vs serial", "best", "to best s", "speedup")
+        print("\n" + f"{'method':40} " + " ".join(f"{h:>9}" for h in header))
+        serial_to = serial.time_to(target) if target is not None else None
+        for o in outcomes:
+            to = o.time_to(target) if target is not None else None
+            speed = f"{serial_to / to:.2f}x" if to and serial_to else "-"
+            best = f"{o.best:.4f}" if o.best is not None else "-"
+            cells = (
+                f"{o.wall:.1f}",
+                str(len(o.done)),
+                f"{o.per_hour:.0f}",
+                f"{o.per_hour / serial.per_hour:.2f}x",
+                best,
+                "-" if to is None else f"{to:.1f}",
+                speed,
+            )
+            print(f"{o.name:40} " + " ".join(f"{c:>9}" for c in cells), flush=True)
+        print(
+            f"  (to best: seconds until the best so far came within 1% of {target}, the worst of the bests that the "
+            "serial loop and the two sweeps reached with the same draws; goals: sweep >= 1.7x the serial loop's "
+            "trials per hour, >= 3x to an equally good objective with pruning)"
+        )
+        cost_trials = 1 if args.small else 3
+        cost = cost_per_trial(base, folder, cost_trials)
+        print(f"\nseconds per trial (run directory made -> final event), mean of {cost_trials}:")
+        for name, seconds in cost.items():
+            ratio = seconds / cost["tuitrain run"]
+            print(f"  {name:28} {seconds:7.2f} s  ratio {ratio:.3f} (goal for a sweep: <= 1.02)", flush=True)
+        short = dict(base, training={**base["training"], "epochs": 1})
+        short_trials = 2 if args.small else 8
+        fresh, _ = run_sweep("short-fresh", short, short_trials, folder, workers="fresh")
+        warm, _ = run_sweep("short-warm", short, short_trials, folder, workers="warm")
+        print(
+            f"\nshort trials ({short_trials} x 1 epoch, parallel=auto): fresh trainers {fresh.wall:.1f} s, "
+            f"warm workers {warm.wall:.1f} s: ratio fresh/warm {fresh.wall / warm.wall:.2f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

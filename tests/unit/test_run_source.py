@@ -1,0 +1,83 @@
+"""LocalRunsSource: the dashboard's one run source, on a runs folder (reading) and the launcher (trainers)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from runevents import epoch, make_run, started
+
+from tuitrain import launcher
+from tuitrain.run_source import LocalRunsSource, RunsSource
+from tuitrain.runs import RunBusy, RunFinished, RunStatus, process_start_time, this_host
+from tuitrain.runs.tail import TrainerGone
+from tuitrain.workspace import default_experiment
+
+
+def live_status() -> RunStatus:
+    """A status naming this test process as the trainer (alive)."""
+    return RunStatus(state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()), host=this_host())
+
+
+def test_it_is_a_runs_source(tmp_path: Path) -> None:
+    source: RunsSource = LocalRunsSource(tmp_path)
+    assert source.runs_root == tmp_path
+
+
+def test_list_load_and_tail_a_finished_run(tmp_path: Path) -> None:
+    done = make_run(
+        tmp_path / "done",
+        [started(), epoch(1, 0.6, 0.8), epoch(2, 0.7, 0.8), RunFinished(status="finished", epochs_done=2)],
+    )
+    source = LocalRunsSource(tmp_path, pace=(0.01, 1.0))
+    (row,) = source.list()
+    assert (row.run_dir, row.state, row.epochs_done) == (done, "finished", 2)
+    record = source.load(done)
+    assert record.state == "finished" and record.series()["val_loss"] == [0.6, 0.7]
+    assert record.experiment_spec() is not None and record.experiment_spec().name == "digits-overfit"
+    seen: list[object] = []
+    assert source.tail(done, seen.append, lambda: False) == "ended"
+    assert [type(e).__name__ for e in seen] == ["RunStarted", "EpochEnded", "EpochEnded", "RunFinished"]
+
+
+def test_a_crashed_run_is_tailed_to_its_end(tmp_path: Path) -> None:
+    gone = make_run(tmp_path / "gone", [started(), epoch(1, 0.6, 0.8)])  # its trainer's pid is no process
+    seen: list[object] = []
+    source = LocalRunsSource(tmp_path, pace=(0.01, 0.01))
+    assert source.tail(gone, seen.append, lambda: False) == "crashed"
+    assert isinstance(seen[-1], TrainerGone) and seen[-1].state == "crashed"
+
+
+def test_an_experiment_that_does_not_validate_loads_as_none(tmp_path: Path) -> None:
+    # Written by another version of tuitrain: a field this one does not know. The dashboard then
+    # analyses with default settings and refuses a re-run, instead of failing to open the run.
+    odd = make_run(tmp_path / "odd", [started()], experiment='name = "x"\nfuture_field = 3\n')
+    assert LocalRunsSource(tmp_path).load(odd).experiment_spec() is None
+
+
+def test_start_hands_the_folders_to_the_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def start_run(exp, runs_root, data_dir=None, preset_dir=None):
+        calls.append((exp, runs_root, data_dir, preset_dir))
+        return SimpleNamespace(run_dir=str(runs_root / "new"), pid=1)
+
+    monkeypatch.setattr(launcher, "start_run", start_run)
+    exp = default_experiment()
+    source = LocalRunsSource(tmp_path / "runs", tmp_path / "data")
+    assert source.start(exp, tmp_path / "presets") == tmp_path / "runs" / "new"
+    assert calls == [(exp, tmp_path / "runs", tmp_path / "data", tmp_path / "presets")]
+
+
+def test_stop_and_delete(tmp_path: Path) -> None:
+    done = make_run(tmp_path / "done", [started(), RunFinished(status="stopped", epochs_done=0)])
+    live = make_run(tmp_path / "live", [started(pid=os.getpid())], live_status())
+    source = LocalRunsSource(tmp_path)
+    assert source.stop(done) is False  # nothing trains it
+    with pytest.raises(RunBusy):
+        source.delete(live)  # its trainer (this process) is alive
+    source.delete(done)
+    assert not done.exists() and live.exists()
+    assert [row.run_dir for row in source.list()] == [live]

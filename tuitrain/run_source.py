@@ -1,0 +1,168 @@
+"""Where the dashboard's runs come from and how it acts on them: the one seam every screen uses.
+
+:class:`RunsSource` is all a screen knows about runs: list them, load one, follow one as it trains,
+start, stop and delete one. :class:`LocalRunsSource` is that seam on a runs folder: reading goes
+through :mod:`tuitrain.runs`, trainer processes through :mod:`tuitrain.launcher`. The app is given
+a source (``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake. A sweep is
+a folder of trial run directories, so a ``LocalRunsSource`` on that folder serves it too.
+
+Plain Python, no Textual; :mod:`tuitrain.runs` and the launcher are imported on first use, so the
+dashboard draws its first screen without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tuitrain.runs.listing import RunSummary
+    from tuitrain.runs.record import RunRecord
+    from tuitrain.runs.tail import Emit
+    from tuitrain.spec import Experiment
+
+
+class RunsSource(Protocol):
+    """The runs a dashboard shows and acts on. Every method may be called from a worker thread."""
+
+    runs_root: Path
+    """The folder the runs are in (shown to the user; new runs are made there)."""
+    skipped: list[str]
+    """Folders the last :meth:`list` could not read, one line each (``"NAME: permission denied"``)."""
+
+    def list(self) -> list[RunSummary]:
+        """Every run, newest first (cheap enough to call every few seconds).
+
+        A folder that cannot be read is left out and noted in :attr:`skipped`; only a runs folder that
+        is not a readable folder raises (ValueError, one line).
+        """
+        ...
+
+    def load(self, run_dir: Path) -> RunRecord:
+        """Everything recorded about one run: state, history, experiment (``record.experiment_spec()``)."""
+        ...
+
+    def tail(self, run_dir: Path, emit: Emit, is_cancelled: Callable[[], bool]) -> str:
+        """Hand the run's events to ``emit`` as they come, until it ends or ``is_cancelled()``.
+
+        Returns why it stopped: "ended", "crashed", "missing" or "cancelled" (see
+        :func:`tuitrain.runs.tail.tail_run`).
+        """
+        ...
+
+    def start(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Start training ``experiment`` and return its run directory at once.
+
+        ``preset_dir`` anchors a relative npz path (the folder of the preset it came from).
+        """
+        ...
+
+    def stop(self, run_dir: Path) -> bool:
+        """Ask the run's trainer to stop after the current batch; False when no trainer runs for it."""
+        ...
+
+    def delete(self, run_dir: Path) -> None:
+        """Remove the run, only ever a run directory inside :attr:`runs_root`; raises ValueError (not such
+        a run) or RuntimeError (a run that still trains) with one line on why."""
+        ...
+
+
+class LocalRunsSource:
+    """The runs in ``runs_root``; trainers started here look for data files in ``data_dir`` first.
+
+    ``pace`` is (seconds between two reads of a followed run's log, seconds between two checks that
+    its trainer lives) for :meth:`tail`; None: the defaults of :func:`tuitrain.runs.tail.tail_run`
+    (tests make them short).
+    """
+
+    def __init__(
+        self, runs_root: Path, data_dir: Path | None = None, *, pace: tuple[float, float] | None = None
+    ) -> None:
+        self.runs_root = Path(runs_root)
+        self.data_dir = data_dir
+        self.pace = pace
+        self.skipped: list[str] = []
+        self._listed = False
+        self._root_signature: tuple[int, int] | None = None  # the folder's, at the last full read
+        self._rows: dict[Path, tuple[tuple[object, ...], RunSummary]] = {}
+
+    def list(self) -> list[RunSummary]:
+        """Every run in the folder, newest first.
+
+        Cheap to call every few seconds: a run is read again only when its event log or status file
+        changed, or while it is active (its trainer may have died without writing anything); the
+        whole folder is read again when runs were added or removed (and :attr:`skipped` with it).
+        """
+        from tuitrain import runs
+        from tuitrain.runs.status import ACTIVE_STATES
+
+        root_signature = _signature(self.runs_root)
+        if not self._listed or self._root_signature != root_signature:
+            scan = runs.scan_runs(self.runs_root)
+            summaries, self.skipped = scan.runs, scan.skipped
+            self._listed, self._root_signature = True, root_signature
+            self._rows = {Path(s.run_dir): (_run_signature(Path(s.run_dir)), s) for s in summaries}
+            return summaries
+        for run_dir, (signature, row) in list(self._rows.items()):
+            now = _run_signature(run_dir)
+            if now == signature and row.state not in ACTIVE_STATES:
+                continue
+            try:
+                self._rows[run_dir] = (now, runs.RunSummary.from_record(runs.load_run(run_dir)))
+            except (OSError, ValueError, RuntimeError):
+                # Removed (or made unreadable) between two looks: the next full read notes or drops it.
+                continue
+        rows = [row for _, row in self._rows.values()]
+        rows.sort(key=lambda r: (r.started_at or 0.0, r.name), reverse=True)
+        return rows
+
+    def load(self, run_dir: Path) -> RunRecord:
+        """The run directory read whole (:func:`tuitrain.runs.load_run`); damaged content is reported, not raised."""
+        from tuitrain import runs
+
+        return runs.load_run(Path(run_dir))
+
+    def tail(self, run_dir: Path, emit: Emit, is_cancelled: Callable[[], bool]) -> str:
+        """Follow the run directory's event log (:func:`tuitrain.runs.tail.tail_run`)."""
+        from tuitrain.runs.tail import DirectoryProbe, tail_run
+
+        if self.pace is None:
+            return tail_run(DirectoryProbe(run_dir), emit, is_cancelled)
+        poll, liveness = self.pace
+        return tail_run(DirectoryProbe(run_dir), emit, is_cancelled, interval=poll, liveness_interval=liveness)
+
+    def start(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Create a run directory in the runs folder and start its trainer process (the launcher's)."""
+        from tuitrain.launcher import start_run
+
+        return Path(start_run(experiment, self.runs_root, data_dir=self.data_dir, preset_dir=preset_dir).run_dir)
+
+    def stop(self, run_dir: Path) -> bool:
+        """SIGTERM to the run's trainer (the launcher's :func:`~tuitrain.launcher.stop_run`)."""
+        from tuitrain.launcher import stop_run
+
+        return stop_run(run_dir)
+
+    def delete(self, run_dir: Path) -> None:
+        """Remove the run's folder: only a run directly inside the runs folder this source lists.
+
+        :func:`tuitrain.runs.delete_run` resolves symbolic links on both sides and refuses anything
+        else (a folder elsewhere, a link, a folder that is not a run) and a run that still trains.
+        """
+        from tuitrain import runs
+
+        runs.delete_run(self.runs_root, Path(run_dir))
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file or folder, None when it is missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _run_signature(run_dir: Path) -> tuple[object, ...]:
+    return tuple(_signature(run_dir / name) for name in ("events.jsonl", "status.json", "experiment.toml"))
