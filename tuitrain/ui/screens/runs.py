@@ -192,7 +192,7 @@ class RunsScreen(Screen[None]):
         self.set_class(not self.rows, "-empty")
         count = len(self.rows)
         running = sum(1 for r in self.rows.values() if r.state == "running")
-        title = f"Runs in {self.runs_root}: {count} run{'s' if count != 1 else ''}"
+        title = f"Runs in {printable(self.runs_root)}: {count} run{'s' if count != 1 else ''}"
         if running:
             title += f", {running} running"
         if self.marked:
