@@ -189,6 +189,20 @@ def test_a_controller_asked_for_ray_without_ray_fails_the_sweep_in_one_line(
     assert RAY_MISSING in said and not any("Traceback" in line for line in said)
 
 
+def test_a_ray_address_where_nothing_answers_fails_the_sweep_at_once_in_one_line(tmp_path: Path) -> None:
+    import ray
+
+    spec = _spec(execution={"backend": "ray", "address": "127.0.0.1:1"}, trials=2)  # a port nothing listens on
+    paths = prepare_sweep(resolve_sweep(spec), tmp_path)
+    started = time.monotonic()
+    assert Controller(paths, log=lambda _text: None).run() == EXIT_FAILED
+    assert time.monotonic() - started < 60  # ray.init would have retried for ever
+    status = read_sweep_status(paths)
+    assert status is not None and status.state == "failed" and status.message is not None
+    assert status.message.startswith("nothing answers at 127.0.0.1:1 (") and "ray start --head" in status.message
+    assert not ray.is_initialized()
+
+
 # ---------------------------------------------------------------- trainers tied to their starter
 
 _MIDDLE = """

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ ORPHAN_QUIET_SECONDS = 20.0
 
 Its trainer ran under an actor of an earlier controller; Ray ends a job's actors when its driver dies,
 which takes seconds. The wait only guards against calling it dead during those seconds."""
+CONNECT_SECONDS = 10.0
+"""How long the head's port may take to accept a connection (ray.init itself would retry for ever)."""
 CLOSE_SECONDS = 30.0
 """How long :meth:`RayExecutor.close` waits for the actors to close their trainers before ending them."""
 SETUP_HINT = "see the README, 'Searching on a cluster'"
@@ -116,6 +119,7 @@ def connect(address: str) -> bool:
     """
     if ray.is_initialized():
         return False
+    check_reachable(address)
     main = threading.current_thread() is threading.main_thread()
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)} if main else {}
     options: dict[str, Any] = {"log_to_driver": False}
@@ -134,6 +138,24 @@ def connect(address: str) -> bool:
             if handler is not None:
                 signal.signal(sig, handler)
     return True
+
+
+def check_reachable(address: str) -> None:
+    """Raise ExecutorError when nothing accepts connections at a HOST:PORT address (given, or $RAY_ADDRESS
+    for "auto"): ray.init would retry for ever. Other forms ("auto" alone, "local", ray://) are Ray's to check.
+    """
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS", "")
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"nothing answers at {address} ({exc.strerror or exc}): is 'ray start --head' running there, "
+            f"and its port open from this machine? ({SETUP_HINT})"
+        ) from None
 
 
 def live_nodes() -> list[dict[str, float]]:
