@@ -15,8 +15,8 @@ samples and prunes in the controller as on one machine; tuitrain schedules nothi
 folder, which every node mounts at the same path (NFS or the like); the trainer on the node writes
 its events, status and models there, and the controller, ``tuitrain attach``, the monitor and the
 sweep screen read them as they read local runs. The alternative (events sent through Ray to the
-controller, which writes the folder) was measured and not taken: see the README, "Searching on a
-cluster".
+controller, which writes the folder) was measured and not taken: see the README, "Clusters:
+searching on a cluster".
 
 **Faults.** An actor's trainers are tied to it (they die with its process, as with its node). When
 Ray reports an actor dead (its worker process or its node died), its trial's run is marked
@@ -58,7 +58,7 @@ CONNECT_SECONDS = 10.0
 """How long the head's port may take to accept a connection (ray.init itself would retry for ever)."""
 CLOSE_SECONDS = 30.0
 """How long :meth:`RayExecutor.close` waits for the actors to close their trainers before ending them."""
-SETUP_HINT = "see the README, 'Searching on a cluster'"
+SETUP_HINT = "see the README, 'Clusters: searching on a cluster'"
 
 
 class SlotHost:
