@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import optuna
 import pytest
 import ray
 from optuna.trial import TrialState
+from sweepfiles import wait_for
 from typer.testing import CliRunner
 
 from tuitrain import runs
@@ -90,16 +90,6 @@ def _sweep(root: Path, address: str | None, *, epochs: int = 2, **fields: Any) -
     return prepare_sweep(resolve_sweep(sweep_from_data(data)), root, offline=True)
 
 
-def _wait_for(condition: Any, timeout: float = 300.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _training(paths: Any, count: int) -> Any:
     """A condition: ``count`` trials running past their first epoch (their entries)."""
 
@@ -165,7 +155,7 @@ def test_four_trials_two_at_once_on_ray_give_the_leaderboard_of_the_local_backen
     assert len(pids) == 2  # each actor kept one warm trainer for its two trials
     assert _show_shape(on_ray) == _show_shape(local)
     # The actors are gone with the sweep: the instance's CPUs are free again.
-    _wait_for(lambda: ray.available_resources().get("CPU") == 2.0, 60, "the actors to end")
+    wait_for(lambda: ray.available_resources().get("CPU") == 2.0, 60, "the actors to end")
 
 
 def test_a_trial_whose_ray_worker_is_killed_crashes_with_its_epochs_kept_and_the_sweep_goes_on(
@@ -174,14 +164,14 @@ def test_a_trial_whose_ray_worker_is_killed_crashes_with_its_epochs_kept_and_the
     paths = _sweep(tmp_path, ray_address, epochs=1000, trials=3, parallel=2)
     controller = start_controller(paths)  # its own process: a Ray driver connecting by address
     try:
-        victim = _wait_for(_training(paths, 1), what="a trial past its first epoch")[0]
+        victim = wait_for(_training(paths, 1), what="a trial past its first epoch")[0]
         run_dir = paths.trial_dir(victim.run)
         trainer = runs.read_status(run_dir).pid
         worker = _parent(trainer)  # the Ray worker process that hosts the slot's actor
         assert "SlotHost" in Path(f"/proc/{worker}/cmdline").read_text(errors="replace")
         os.kill(worker, signal.SIGKILL)  # what a node's death looks like to Ray
         # The sweep goes on: the third trial trains in the freed slot, under a new actor.
-        third = _wait_for(
+        third = wait_for(
             lambda: [t for t in _training(paths, 2)() if t.number == 2], what="the third trial past its first epoch"
         )[0]
         assert third.slot == victim.slot
@@ -216,12 +206,12 @@ def test_a_lost_controller_ends_its_ray_trials_and_resume_counts_them_and_goes_o
 ) -> None:
     paths = _sweep(tmp_path, ray_address, epochs=30, trials=3, parallel=2)
     controller = start_controller(paths)
-    busy = _wait_for(_training(paths, 2), what="two trials past their first epoch")
+    busy = wait_for(_training(paths, 2), what="two trials past their first epoch")
     trainers = [runs.read_status(paths.trial_dir(t.run)).pid for t in busy]
     os.kill(controller.pid, signal.SIGKILL)
     controller.wait()
     # Ray ends the dead driver's actors, and their trainers with them.
-    _wait_for(lambda: not any(runs.process_alive(pid) for pid in trainers), 60, "the trainers to end")
+    wait_for(lambda: not any(runs.process_alive(pid) for pid in trainers), 60, "the trainers to end")
     assert load_sweep(paths).state == "crashed"
     resumed = CliRunner().invoke(app, ["sweep", "resume", str(paths.root)])
     assert resumed.exit_code == 0, resumed.output + paths.log.read_text()[-3000:]
