@@ -89,12 +89,14 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     """A run's history table, its experiment (TOML) and what the analysis says about it."""
-    from tuitrain.runs import load_run, read_experiment_text, remove_stale_temporaries
+    from tuitrain.runs import complete_history_csv, load_run, read_experiment_text, remove_stale_temporaries
 
     run_dir = _find(run, runs_dir)
     record = load_run(run_dir)
     for removed in remove_stale_temporaries(record):
         say(f"tuitrain: removed {removed.name}, left behind by an interrupted save", err=True)
+    if complete_history_csv(record):
+        say("tuitrain: history.csv was behind the event log (the trainer was killed mid-write): rewritten", err=True)
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)

@@ -51,6 +51,7 @@ from tuitrain.runs.listing import (
 from tuitrain.runs.reader import EventLog, EventTailer, read_events
 from tuitrain.runs.record import (
     RunRecord,
+    complete_history_csv,
     last_error,
     load_run,
     read_experiment_text,
@@ -98,6 +99,7 @@ __all__ = [
     "RunsRootError",
     "RunsScan",
     "StatusFile",
+    "complete_history_csv",
     "deletable_run",
     "delete_run",
     "dump_event",
