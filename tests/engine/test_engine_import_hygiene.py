@@ -24,6 +24,9 @@ CORE = [
     "tuitrain.cli",
     "tuitrain.cli.run_cmd",
     "tuitrain.cli.runs_cmd",
+    "tuitrain.cli.export_cmd",
+    # The script exporter writes Keras code as text; it never imports Keras.
+    "tuitrain.export",
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",

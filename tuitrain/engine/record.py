@@ -76,6 +76,7 @@ class RunRecorder:
                 train_samples=info["train_size"],
                 val_samples=info["val_size"],
                 val_class_shares=info.get("val_class_shares"),
+                seed=info["seed"],
             )
         )
 

@@ -90,6 +90,9 @@ class RunStarted(_Event):
         description="Fraction of the validation labels in each class (what guessing scores follows from it); "
         "None in runs recorded before it was written.",
     )
+    seed: int | None = Field(
+        default=None, description='The seed the run trained with (drawn by the trainer for seed = "random").'
+    )
 
     @property
     def params(self) -> int:
