@@ -27,6 +27,8 @@ CORE = [
     "tuitrain.cli.export_cmd",
     # The script exporter writes Keras code as text; it never imports Keras.
     "tuitrain.export",
+    # The sweep controller writes HParams summaries with it, without TensorFlow.
+    "tuitrain.hparams",
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",

@@ -31,6 +31,7 @@ from tuitrain.engine.datasets import Pipelines, make_pipelines
 from tuitrain.engine.device import DeviceInfo, setup_device
 from tuitrain.engine.record import RunRecorder
 from tuitrain.engine.signals import StopRequest
+from tuitrain.engine.tensorboard import TensorBoardLog
 from tuitrain.presets import PresetError
 from tuitrain.spec import DenseLayer, Experiment, ImdbDataset
 from tuitrain.spec.checks import check_experiment
@@ -175,12 +176,17 @@ def _download_log(log: Any) -> Any:
 
 
 def make_callbacks(
-    prep: Prepared, recorder: Any, stop: StopRequest, best_path: Path | None
+    prep: Prepared, recorder: Any, stop: StopRequest, best_path: Path | None, tensorboard_dir: Path | None = None
 ) -> tuple[RunCallback, list[keras.callbacks.Callback]]:
     """The run callback first (so it logs the learning rate an epoch used before ReduceLROnPlateau
-    lowers it), then Keras' EarlyStopping and ReduceLROnPlateau when the spec enables them."""
+    lowers it), then Keras' EarlyStopping and ReduceLROnPlateau when the spec enables them.
+
+    With ``tensorboard_dir`` what the run callback records also goes to TensorBoard event files there.
+    """
     exp = prep.experiment
     es = exp.early_stopping
+    if tensorboard_dir is not None:
+        recorder = TensorBoardLog(recorder, tensorboard_dir, log=getattr(recorder, "log", print))
     run_cb = RunCallback(
         recorder,
         StreamingAnalyzer(
@@ -308,7 +314,7 @@ def run(
         if stop.requested:
             recorder.finished("stopped", TrainingOutcome(), f"{_stop_reason(stop)} before training began")
             return EXIT_OK
-        run_cb, callbacks = make_callbacks(prep, recorder, stop, recorder.paths.best_model)
+        run_cb, callbacks = make_callbacks(prep, recorder, stop, recorder.paths.best_model, recorder.paths.tensorboard)
         prep.built.model.fit(
             prep.pipelines.train,
             validation_data=prep.pipelines.val,
@@ -387,5 +393,5 @@ def bench_callbacks(exp: Experiment, data: LoadedData, built: BuiltModel, pipes:
 
     recorder = new_bench_recorder(run_dir, exp)
     prep = Prepared(exp, 0, DeviceInfo("cpu", "bench", False, ""), data, built, pipes)
-    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model)
+    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model, recorder.paths.tensorboard)
     return callbacks

@@ -59,6 +59,11 @@ class RunPaths:
         return self.root / "history.csv"
 
     @property
+    def tensorboard(self) -> Path:
+        """TensorBoard event files: ``train/`` and ``validation/`` scalars per epoch (Keras' layout)."""
+        return self.root / "tensorboard"
+
+    @property
     def traceback(self) -> Path:
         """The full traceback of a failed run (the event carries only its last line)."""
         return self.root / "traceback.txt"
