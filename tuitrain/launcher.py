@@ -22,6 +22,8 @@ from pathlib import Path
 from tuitrain import runs
 from tuitrain.fsutil import atomic_write_text
 from tuitrain.presets import to_toml
+from tuitrain.runs import lr_find
+from tuitrain.runs.lr_find import LrFindSettings
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
@@ -51,14 +53,17 @@ def absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
     return out
 
 
-def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None) -> Path:
+def prepare_run(
+    exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None, *, name_suffix: str = ""
+) -> Path:
     """Create the run directory with ``experiment.toml`` (resolved) and a "pending" status; return it.
 
-    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
+    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``); ``name_suffix`` goes
+    after the experiment's name in the directory's name.
     """
     exp = absolute_npz(exp, preset_dir)
     resolved = resolve(exp, preset_dir)
-    run_dir = runs.new_run_dir(runs.runs_root(runs_root), exp.name)
+    run_dir = runs.new_run_dir(runs.runs_root(runs_root), exp.name + name_suffix)
     paths = runs.RunPaths(run_dir)
     atomic_write_text(paths.experiment, to_toml(resolved))
     runs.write_status(paths, runs.RunStatus(state="pending", started_at=time.time()))
@@ -138,6 +143,25 @@ def start_run(
     """
     run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None)
     return spawn_trainer(run_dir, data_dir, offline=offline, env=env)
+
+
+def start_lr_find(
+    exp: Experiment,
+    settings: LrFindSettings,
+    runs_root: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    preset_dir: Path | str | None = None,
+    *,
+    offline: bool = False,
+) -> RunHandle:
+    """Create a learning-rate range test's run directory for ``exp`` and start its trainer; return at once.
+
+    The same trainer process as a run (``python -m tuitrain.engine RUN_DIR``): ``lr_find.json`` in the
+    directory makes it run the test (see :mod:`tuitrain.engine.lr_finder`).
+    """
+    run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None, name_suffix=lr_find.NAME_SUFFIX)
+    lr_find.write_settings(run_dir, settings)
+    return spawn_trainer(run_dir, data_dir, offline=offline)
 
 
 def spawn_trainer(

@@ -25,6 +25,9 @@ CORE = [
     "tuitrain.cli.run_cmd",
     "tuitrain.cli.runs_cmd",
     "tuitrain.cli.export_cmd",
+    "tuitrain.cli.lr_find_cmd",
+    "tuitrain.lr_chart",
+    "tuitrain.runs.lr_find",
     # The script exporter writes Keras code as text; it never imports Keras.
     "tuitrain.export",
     # The sweep controller writes HParams summaries with it, without TensorFlow.

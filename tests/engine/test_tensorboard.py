@@ -51,6 +51,7 @@ def test_flags_go_to_tensorboard_as_text_and_everything_reaches_the_run_record(t
     flag = Flag(epoch=2, criterion="GL", severity="warning", message="Validation loss is 7% above its best.")
     log.flag_raised(flag)
     log.best_saved(1, "val_loss", 0.6)
+    log.close()
 
     assert [e["epoch"] for e in inner.epochs] == [1] and inner.progress == [(2, 3, 10)]
     assert inner.flags == [flag] and inner.best == [1]
@@ -66,6 +67,7 @@ def test_unwritable_tensorboard_folder_is_logged_once_and_training_goes_on(tmp_p
     log = TensorBoardLog(inner, tmp_path / "tensorboard", log=lines.append)
     log.epoch_ended(1, {"loss": 0.5}, 0.01, 1.0)
     log.flag_raised(Flag(epoch=1, criterion="GL", severity="info", message="m"))
+    log.close()
     assert len(inner.epochs) == 1 and len(inner.flags) == 1
     assert len(lines) == 1 and "can't be written" in lines[0] and "not a directory" in lines[0]
     assert "{{" not in lines[0] and "[Op:" not in lines[0]

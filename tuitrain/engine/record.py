@@ -22,6 +22,7 @@ from tuitrain.runs import (
     EventWriter,
     FlagRaised,
     HistoryCsvWriter,
+    LrStep,
     RunFailed,
     RunFinished,
     RunPaths,
@@ -77,6 +78,7 @@ class RunRecorder:
                 val_samples=info["val_size"],
                 val_class_shares=info.get("val_class_shares"),
                 seed=info["seed"],
+                kind=info.get("kind", "train"),
             )
         )
 
@@ -95,6 +97,10 @@ class RunRecorder:
     def batch_progress(self, epoch: int, batch: int, steps: int, logs: Mapping[str, float], seconds: float) -> None:
         """Progress inside an epoch (the callback throttles these)."""
         self._writer.write(BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs)))
+
+    def lr_step(self, step: int, learning_rate: float, loss: float, smoothed_loss: float) -> None:
+        """One batch of a learning-rate range test."""
+        self._writer.write(LrStep(step=step, learning_rate=learning_rate, loss=loss, smoothed_loss=smoothed_loss))
 
     def flag_raised(self, flag: Flag) -> None:
         """A flag of the analysis."""

@@ -185,8 +185,9 @@ def make_callbacks(
     """
     exp = prep.experiment
     es = exp.early_stopping
+    tensorboard = None
     if tensorboard_dir is not None:
-        recorder = TensorBoardLog(recorder, tensorboard_dir, log=getattr(recorder, "log", print))
+        recorder = tensorboard = TensorBoardLog(recorder, tensorboard_dir, log=getattr(recorder, "log", print))
     run_cb = RunCallback(
         recorder,
         StreamingAnalyzer(
@@ -228,6 +229,8 @@ def make_callbacks(
                 min_lr=plateau.min_lr,
             )
         )
+    if tensorboard is not None:
+        callbacks.append(tensorboard.closing_callback())
     return run_cb, callbacks
 
 
