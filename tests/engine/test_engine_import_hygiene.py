@@ -26,6 +26,7 @@ CORE = [
     "tuitrain.cli.runs_cmd",
     "tuitrain.cli.export_cmd",
     "tuitrain.cli.lr_find_cmd",
+    "tuitrain.cli.serve_cmd",
     "tuitrain.lr_chart",
     "tuitrain.runs.lr_find",
     # The script exporter writes Keras code as text; it never imports Keras.
