@@ -10,7 +10,7 @@ import typer
 
 from tuitrain import presets
 from tuitrain.cli import common
-from tuitrain.cli.common import RunsDir, console, fail
+from tuitrain.cli.common import Overrides, RunsDir, console, fail
 
 
 def export(
@@ -24,10 +24,7 @@ def export(
         Path | None,
         typer.Option("-o", "--output", help="Write the script to this file (default: print it).", show_default=False),
     ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field, e.g. --set training.epochs=5 (repeatable).", show_default=False),
-    ] = None,
+    set_: Overrides = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     runs_dir: RunsDir = None,
 ) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from tuitrain import presets
 from tuitrain.cli import common
-from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail
+from tuitrain.cli.common import DataDir, Overrides, RunsDir, console, err_console, fail
 from tuitrain.cli.run_cmd import EXIT_CODES, Follower
 
 PLAIN_EVERY = 25
@@ -20,10 +20,7 @@ PLAIN_EVERY = 25
 
 def lr_find(
     preset: Annotated[str, typer.Argument(help="Preset name (see 'tuitrain presets list') or a preset file.")],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field, e.g. --set training.batch_size=64.", show_default=False),
-    ] = None,
+    set_: Overrides = None,
     min_lr: Annotated[float, typer.Option("--min-lr", help="Learning rate of the first batch.")] = 1e-7,
     max_lr: Annotated[float, typer.Option("--max-lr", help="Learning rate of the last batch.")] = 10.0,
     steps: Annotated[int, typer.Option("--steps", help="Batches from --min-lr to --max-lr.")] = 300,

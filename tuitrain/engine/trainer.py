@@ -23,7 +23,12 @@ import numpy as np
 import tensorflow as tf
 
 import tuitrain
-from tuitrain.analysis import StreamingAnalyzer, experiment_guessing, resolve_mode
+from tuitrain.analysis import (
+    StreamingAnalyzer,
+    experiment_guessing,
+    keras_early_stopping_arguments,
+    keras_plateau_arguments,
+)
 from tuitrain.data import DataError, LoadedData, load_dataset
 from tuitrain.engine.build import BuildError, BuiltModel, build_model
 from tuitrain.engine.callbacks import RunCallback, TrainingOutcome, save_model
@@ -205,30 +210,10 @@ def make_callbacks(
     )
     callbacks: list[keras.callbacks.Callback] = [*prep.pipelines.callbacks, run_cb]
     if es.enabled:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=es.monitor,
-                mode=resolve_mode(es.monitor, es.mode),
-                min_delta=es.min_delta,
-                patience=es.patience,
-                baseline=es.baseline,
-                start_from_epoch=es.start_from_epoch,
-                restore_best_weights=es.restore_best_weights,
-            )
-        )
+        callbacks.append(keras.callbacks.EarlyStopping(**keras_early_stopping_arguments(es)))
     plateau = exp.training.reduce_lr_on_plateau
     if plateau.enabled:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=plateau.monitor,
-                mode=resolve_mode(plateau.monitor, plateau.mode),
-                factor=plateau.factor,
-                patience=plateau.patience,
-                min_delta=plateau.min_delta,
-                cooldown=plateau.cooldown,
-                min_lr=plateau.min_lr,
-            )
-        )
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**keras_plateau_arguments(plateau)))
     if tensorboard is not None:
         callbacks.append(tensorboard.closing_callback())
     return run_cb, callbacks

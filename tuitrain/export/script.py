@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import tuitrain
-from tuitrain.analysis import resolve_mode
+from tuitrain.analysis import keras_early_stopping_arguments, keras_plateau_arguments, resolve_mode
 from tuitrain.export.data_code import DataCode, data_code
 from tuitrain.export.model_code import layer_lines, loss_code, metrics_code, optimizer_code
 from tuitrain.export.pycode import Code, call, comment, string
@@ -225,21 +225,8 @@ def _main(exp: Experiment, data: DataCode, random_seed: bool) -> str:
                 2,
             )
         )
-        lines.append(
-            "        "
-            + call(
-                "keras.callbacks.EarlyStopping",
-                indent=2,
-                monitor=es.monitor,
-                mode=monitor_mode,
-                min_delta=es.min_delta,
-                patience=es.patience,
-                baseline=es.baseline,
-                start_from_epoch=es.start_from_epoch,
-                restore_best_weights=es.restore_best_weights,
-            )
-            + ","
-        )
+        early = call("keras.callbacks.EarlyStopping", indent=2, **keras_early_stopping_arguments(es))
+        lines.append(f"        {early},")
     else:
         lines.append(
             comment(
@@ -256,21 +243,8 @@ def _main(exp: Experiment, data: DataCode, random_seed: bool) -> str:
                 2,
             )
         )
-        lines.append(
-            "        "
-            + call(
-                "keras.callbacks.ReduceLROnPlateau",
-                indent=2,
-                monitor=plateau.monitor,
-                mode=resolve_mode(plateau.monitor, plateau.mode),
-                factor=plateau.factor,
-                patience=plateau.patience,
-                min_delta=plateau.min_delta,
-                cooldown=plateau.cooldown,
-                min_lr=plateau.min_lr,
-            )
-            + ","
-        )
+        reduce = call("keras.callbacks.ReduceLROnPlateau", indent=2, **keras_plateau_arguments(plateau))
+        lines.append(f"        {reduce},")
     lines += [
         comment(f"The model of the best epoch so far by {es.monitor} (tuitrain's best.keras).", 2),
         "        "
