@@ -136,3 +136,25 @@ def test_a_curve_is_read_from_the_event_log_with_a_torn_tail(tmp_path: Path) -> 
     curve_read = read_curve(tmp_path)
     assert curve_read.steps == 3 and curve_read.losses == [2.0, 1.0, 2.0 / 3]
     assert curve_read.learning_rates == [0.1, 0.01, 0.001] and isinstance(curve_read.final, RunFinished)
+
+
+def test_runs_show_of_a_range_test_prints_its_chart_and_suggestion(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tuitrain import presets
+    from tuitrain.cli import app
+
+    run_dir = tmp_path / "20260101-000000-digits-mlp-lr-find"
+    run_dir.mkdir()
+    (run_dir / "experiment.toml").write_text(presets.to_toml(presets.load("digits-mlp").experiment))
+    write_settings(run_dir, LrFindSettings())
+    losses = curve()
+    with EventWriter(RunPaths(run_dir).events) as writer:
+        for step, (rate, loss) in enumerate(zip(RATES, losses, strict=True), start=1):
+            writer.write(LrStep(step=step, learning_rate=rate, loss=loss, smoothed_loss=loss))
+        writer.write(RunFinished(status="finished", reason="range test", epochs_done=0))
+    result = CliRunner().invoke(app, ["runs", "show", run_dir.name, "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    suggestion = analyze_lr_range(RATES, losses).suggestion
+    assert "learning-rate range test, finished" in result.output
+    assert "learning rate (log scale)" in result.output and suggestion.source in " ".join(result.output.split())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,7 @@ from tuitrain import presets
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, Overrides, RunsDir, console, err_console, fail
 from tuitrain.cli.run_cmd import EXIT_CODES, Follower
+from tuitrain.runs.lr_find import LrFindSettings
 
 PLAIN_EVERY = 25
 """Batches between progress lines when the output is not a terminal."""
@@ -41,7 +43,6 @@ def lr_find(
     from pydantic import ValidationError
 
     from tuitrain.launcher import start_lr_find
-    from tuitrain.runs.lr_find import LrFindSettings
 
     try:
         settings = LrFindSettings(min_lr=min_lr, max_lr=max_lr, steps=steps)
@@ -98,30 +99,35 @@ class LrFollower(Follower):
             super()._show(event, progress, task)
 
     def _summary(self) -> None:
-        from tuitrain.analysis.lr_finder import analyze_lr_range
-        from tuitrain.lr_chart import render_text
-        from tuitrain.runs.lr_find import read_curve, read_settings
-
-        curve = read_curve(self.run_dir)
         console.print()
         state = self.state or "crashed"
         if EXIT_CODES.get(state, 1) != 0:
             err_console.print(f"tuitrain: {state}: {self.reason or 'no reason recorded'}", markup=False, soft_wrap=True)
-        if curve.steps:
-            report = analyze_lr_range(
-                curve.learning_rates, curve.losses, blow_up_factor=read_settings(self.run_dir).stop_factor
-            )
-            width = max(60, min(console.width, 120)) if self.interactive else 80
-            color = self.interactive and not os.environ.get("NO_COLOR")
-            console.print(render_text(report, width=width, height=20, color=color), markup=False, highlight=False)
-            for line in report.lines():
-                console.print(line, markup=False, soft_wrap=True, highlight=False)
-            if report.suggestion is not None:
-                rate = f"{report.suggestion.learning_rate:.3g}"
-                console.print(
-                    f"use it: {self.apply_hint} --set optimizer.learning_rate={rate}",
-                    markup=False,
-                    soft_wrap=True,
-                    highlight=False,
-                )
-        console.print(f"range test directory: {self.run_dir}", markup=False, soft_wrap=True, highlight=False)
+        print_report(self.run_dir, interactive=self.interactive, apply_hint=self.apply_hint)
+
+
+def print_report(run_dir: Path, *, interactive: bool, apply_hint: str = "") -> None:
+    """A range test's chart, its regimes and suggestion in sentences, and where it is (CLI and 'runs show')."""
+    from tuitrain.analysis.lr_finder import analyze_lr_range
+    from tuitrain.lr_chart import render_text
+    from tuitrain.runs.lr_find import read_curve, read_settings
+
+    curve = read_curve(run_dir)
+    if curve.steps:
+        try:
+            factor = read_settings(run_dir).stop_factor
+        except ValueError:
+            factor = LrFindSettings().stop_factor  # a damaged settings file: the default stop rule
+        report = analyze_lr_range(curve.learning_rates, curve.losses, blow_up_factor=factor)
+        width = max(60, min(console.width, 120)) if interactive else 80
+        color = interactive and not os.environ.get("NO_COLOR")
+        console.print(render_text(report, width=width, height=20, color=color), markup=False, highlight=False)
+        for line in report.lines():
+            console.print(line, markup=False, soft_wrap=True, highlight=False)
+        if report.suggestion is not None and apply_hint:
+            rate = f"{report.suggestion.learning_rate:.3g}"
+            hint = f"use it: {apply_hint} --set optimizer.learning_rate={rate}"
+            console.print(hint, markup=False, soft_wrap=True, highlight=False)
+    else:
+        console.print("no batch recorded", markup=False)
+    console.print(f"range test directory: {run_dir}", markup=False, soft_wrap=True, highlight=False)

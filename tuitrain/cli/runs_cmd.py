@@ -71,11 +71,18 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
 
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
-    """A run's history table, its experiment (TOML) and what the analysis says about it."""
+    """A run's history table, its experiment (TOML) and what the analysis says about it (a range test: its chart)."""
     from tuitrain.runs import load_run
+    from tuitrain.runs.lr_find import is_lr_find
 
     run_dir = _find(run, runs_dir)
     record = load_run(run_dir)
+    if is_lr_find(run_dir):
+        from tuitrain.cli.lr_find_cmd import print_report
+
+        console.print(f"{run_dir.name}: learning-rate range test, {record.state}", markup=False, highlight=False)
+        print_report(run_dir, interactive=is_terminal())
+        return
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)

@@ -74,7 +74,7 @@ def run(
         recorder.log(f"tuitrain trainer pid {os.getpid()}: learning-rate range test of {exp.name}")
         prep = prepare(exp, data_dir=data_dir, allow_download=allow_download, log=recorder.log)
         info = start_info(prep)
-        info.update(kind="lr_find", epochs=math.ceil(settings.steps / max(1, prep.pipelines.steps_per_epoch)))
+        info.update(kind="lr_find", epochs=0)  # it counts batches (lr_step events), not epochs
         recorder.started(info)
         state, reason = _range_test(prep, settings, recorder, stop)
         recorder.finished(state, TrainingOutcome(), reason)
