@@ -94,3 +94,23 @@ def test_trials_of_real_runs_show_their_per_epoch_and_best_results_in_the_hparam
         assert values[("", "best_val_loss")] == pytest.approx(best[1], rel=1e-6)
         assert values[("validation", "epoch_loss")] == pytest.approx(last_val_loss, rel=1e-6)
     assert len(hparams_view(sweep)[1].session_groups) == 2
+
+
+def test_an_epoch_reaches_the_file_within_the_flush_interval_without_closing(tmp_path: Path) -> None:
+    """TensorBoard follows a live run, and a killed trainer loses at most the last second."""
+    import time
+
+    from tuitrain.engine.tensorboard import FLUSH_INTERVAL
+
+    log = TensorBoardLog(FakeRecorder(), tmp_path / "tensorboard")
+    try:
+        log.epoch_ended(1, {"loss": 0.5, "val_loss": 0.6}, 0.01, 1.0)
+        log.epoch_ended(2, {"loss": 0.4, "val_loss": 0.5}, 0.01, 1.0)
+        deadline = time.monotonic() + FLUSH_INTERVAL + 10
+        steps: list[int] = []
+        while time.monotonic() < deadline and steps != [1, 2]:
+            time.sleep(0.2)
+            steps = [s for s, _ in read_tensorboard(tmp_path / "tensorboard" / "validation").get("epoch_loss", [])]
+        assert steps == [1, 2]
+    finally:
+        log.close()

@@ -16,8 +16,9 @@ would spend several percent of its time writing six scalars on the training thre
 epoch over costs microseconds. The thread writes each run's scalars of an epoch as one Summary (the
 protos ``tf.summary.scalar`` writes) in one ``write_raw_pb`` op: a third of the CPU time of one op per
 scalar (1.3-1.8 ms against 3.7-4.7 ms per epoch there), and it holds the GIL, which the training
-thread needs too, only briefly. It flushes after every epoch and flag (a write, no fsync),
-so TensorBoard follows a run live and a killed trainer leaves every epoch it got to. Training's end
+thread needs too, only briefly. It flushes (a write, no fsync) within :data:`FLUSH_INTERVAL` of an
+epoch or flag, at most that often, so TensorBoard follows a run live and a killed trainer loses at most
+the last second's epochs. Training's end
 (the callback from :meth:`TensorBoardLog.closing_callback`) or, failing that, the interpreter's exit
 waits for the thread to write what it holds.
 """
@@ -28,6 +29,7 @@ import atexit
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,12 @@ QUEUE = 50
 """Summaries a writer holds before it writes them out (flushed every epoch anyway)."""
 CLOSE_TIMEOUT = 30.0
 """Seconds the end of training waits for the writer thread to write what it holds."""
+FLUSH_INTERVAL = 1.0
+"""Seconds at most between an epoch's writing and its flush to the file (closing flushes at once)."""
 
 _Item = tuple[str, int, Any, Any]
+_FLUSH: Any = ("flush", 0, None, None)
+"""What the writer thread acts on when the flush interval is over and nothing new came."""
 
 
 class TensorBoardLog:
@@ -113,14 +119,32 @@ class TensorBoardLog:
         except (tf.errors.OpError, OSError) as exc:
             self._give_up(exc)
             return
-        while (item := self._queue.get()) is not None:
+        writers = (train, validation)
+        dirty = False
+        last_flush = time.monotonic()
+        while True:
+            # Flushed at most every FLUSH_INTERVAL: epochs a tenth of a second long would otherwise
+            # cost two flushes each. What waits is flushed once the interval is over, new epoch or not.
+            wait = max(0.0, last_flush + FLUSH_INTERVAL - time.monotonic()) if dirty else None
+            try:
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:
+                item = _FLUSH
+            if item is None:
+                break
             if not self.enabled:
                 continue
             try:
-                self._write(item, train, validation)
+                if item is not _FLUSH:
+                    self._write(item, train, validation)
+                    dirty = True
+                if dirty and time.monotonic() - last_flush >= FLUSH_INTERVAL:
+                    for writer in writers:
+                        writer.flush()
+                    dirty, last_flush = False, time.monotonic()
             except (tf.errors.OpError, OSError) as exc:
                 self._give_up(exc)
-        for writer in (train, validation):
+        for writer in writers:
             try:
                 writer.close()
             except (tf.errors.OpError, OSError) as exc:
@@ -130,15 +154,12 @@ class TensorBoardLog:
         kind, step, payload, learning_rate = item
         if kind == "flag":
             _write_summary(train, step, text_pb(FLAGS_TAG, payload))
-            train.flush()
             return
         scalars = {f"epoch_{name}": value for name, value in payload.items() if not name.startswith("val_")}
         scalars["epoch_learning_rate"] = learning_rate
         val_scalars = {f"epoch_{name[4:]}": value for name, value in payload.items() if name.startswith("val_")}
         _write_summary(train, step, _scalars(scalars))
         _write_summary(validation, step, _scalars(val_scalars))
-        train.flush()
-        validation.flush()
 
     def _give_up(self, exc: BaseException) -> None:
         if not self.enabled:
