@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
+from lrcurves import RATES, curve
 from pydantic import ValidationError
 
 from tuitrain.analysis.lr_finder import analyze_lr_range, centered_average
 from tuitrain.lr_chart import render_text
 from tuitrain.runs import EventWriter, LrStep, RunFinished, RunPaths
 from tuitrain.runs.lr_find import LrFindSettings, read_curve, read_settings, write_settings
-
-RATES = list(np.logspace(-7, 1, 300))
-
-
-def curve(
-    fall_at: float = 1e-3, lowest_at: float = 3e-2, nan_from: float | None = 3.0, noise: float = 0.03, seed: int = 0
-) -> list[float]:
-    """A classic range-test loss: flat at 2.3, falls around ``fall_at`` to 0.3, climbs after ``lowest_at``."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for rate in RATES:
-        x = math.log10(rate)
-        falling = 2.3 - 2.0 / (1 + math.exp(-3.0 * (x - math.log10(fall_at))))
-        rising = max(0.0, x - math.log10(lowest_at)) ** 2 * 3.0
-        value = falling + rising + noise * rng.standard_normal()
-        out.append(float("nan") if nan_from is not None and rate >= nan_from else value)
-    return out
 
 
 def test_a_classic_curve_shows_the_four_regimes_in_order_and_suggests_a_good_rate() -> None:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tuitrain import presets
-from tuitrain.cli import common
+from tuitrain import presets, workspace
 from tuitrain.cli.common import DataDir, Overrides, RunsDir, console, err_console, fail
-from tuitrain.cli.run_cmd import EXIT_CODES, Follower
 from tuitrain.runs.lr_find import LrFindSettings
-
-PLAIN_EVERY = 25
-"""Batches between progress lines when the output is not a terminal."""
 
 
 def lr_find(
@@ -42,6 +36,9 @@ def lr_find(
     """
     from pydantic import ValidationError
 
+    # Imported here: the other commands (and the dashboard's start) never pay for them.
+    from tuitrain.cli.follow import EXIT_CODES
+    from tuitrain.cli.lr_follow import LrFollower
     from tuitrain.launcher import start_lr_find
 
     try:
@@ -61,11 +58,12 @@ def lr_find(
             err_console.print(f"tuitrain: warning: {warning}", markup=False, soft_wrap=True)
     preset_dir = loaded.path.parent if loaded.path is not None else None
     handle = start_lr_find(
-        loaded.experiment, settings, runs_dir, common.data_dir(data_dir), preset_dir, offline=offline
+        loaded.experiment, settings, runs_dir, workspace.data_dir(data_dir), preset_dir, offline=offline
     )
     console.print(f"learning-rate range test {handle.run_dir} (trainer pid {handle.pid})", markup=False, soft_wrap=True)
-    follower = LrFollower(handle.run_dir, epochs=0, pid=handle.pid, steps_total=settings.steps)
-    follower.apply_hint = _apply_hint(preset, set_ or [])
+    follower = LrFollower(
+        handle.run_dir, epochs=0, pid=handle.pid, steps_total=settings.steps, apply_hint=_apply_hint(preset, set_ or [])
+    )
     state = follower.follow(handle)
     raise typer.Exit(EXIT_CODES.get(state, 1))
 
@@ -73,37 +71,6 @@ def lr_find(
 def _apply_hint(preset: str, overrides: list[str]) -> str:
     kept = [o for o in overrides if not o.replace(" ", "").startswith("optimizer.learning_rate=")]
     return "tuitrain run " + " ".join(shlex.quote(a) for a in [preset, *(f"--set={o}" for o in kept)])
-
-
-@dataclass
-class LrFollower(Follower):
-    """:class:`~tuitrain.cli.run_cmd.Follower` for a range test: batches instead of epochs, then the chart."""
-
-    steps_total: int = 300
-    apply_hint: str = ""
-
-    def _show(self, event: Any, progress: Any, task: Any) -> None:
-        kind = type(event).__name__
-        if kind == "LrStep":
-            text = f"lr {event.learning_rate:.3g}  loss {event.loss:.4g}  smoothed {event.smoothed_loss:.4g}"
-            if progress is not None:
-                progress.update(
-                    task, description="range test", completed=event.step, total=self.steps_total, metrics=text, eta=""
-                )
-            elif event.step % PLAIN_EVERY == 0:
-                self._note(f"batch {event.step}/{self.steps_total}  {text}")
-        elif kind == "RunStarted":
-            samples = f"{event.train_samples:,} training samples, {event.steps_per_epoch} batches per epoch"
-            self._note(f"{event.device}; {samples}")
-        elif kind in ("RunFinished", "RunFailed"):
-            super()._show(event, progress, task)
-
-    def _summary(self) -> None:
-        console.print()
-        state = self.state or "crashed"
-        if EXIT_CODES.get(state, 1) != 0:
-            err_console.print(f"tuitrain: {state}: {self.reason or 'no reason recorded'}", markup=False, soft_wrap=True)
-        print_report(self.run_dir, interactive=self.interactive, apply_hint=self.apply_hint)
 
 
 def print_report(run_dir: Path, *, interactive: bool, apply_hint: str = "") -> None:

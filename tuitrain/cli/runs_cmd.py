@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, console, fail, runs_root, table_console
+from tuitrain.cli.common import RunsDir, console, fail, is_terminal, runs_root, table_console
 from tuitrain.formatting import duration, number
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)

@@ -20,9 +20,10 @@ from typing import Annotated
 
 import typer
 
+from tuitrain import workspace
 from tuitrain.cli import common
 from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail
-from tuitrain.cli.launch_cmd import DEFAULT_PRESET
+from tuitrain.workspace import DEFAULT_PRESET
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -89,7 +90,7 @@ def serve(
 
     command = [sys.executable, "-m", "tuitrain", "launch", "--preset", preset]
     command += ["--runs-dir", str(common.runs_root(runs_dir).expanduser().absolute())]
-    data = common.data_dir(data_dir)
+    data = workspace.data_dir(data_dir)
     if data is not None:
         command += ["--data-dir", str(Path(data).expanduser().absolute())]
     shown = f"[{host}]" if ":" in host else host

@@ -62,6 +62,7 @@ TailEvent = (
     | events.EpochEnded
     | events.BatchProgress
     | events.FlagRaised
+    | events.LrStep
     | events.RunFinished
     | events.RunFailed
     | LogProblem
