@@ -24,6 +24,7 @@ loss would flatten the rest of the chart)."""
 def draw_lr_curve(plt: Any, report: LrFinderReport, *, color: bool = True) -> None:
     """Draw ``report`` on ``plt`` (plotext, or a PlotextPlot's ``plt``); the caller sizes and shows it."""
     plt.clear_data()
+    plt.title(None)  # clear_data keeps an earlier drawing's title (a suggestion the report no longer has)
     plt.xscale("log")
     finite = len(report.smoothed)
     rates = report.learning_rates[:finite]
