@@ -82,12 +82,25 @@ def write_trial_hparams(
         if not isinstance(value, bool | int | float | str):
             raise TypeError(f"hyperparameter {name}: {value!r} is not a bool, int, float or str")
     summaries = [hp.hparams_pb(dict(params), trial_id=trial_id, start_time_secs=now)]
-    for tag, value in (results or {}).items():
-        if math.isfinite(value):
-            summaries.append(scalar_pb(tag, value))
+    summaries += _result_scalars(results or {})
     folder = Path(trial_dir) / LOG_FOLDER
     _write(folder, summaries, step=step, wall_time=now)
     return folder
+
+
+def write_trial_results(trial_dir: Path, results: Mapping[str, float], *, step: int, now: float | None = None) -> Path:
+    """Write a trial's results (scalars at ``step``, non-finite ones left out) once it ended; return the folder.
+
+    For a trial whose values :func:`write_trial_hparams` wrote when it started (so the view lists it
+    while it trains).
+    """
+    folder = Path(trial_dir) / LOG_FOLDER
+    _write(folder, _result_scalars(results), step=step, wall_time=now)
+    return folder
+
+
+def _result_scalars(results: Mapping[str, float]) -> list[summary_pb2.Summary]:
+    return [scalar_pb(tag, value) for tag, value in results.items() if math.isfinite(value)]
 
 
 def _domain(name: str, domain: Domain) -> hp.Domain | None:

@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from enginekit import FakeRecorder, digits
-from tensorboard_view import hparams_view, read_tensorboard
+from tensorboard_view import read_tensorboard
 
 from tuitrain import launcher, runs
 from tuitrain.analysis import Flag
 from tuitrain.engine import trainer
 from tuitrain.engine.tensorboard import FLAGS_TAG, TensorBoardLog
-from tuitrain.hparams import write_hparams_config, write_trial_hparams
 
 
 def _history(run_dir: Path) -> list[dict[str, str]]:
@@ -71,29 +70,6 @@ def test_unwritable_tensorboard_folder_is_logged_once_and_training_goes_on(tmp_p
     assert len(inner.epochs) == 1 and len(inner.flags) == 1
     assert len(lines) == 1 and "can't be written" in lines[0] and "not a directory" in lines[0]
     assert "{{" not in lines[0] and "[Op:" not in lines[0]
-
-
-@pytest.mark.slow
-def test_trials_of_real_runs_show_their_per_epoch_and_best_results_in_the_hparams_view(tmp_path: Path) -> None:
-    """What the sweep controller will do (the HParams summary written per trial) on two real runs."""
-    sweep = tmp_path / "sweep"
-    write_hparams_config(sweep, {"optimizer.learning_rate": (1e-4, 1.0)}, ["best_val_loss", "validation/epoch_loss"])
-    for rate in (0.001, 0.01):
-        exp = digits("training.epochs=2", f"optimizer.learning_rate={rate}")
-        run_dir = launcher.prepare_run(exp, sweep / "trials")
-        assert trainer.run(run_dir, allow_download=False) == 0
-        best = runs.load_run(run_dir).best_val_loss
-        assert best is not None
-        write_trial_hparams(
-            run_dir, run_dir.name, {"optimizer.learning_rate": rate}, {"best_val_loss": best[1]}, step=best[0]
-        )
-        last_val_loss = float(_history(run_dir)[-1]["val_loss"])
-        _, groups = hparams_view(sweep)
-        (group,) = [g for g in groups.session_groups if g.name == run_dir.name]
-        values = {(m.name.group, m.name.tag): m.value for m in group.metric_values}
-        assert values[("", "best_val_loss")] == pytest.approx(best[1], rel=1e-6)
-        assert values[("validation", "epoch_loss")] == pytest.approx(last_val_loss, rel=1e-6)
-    assert len(hparams_view(sweep)[1].session_groups) == 2
 
 
 def test_an_epoch_reaches_the_file_within_the_flush_interval_without_closing(tmp_path: Path) -> None:
