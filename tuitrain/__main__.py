@@ -2,4 +2,5 @@
 
 from tuitrain.cli import app
 
-app(prog_name="tuitrain")
+if __name__ == "__main__":  # importing the module (a walk over the package) runs nothing
+    app(prog_name="tuitrain")
