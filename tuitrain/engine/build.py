@@ -55,6 +55,7 @@ from tuitrain.spec.derived import (
     effective_loss,
     label_format,
 )
+from tuitrain.text import identifier
 
 SPARSE_STEPS_PER_EXECUTION = 8
 """Training steps per call into TensorFlow when batches are sparse (multi-hot into a Dense layer).
@@ -399,9 +400,8 @@ def build_model(
 
 
 def _model_name(exp: Experiment) -> str:
-    """A Keras-safe model name from the experiment name."""
-    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in exp.name).strip("_")
-    return cleaned[:60] or "model"
+    """A Keras-safe model name from the experiment name (which may be any printable text)."""
+    return identifier(exp.name, fallback="model")
 
 
 def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:

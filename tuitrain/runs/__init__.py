@@ -10,6 +10,7 @@ Reader side: :func:`read_events`, :class:`EventTailer`, :func:`load_run`, :func:
 from tuitrain.runs import events
 from tuitrain.runs.events import (
     BatchProgress,
+    BestSaved,
     EpochEnded,
     Event,
     FinalEvent,
@@ -25,6 +26,7 @@ from tuitrain.runs.events import (
 )
 from tuitrain.runs.layout import (
     RunPaths,
+    is_run_dir,
     looks_like_run,
     new_run_dir,
     runs_root,
@@ -34,16 +36,28 @@ from tuitrain.runs.layout import (
 from tuitrain.runs.listing import (
     LATEST,
     AmbiguousRun,
+    NotARunDirectory,
     RunBusy,
     RunNotFound,
+    RunsRootError,
+    RunsScan,
     RunSummary,
+    deletable_run,
     delete_run,
     latest_running,
     list_runs,
     resolve_run,
+    scan_runs,
 )
 from tuitrain.runs.reader import EventLog, EventTailer, read_events
-from tuitrain.runs.record import RunRecord, last_error, load_run, trainer_alive
+from tuitrain.runs.record import (
+    RunRecord,
+    last_error,
+    load_run,
+    read_experiment_text,
+    remove_stale_temporaries,
+    trainer_alive,
+)
 from tuitrain.runs.status import (
     RUN_STATES,
     RunState,
@@ -62,6 +76,7 @@ __all__ = [
     "RUN_STATES",
     "AmbiguousRun",
     "BatchProgress",
+    "BestSaved",
     "EpochEnded",
     "Event",
     "EventLog",
@@ -71,6 +86,7 @@ __all__ = [
     "FlagRaised",
     "HistoryCsvWriter",
     "LrStep",
+    "NotARunDirectory",
     "RunBusy",
     "RunFailed",
     "RunFinished",
@@ -81,12 +97,16 @@ __all__ = [
     "RunState",
     "RunStatus",
     "RunSummary",
+    "RunsRootError",
+    "RunsScan",
     "StatusFile",
+    "deletable_run",
     "delete_run",
     "dump_event",
     "events",
     "history_csv_text",
     "is_final",
+    "is_run_dir",
     "last_error",
     "latest_running",
     "list_runs",
@@ -98,11 +118,14 @@ __all__ = [
     "process_alive",
     "process_start_time",
     "read_events",
+    "read_experiment_text",
     "read_status",
+    "remove_stale_temporaries",
     "resolve_run",
     "runs_root",
     "safe_child",
     "sanitize_name",
+    "scan_runs",
     "status_alive",
     "this_host",
     "trainer_alive",
