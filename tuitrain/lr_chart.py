@@ -25,12 +25,14 @@ def draw_lr_curve(plt: Any, report: LrFinderReport, *, color: bool = True) -> No
     """Draw ``report`` on ``plt`` (plotext, or a PlotextPlot's ``plt``); the caller sizes and shows it."""
     plt.clear_data()
     plt.title(None)  # clear_data keeps an earlier drawing's title (a suggestion the report no longer has)
-    plt.xscale("log")
     finite = len(report.smoothed)
     rates = report.learning_rates[:finite]
     if not rates:
+        # A log axis over no data breaks plotext's drawing (a test that failed before its first batch).
+        plt.xscale("linear")
         plt.title("no batches recorded yet")
         return
+    plt.xscale("log")
     top = LOSS_CLIP * max(report.smoothed[0], 1e-12)
     plt.scatter(rates, [min(v, top) for v in report.losses[:finite]], marker="·", **_color(color, "gray"))
     for span in report.regimes:

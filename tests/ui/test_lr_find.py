@@ -15,7 +15,7 @@ from tuitrain import presets
 from tuitrain.analysis.lr_finder import MIN_POINTS, analyze_lr_range
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs import RunPaths
-from tuitrain.runs.events import LrStep, RunFinished
+from tuitrain.runs.events import LrStep, RunFailed, RunFinished
 from tuitrain.runs.lr_find import is_lr_find, read_curve
 from tuitrain.ui.app import TuitrainApp
 from tuitrain.ui.screens.lr_find import LrFindScreen
@@ -89,6 +89,21 @@ async def test_the_optimizer_tab_has_the_action_and_back_stops_a_running_test(ma
         await wait_until(pilot, lambda: app.screen is setup)
         assert source.stopped == [screen.run_dir]
         assert setup.experiment.optimizer.learning_rate == 0.003 and not setup.dirty
+
+
+async def test_a_failed_tests_words_from_its_file_reach_the_screen_without_control_characters(
+    make_app, source: FakeSource
+) -> None:
+    app = make_app("digits-mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, LrFindScreen))
+        screen = app.screen
+        source.events(screen.run_dir).add([RunFailed(status="failed", error="no data\x1b[2J\x1b]0;pwned\x07 here")])
+        await wait_until(pilot, lambda: screen.ended)
+        shown = str(screen.query_one("#lr-find-progress").content)
+        assert "no data" in shown and "here" in shown and "\x1b" not in shown and "\x07" not in shown
+        assert screen.check_action("apply", ()) is None  # nothing to apply
 
 
 async def test_an_experiment_with_errors_starts_no_test(make_app, source: FakeSource) -> None:

@@ -140,3 +140,9 @@ def test_runs_show_of_a_range_test_prints_its_chart_and_suggestion(tmp_path: Pat
     suggestion = analyze_lr_range(RATES, losses).suggestion
     assert "learning-rate range test, finished" in result.output
     assert "learning rate (log scale)" in result.output and suggestion.source in " ".join(result.output.split())
+
+
+def test_a_test_with_no_batches_charts_as_text_without_breaking() -> None:
+    """A range test that failed before its first batch: a log axis over no data broke plotext's drawing."""
+    text = render_text(analyze_lr_range([], []), width=60, height=12, color=False)
+    assert "no batches recorded yet" in text

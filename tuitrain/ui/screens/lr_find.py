@@ -26,6 +26,7 @@ from tuitrain.run_source import RunsSource
 from tuitrain.runs.events import LrStep, RunFailed, RunFinished, RunStarted
 from tuitrain.runs.lr_find import LrFindSettings
 from tuitrain.runs.tail import LogProblem, TrainerGone
+from tuitrain.text import printable
 from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.tailer import watch_run
 from tuitrain.ui.widgets.lr_curve import LrCurveChart
@@ -84,7 +85,7 @@ class LrFindScreen(Screen[float | None]):
 
     def on_mount(self) -> None:
         self.title = "learning-rate range test"
-        self.sub_title = self.run_dir.name
+        self.sub_title = printable(self.run_dir.name)
         self._sync()
         if self.follow:
             watch_run(self, self.run_dir, self.source)
@@ -110,7 +111,7 @@ class LrFindScreen(Screen[float | None]):
             case TrainerGone() as gone:
                 self._ended(f"{gone.state}: {gone.reason or 'the trainer ended without a word'}")
             case LogProblem() as problem:
-                self.notify(problem.detail, title="Event log", severity="warning", timeout=8)
+                self.notify(printable(problem.detail), title="Event log", severity="warning", timeout=8, markup=False)
         if not self._sync_pending:
             # A burst of steps (a finished test read at once) is drawn once.
             self._sync_pending = True
@@ -118,12 +119,13 @@ class LrFindScreen(Screen[float | None]):
 
     def _ended(self, outcome: str) -> None:
         self.ended = True
-        self.outcome = outcome
+        self.outcome = printable(outcome)  # the trainer's words, from a file: no control characters
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failure of the tail worker, as one error notice."""
         if event.state == WorkerState.ERROR:
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            title = f"{event.worker.name} failed"
+            self.notify(printable(event.worker.error), title=title, severity="error", timeout=10, markup=False)
 
     # ------------------------------------------------------------------ drawing
 
