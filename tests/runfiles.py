@@ -143,6 +143,7 @@ class FakeSource:
     histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
     start_error: Exception | None = None
     started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
+    lr_finds: list[tuple[Experiment, Path | None]] = field(default_factory=list)
     stopped: list[Path] = field(default_factory=list)
     deleted: list[Path] = field(default_factory=list)
     scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
@@ -180,6 +181,10 @@ class FakeSource:
         if self.start_error is not None:
             raise self.start_error
         return self.runs_root / f"run-{len(self.started)}"
+
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        self.lr_finds.append((experiment, preset_dir))
+        return self.runs_root / f"lr-find-{len(self.lr_finds)}"
 
     def stop(self, run_dir: Path) -> bool:
         self.stopped.append(Path(run_dir))

@@ -1,10 +1,11 @@
 """Where the dashboard's runs come from and how it acts on them: the one seam every screen uses.
 
 :class:`RunsSource` is all a screen knows about runs: list them, load one, follow one as it trains,
-start, stop and delete one. :class:`LocalRunsSource` is that seam on a runs folder: reading goes
-through :mod:`tuitrain.runs`, trainer processes through :mod:`tuitrain.launcher`. The app is given
-a source (``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake. A sweep is
-a folder of trial run directories, so a ``LocalRunsSource`` on that folder serves it too.
+start, stop and delete one, and start a learning-rate range test. :class:`LocalRunsSource` is that
+seam on a runs folder: reading goes through :mod:`tuitrain.runs`, trainer processes through
+:mod:`tuitrain.launcher`. The app is given a source (``TuitrainApp(source=...)``) and hands it to
+every screen; tests give it a fake. A sweep is a folder of trial run directories, so a
+``LocalRunsSource`` on that folder serves it too.
 
 Plain Python, no Textual; :mod:`tuitrain.runs` and the launcher are imported on first use, so the
 dashboard draws its first screen without them.
@@ -55,6 +56,13 @@ class RunsSource(Protocol):
         """Start training ``experiment`` and return its run directory at once.
 
         ``preset_dir`` anchors a relative npz path (the folder of the preset it came from).
+        """
+        ...
+
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Start a learning-rate range test of ``experiment`` and return its run directory at once.
+
+        A run of its own kind (:mod:`tuitrain.runs.lr_find`): followed with :meth:`tail` like any run.
         """
         ...
 
@@ -137,6 +145,15 @@ class LocalRunsSource:
         from tuitrain.launcher import start_run
 
         return Path(start_run(experiment, self.runs_root, data_dir=self.data_dir, preset_dir=preset_dir).run_dir)
+
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Start a range test with the default settings in the runs folder (the launcher's
+        :func:`~tuitrain.launcher.start_lr_find`)."""
+        from tuitrain.launcher import start_lr_find
+        from tuitrain.runs.lr_find import LrFindSettings
+
+        settings = LrFindSettings()
+        return Path(start_lr_find(experiment, settings, self.runs_root, self.data_dir, preset_dir).run_dir)
 
     def stop(self, run_dir: Path) -> bool:
         """SIGTERM to the run's trainer (the launcher's :func:`~tuitrain.launcher.stop_run`)."""

@@ -17,6 +17,10 @@ RunsDir = Annotated[
     Path | None,
     typer.Option("--runs-dir", help="Folder of run directories (default: $TUITRAIN_RUNS, else ./runs)."),
 ]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field, e.g. --set training.epochs=5 (repeatable).", show_default=False),
+]
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Folder searched first for mnist.npz / imdb.npz (default: $TUITRAIN_DATA)."),

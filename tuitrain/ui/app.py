@@ -160,6 +160,30 @@ class TuitrainApp(App[None]):
         run_dir = self.source.start(experiment, preset_dir)
         self.call_from_thread(self.open_monitor, run_dir)
 
+    @on(SetupScreen.LearningRateSearchRequested)
+    def _learning_rate_search_requested(self, event: SetupScreen.LearningRateSearchRequested) -> None:
+        event.stop()
+        self.run_worker(
+            partial(self._find_learning_rate_in_thread, event.experiment, event.preset_dir),
+            name="Starting the learning-rate range test",
+            group="start-run",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _find_learning_rate_in_thread(self, experiment: Experiment, preset_dir: Path | None) -> None:
+        run_dir = self.source.find_learning_rate(experiment, preset_dir)
+        self.call_from_thread(self.open_lr_find, run_dir)
+
+    def open_lr_find(self, run_dir: Path) -> None:
+        """Show the range test at ``run_dir``; a rate it is closed with goes into the setup form."""
+
+        def applied(rate: float | None) -> None:
+            if rate is not None:
+                self.setup.apply_learning_rate(rate)
+
+        self.push_screen(screen_class("lr_find")(Path(run_dir), self.source), applied)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:

@@ -14,6 +14,8 @@ SCREENS: dict[str, str] = {
     # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource).
     "monitor": "tuitrain.ui.screens.monitor:MonitorScreen",
     "runs": "tuitrain.ui.screens.runs:RunsScreen",
+    # LrFindScreen(run_dir: Path, source: RunsSource): dismisses with the suggested rate or None.
+    "lr_find": "tuitrain.ui.screens.lr_find:LrFindScreen",
 }
 
 

@@ -41,6 +41,15 @@ class SetupScreen(Screen[None]):
         Binding("ctrl+o", "open_file", "Open", id="open-file", tooltip="Load a preset from a file path"),
         Binding("ctrl+f", "find_preset", "Presets", id="find-preset", tooltip="Find and load a preset"),
         Binding(
+            "ctrl+g",
+            "find_learning_rate",
+            "Find learning rate",
+            id="find-learning-rate",
+            # Off the footer (it is full at 80 columns): the Optimizer tab has its button, the palette has it.
+            show=False,
+            tooltip="Run a learning-rate range test of this experiment; a key applies its suggestion",
+        ),
+        Binding(
             "ctrl+n",
             "step_section(1)",
             "Next tab",
@@ -68,6 +77,14 @@ class SetupScreen(Screen[None]):
 
     class RunRequested(Message):
         """The user asked to start ``experiment``; ``preset_dir`` resolves its relative paths."""
+
+        def __init__(self, experiment: Experiment, preset_dir: Path) -> None:
+            super().__init__()
+            self.experiment = experiment
+            self.preset_dir = preset_dir
+
+    class LearningRateSearchRequested(Message):
+        """The user asked for a learning-rate range test of ``experiment`` (``preset_dir`` as above)."""
 
         def __init__(self, experiment: Experiment, preset_dir: Path) -> None:
             super().__init__()
@@ -191,6 +208,23 @@ class SetupScreen(Screen[None]):
             self.notify("Fix the errors listed at the bottom before starting.", severity="error")
             return
         self.post_message(self.RunRequested(experiment, self.base_dir))
+
+    def action_find_learning_rate(self) -> None:
+        """Ask the app to run a learning-rate range test of the edited experiment (needs no errors)."""
+        experiment = self.validation.experiment
+        if experiment is None or not self.validation.ok:
+            self.notify("Fix the errors listed at the bottom before finding a learning rate.", severity="error")
+            return
+        self.post_message(self.LearningRateSearchRequested(experiment, self.base_dir))
+
+    def apply_learning_rate(self, rate: float) -> None:
+        """Put ``rate`` into the optimizer's learning rate, to three significant digits as the test shows it
+        (a schedule gives way to the constant rate)."""
+        optimizer = dict(self.form.to_data().get("optimizer") or {})
+        optimizer["learning_rate"] = float(f"{rate:.3g}")
+        self.form.set_part_data("optimizer", optimizer)
+        self.revalidate()
+        self.notify(f"Learning rate set to {rate:.3g} (from the range test).", timeout=5)
 
     @on(Button.Pressed, "#start-button")
     def _start_pressed(self, event: Button.Pressed) -> None:

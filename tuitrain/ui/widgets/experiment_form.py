@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
 
 from tuitrain.spec import Experiment, ModelSpec
 from tuitrain.spec.errors import SpecIssue
@@ -30,6 +30,8 @@ class Section:
     label: str
     fields: tuple[tuple[str, str], ...]
     intro: str = ""
+    actions: tuple[tuple[str, str, str], ...] = ()
+    """Buttons above the fields: (id, label, action), the action run as a Textual action string."""
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -40,7 +42,13 @@ SECTIONS: tuple[Section, ...] = (
         (("model", "layers"), ("model", "output")),
         "The network: hidden layers, then the output layer.",
     ),
-    Section("optimizer", "Optimizer", (("", "optimizer"),), "How the weights are updated, and how fast."),
+    Section(
+        "optimizer",
+        "Optimizer",
+        (("", "optimizer"),),
+        "How the weights are updated, and how fast.",
+        (("find-lr-button", "Find learning rate (^g)", "screen.find_learning_rate"),),
+    ),
     Section("loss", "Loss", (("", "loss"), ("", "huber_delta"), ("", "metrics")), "What training minimises."),
     Section(
         "init",
@@ -128,7 +136,9 @@ class ExperimentForm(Widget):
         self._output = Static("", id="derived-output", markup=False)
         self._roots: list[FormPart] = []
         for section in SECTIONS:
-            widgets: list[Widget] = []
+            widgets: list[Widget] = [
+                Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+            ]
             for table, name in section.fields:
                 part = self._root_part(table, name)
                 self._roots.append(part)
@@ -195,6 +205,11 @@ class ExperimentForm(Widget):
         for part in self._roots:
             set_in(data, part.path, part.to_data())
         return data
+
+    def set_part_data(self, path: str, value: Any) -> None:
+        """Show ``value`` in the top-level part at ``path`` (e.g. "optimizer") without posting edits."""
+        part = next(p for p in self._roots if p.path == path)
+        part.load_data(value)
 
     def load_model(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field without posting edits."""
