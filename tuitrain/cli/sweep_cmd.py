@@ -13,8 +13,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tuitrain.cli.common import DataDir, RunsDir, console, data_dir, err_console, fail, is_terminal, table_console
-from tuitrain.cli.runs_cmd import duration_text
+from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal, table_console
+from tuitrain.formatting import duration
+from tuitrain.workspace import data_dir
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -244,7 +245,7 @@ def _last_line(path: Path) -> str:
 def _trial_line(trial: Any, metric: str, shown: dict[tuple[int, str], str]) -> str:
     params = ", ".join(f"{k}={shown[(trial.number, k)]}" for k in trial.params)
     result = f"{metric} {trial.objective:.4g} at epoch {trial.best_epoch}" if trial.objective is not None else ""
-    parts = [f"trial {trial.number} {trial.state}", result, params, duration_text(trial.duration)]
+    parts = [f"trial {trial.number} {trial.state}", result, params, duration(trial.duration)]
     if trial.message and trial.state not in ("finished",):
         parts.append(trial.message)
     return "  ".join(p for p in parts if p and p != "-")
@@ -287,7 +288,7 @@ def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table
         objective = f"{t.objective:.4g} @ {t.best_epoch}" if t.objective is not None else "-"
         extra = (str(t.onset_epoch) if t.onset_epoch else "-") if not live else str(t.epochs_done)
         params = [shown.get((t.number, n), "-") for n in names]
-        rows.append([str(t.number), t.state, *params, objective, extra, duration_text(t.duration)])
+        rows.append([str(t.number), t.state, *params, objective, extra, duration(t.duration)])
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i == 1 else "right", overflow="fold")
@@ -407,7 +408,7 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
         best = record.best
         shown = f"{status.metric} {best.objective:.4g} (#{best.number})" if best and best.objective is not None else "-"
         end = status.ended_at or (time.time() if record.state in ("running", "stopping") else status.updated_at)
-        took = duration_text(end - status.created_at) if end else "-"
+        took = duration(end - status.created_at) if end else "-"
         rows.append((record.sweep_id, record.state, f"{done}/{status.trials_planned}", shown, status.sampler, took))
     table = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:

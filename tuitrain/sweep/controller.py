@@ -36,7 +36,7 @@ from typing import Any
 from optuna.trial import TrialState
 
 from tuitrain import launcher, presets, runs
-from tuitrain.analysis import analyze, experiment_chance_loss
+from tuitrain.analysis import analyze, experiment_guessing
 from tuitrain.runs.events import EpochEnded, RunFailed, RunFinished
 from tuitrain.spec import Experiment
 from tuitrain.sweep.executor import Executor, LaunchError, LocalExecutor, Slot, plan_slots
@@ -344,8 +344,9 @@ class Controller:
         entry.objective = found.value if found else None
         entry.best_epoch = found.epoch if found else None
         if history:
-            chance = experiment_chance_loss(exp)
-            entry.onset_epoch = analyze(history, exp.early_stopping, exp.overfitting, chance_loss=chance).onset_epoch
+            shares = record.started.val_class_shares if record.started is not None else None
+            guessing = experiment_guessing(exp, shares)
+            entry.onset_epoch = analyze(history, exp.early_stopping, exp.overfitting, guessing=guessing).onset_epoch
         entry.ended_at = record.ended_at or time.time()
         value: float | None = None
         tell_state = TrialState.FAIL
