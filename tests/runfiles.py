@@ -24,6 +24,9 @@ from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
+from tuitrain.sweep.layout import SweepPaths
+from tuitrain.sweep.spec import SweepSpec
+from tuitrain.sweep.status import SweepRecord, SweepStatus, TrialEntry
 from tuitrain.ui.app import APP_CSS_PATH
 from tuitrain.ui.messages import RunChosen
 
@@ -128,7 +131,9 @@ class FakeSource:
 
     ``rows`` is what it lists; ``histories`` and ``exp`` what it loads; ``events(run_dir)`` what it
     tails (through the real tail loop, with ``alive`` and ``error`` for the trainer); starts, stops and
-    deletes are recorded.
+    deletes are recorded. Sweeps: ``sweeps`` (folder -> SweepRecord, e.g. from :func:`fake_sweep`) is
+    what it lists and loads, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
+    ``sweeps``, made from the spec), stopped, refined and best trials saved are recorded.
     """
 
     runs_root: Path = Path("runs")
@@ -142,6 +147,13 @@ class FakeSource:
     stopped: list[Path] = field(default_factory=list)
     deleted: list[Path] = field(default_factory=list)
     scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
+    sweeps: dict[Path, SweepRecord] = field(default_factory=dict)
+    sweep_specs: dict[Path, SweepSpec] = field(default_factory=dict)
+    sweeps_started: list[tuple[SweepSpec, Path | None]] = field(default_factory=list)
+    sweeps_stopped: list[Path] = field(default_factory=list)
+    refined: list[tuple[Path, int]] = field(default_factory=list)
+    saved_best: list[tuple[Path, str, bool]] = field(default_factory=list)
+    sweep_error: Exception | None = None
 
     def events(self, run_dir: Path) -> ScriptedEvents:
         """The scripted events of ``run_dir`` (add to them; the tail reads them)."""
@@ -184,6 +196,75 @@ class FakeSource:
     def delete(self, run_dir: Path) -> None:
         self.deleted.append(Path(run_dir))
         self.rows = [r for r in self.rows if r.run_dir != Path(run_dir)]
+
+    def list_sweeps(self) -> list[SweepRecord]:
+        return sorted(self.sweeps.values(), key=lambda r: r.sweep_id, reverse=True)
+
+    def load_sweep(self, sweep_dir: Path) -> SweepRecord:
+        return self.sweeps[Path(sweep_dir)]
+
+    def load_sweep_spec(self, sweep_dir: Path) -> SweepSpec | None:
+        return self.sweep_specs.get(Path(sweep_dir))
+
+    def start_sweep(self, spec: SweepSpec, source_dir: Path | None = None) -> Path:
+        self.sweeps_started.append((spec, source_dir))
+        if self.sweep_error is not None:
+            raise self.sweep_error
+        sweep_dir = self.runs_root / "sweeps" / f"sweep-{len(self.sweeps_started)}-{spec.name}"
+        self.sweeps[sweep_dir] = fake_sweep(sweep_dir, [], trials_planned=spec.trials, name=spec.name)
+        self.sweep_specs[sweep_dir] = spec
+        return sweep_dir
+
+    def stop_sweep(self, sweep_dir: Path) -> str:
+        self.sweeps_stopped.append(Path(sweep_dir))
+        return "asked the controller to stop the sweep"
+
+    def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
+        self.refined.append((Path(sweep_dir), top))
+        spec = self.sweep_specs[Path(sweep_dir)]
+        return spec.model_copy(update={"name": f"{spec.name}-fine", "parent": Path(sweep_dir).name})
+
+    def save_best(self, sweep_dir: Path, name: str, overwrite: bool = False) -> Path:
+        self.saved_best.append((Path(sweep_dir), name, overwrite))
+        return Path("presets") / f"{name}.toml"
+
+
+def trial(number: int, state: str = "finished", **fields: Any) -> TrialEntry:
+    """A sweep trial as sweep.json records it: run ``t<number>`` (unless ``run=None``), one minute long."""
+    values: dict[str, Any] = {
+        "number": number,
+        "state": state,
+        "run": f"t{number:04d}",
+        "started_at": 1000.0 + 60 * number,
+        "ended_at": None if state in ("starting", "running") else 1060.0 + 60 * number,
+        "slot": f"cpu{number % 2}",
+    }
+    values.update(fields)
+    return TrialEntry(**values)
+
+
+def fake_sweep(
+    sweep_dir: Path,
+    trials: Sequence[TrialEntry],
+    *,
+    state: str = "running",
+    trials_planned: int | None = None,
+    name: str = "fake",
+    **status_fields: Any,
+) -> SweepRecord:
+    """A SweepRecord for the fake source (no folder on disk): its status and trials as given."""
+    status = SweepStatus(
+        sweep_id=Path(sweep_dir).name,
+        name=name,
+        state=state,  # type: ignore[arg-type]
+        created_at=1000.0,
+        trials_planned=trials_planned if trials_planned is not None else len(trials),
+        slots=["cpu0", "cpu1"],
+        trials=list(trials),
+        **status_fields,
+    )
+    status.update_best()
+    return SweepRecord(SweepPaths(Path(sweep_dir)), status, state, None, list(trials))
 
 
 class StopRecorder(LocalRunsSource):
