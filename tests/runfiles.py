@@ -25,10 +25,10 @@ from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
 from tuitrain.sweep.layout import SweepPaths
-from tuitrain.sweep.spec import SweepSpec
+from tuitrain.sweep.spec import SweepSpec, sweep_from_data
 from tuitrain.sweep.status import SweepRecord, SweepStatus, TrialEntry
 from tuitrain.ui.app import APP_CSS_PATH
-from tuitrain.ui.messages import RunChosen
+from tuitrain.ui.messages import RunChosen, SweepChosen
 
 VAL_LOSS = [0.90, 0.60, 0.45, 0.40, 0.42, 0.47, 0.53, 0.60, 0.68, 0.77]
 TRAIN_LOSS = [1.00, 0.55, 0.35, 0.25, 0.18, 0.13, 0.09, 0.06, 0.04, 0.03]
@@ -243,6 +243,55 @@ def trial(number: int, state: str = "finished", **fields: Any) -> TrialEntry:
     return TrialEntry(**values)
 
 
+def raced_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[FakeSource, Path]:
+    """A fake source with one sweep mid-race over the learning rate and the width: four finished trials, one
+    pruned, one invalid, two training, two left of ten; each trial with a run has a validation-loss curve."""
+    sweep_dir = root / "sweeps" / "20261130-101500-digits-search"
+    lr, units = "optimizer.learning_rate", "model.layers[0].units"
+    trials = [
+        trial(0, objective=0.42, best_epoch=5, onset_epoch=6, epochs_done=8, params={lr: 0.0003, units: 64}),
+        trial(1, objective=0.21, best_epoch=4, onset_epoch=5, epochs_done=8, params={lr: 0.004, units: 256}),
+        trial(
+            2,
+            "pruned",
+            objective=1.9,
+            best_epoch=2,
+            epochs_done=2,
+            params={lr: 0.6, units: 16},
+            message="pruned after epoch 2: val_loss 1.9 (its best so far) was worse than the median rule allows",
+        ),
+        trial(3, objective=0.25, best_epoch=6, onset_epoch=7, epochs_done=8, params={lr: 0.01, units: 128}),
+        trial(4, "invalid", run=None, params={lr: 0.02, units: 8}, message="loss: does not fit the output"),
+        trial(5, objective=0.33, best_epoch=7, epochs_done=8, params={lr: 0.0012, units: 32}),
+        trial(6, "running", objective=0.5, best_epoch=2, epochs_done=3, params={lr: 0.002, units: 512}),
+        trial(7, "running", objective=0.9, best_epoch=1, epochs_done=1, params={lr: 0.08, units: 48}),
+    ]
+    if state != "running":
+        trials = [t.model_copy(update={"state": "stopped", "ended_at": 1600.0}) if t.active else t for t in trials]
+    source = FakeSource(runs_root=root, exp=experiment())
+    record = fake_sweep(sweep_dir, trials, state=state, trials_planned=10, name="digits-search", metric="val_loss")
+    source.sweeps[sweep_dir] = record
+    spec = sweep_from_data(
+        {
+            "name": "digits-search",
+            "base": "digits-mlp",
+            "trials": 10,
+            "space": {
+                lr: {"dist": "log_uniform", "low": 1e-4, "high": 1.0},
+                units: {"dist": "log_int", "low": 8, "high": 512},
+            },
+        }
+    )
+    source.sweep_specs[sweep_dir] = spec
+    for t in trials:
+        if t.run is None:
+            continue
+        scale = (t.objective or 1.0) / 0.4
+        curve = [v * scale for v in VAL_LOSS[: max(t.epochs_done, 1)]]
+        source.histories[sweep_dir / "trials" / t.run] = {"val_loss": curve, "loss": curve}
+    return source, sweep_dir
+
+
 def fake_sweep(
     sweep_dir: Path,
     trials: Sequence[TrialEntry],
@@ -282,7 +331,8 @@ class StopRecorder(LocalRunsSource):
 class ScreenApp(App[None]):
     """A bare app with the dashboard's stylesheet that shows one screen (no need for the real app shell).
 
-    ``chosen`` records the runs a screen asked the app to open (RunChosen).
+    ``chosen`` records the runs a screen asked the app to open (RunChosen), ``sweeps_chosen`` the sweeps
+    (SweepChosen).
     """
 
     CSS_PATH = APP_CSS_PATH
@@ -292,12 +342,16 @@ class ScreenApp(App[None]):
         self.animation_level = "none"
         self._first = screen
         self.chosen: list[Path] = []
+        self.sweeps_chosen: list[Path] = []
 
     def on_mount(self) -> None:
         self.push_screen(self._first)
 
     def on_run_chosen(self, message: RunChosen) -> None:
         self.chosen.append(message.run_dir)
+
+    def on_sweep_chosen(self, message: SweepChosen) -> None:
+        self.sweeps_chosen.append(message.sweep_dir)
 
 
 # ---------------------------------------------------------------------- real run directories

@@ -55,7 +55,7 @@ def table_console(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Cons
 
 
 def run_dashboard(app: Any) -> None:
-    """Run the dashboard app; on the way out, say which run keeps training and how to come back to it."""
+    """Run the dashboard app; on the way out, say which run or sweep goes on and how to come back to it."""
     # mouse=False: mouse reporting is never switched on, so a dropped SSH session can't leave the
     # user's terminal printing escape codes on every mouse move.
     app.run(mouse=False)
@@ -65,6 +65,14 @@ def run_dashboard(app: Any) -> None:
     if detached is not None:
         console.print(
             f"{detached.name} keeps training; watch it again with 'tuitrain attach {detached.name}'",
+            markup=False,
+            emoji=False,
+            soft_wrap=True,
+        )
+    sweep = app.detached_sweep()
+    if sweep is not None:
+        console.print(
+            f"sweep {sweep.name} keeps running; watch it again with 'tuitrain attach {sweep.name}'",
             markup=False,
             emoji=False,
             soft_wrap=True,

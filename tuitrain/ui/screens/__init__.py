@@ -11,9 +11,11 @@ import importlib
 from textual.screen import Screen
 
 SCREENS: dict[str, str] = {
-    # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource).
+    # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource);
+    # SweepScreen(sweep_dir: Path, source: RunsSource).
     "monitor": "tuitrain.ui.screens.monitor:MonitorScreen",
     "runs": "tuitrain.ui.screens.runs:RunsScreen",
+    "sweep": "tuitrain.ui.screens.sweep:SweepScreen",
 }
 
 
