@@ -39,17 +39,18 @@ def param_key(name: str) -> str:
 
 
 def board_columns(names: Sequence[str], metric: str) -> list[tuple[str, str]]:
-    """(key, label) of every leaderboard column: rank, trial, each searched parameter, then the results."""
+    """(key, label) of every leaderboard column: rank, trial, each searched parameter, then the results, the
+    most telling first (at 80 columns the table scrolls sideways and what falls off is where a trial ran)."""
     params = [(param_key(n), short) for n, short in zip(names, short_names(names), strict=True)]
     return [
         ("rank", "rank"),
         ("trial", "#"),
         *params,
         ("objective", f"{metric} @ep"),
-        ("onset", "onset"),
         ("state", "state"),
-        ("epochs", "epochs"),
+        ("onset", "onset"),
         ("time", "time"),
+        ("epochs", "epochs"),
         ("where", "where"),
     ]
 
@@ -70,10 +71,10 @@ def board_cells(
         str(trial.number),
         *(shown.get((trial.number, n), "-") for n in names),
         objective_text(trial),
-        str(trial.onset_epoch) if trial.onset_epoch else "-",
         trial.state,
-        str(trial.epochs_done),
+        str(trial.onset_epoch) if trial.onset_epoch else "-",
         duration(took),
+        str(trial.epochs_done),
         trial.slot or "-",
     )
 
