@@ -456,3 +456,9 @@ async def wait_until(pilot: Pilot, condition: Any, tries: int = 300, step: float
             return
         await pilot.pause(step)
     raise AssertionError("condition never held")
+
+
+async def wait_for_screen(pilot: Pilot, screen_type: type) -> None:
+    """Let the app work until a screen of ``screen_type`` is on top (dialogs are pushed by workers,
+    which a loaded machine may not have run after one pause)."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type))

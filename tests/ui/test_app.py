@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from runfiles import wait_for_screen
 from textual.command import CommandPalette
 from textual.widgets import Button, Footer, Input, Tabs
 
@@ -39,13 +40,11 @@ async def test_palette_runs_a_command_and_hides_disabled_start(make_app) -> None
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
+        await wait_for_screen(pilot, CommandPalette)
         await pilot.press(*"save")
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog)
         await pilot.press("escape")
         await pilot.pause()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import ScreenApp, experiment, overfitting_history, wait_until, write_run
+from runfiles import ScreenApp, experiment, overfitting_history, wait_for_screen, wait_until, write_run
 
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.spec import Experiment
@@ -41,8 +41,7 @@ async def test_lists_compares_and_deletes_real_runs(tmp_path: Path) -> None:
         # Delete a finished run: asked, then gone from disk and from the table.
         screen.table.move_cursor(row=screen.table.get_row_index(str(a)))
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("y")
         await wait_until(pilot, lambda: not a.exists() and screen.table.row_count == 2)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row, wait_until
+from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row, wait_for_screen, wait_until
 
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.runs import RunsScreen
@@ -74,8 +74,7 @@ async def test_delete_asks_and_refuses_running_runs(tmp_path: Path) -> None:
     async with ScreenApp(screen).run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")
         await pilot.pause()
         assert cat.deleted == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runfiles import started_event, wait_until
+from runfiles import started_event, wait_for_screen, wait_until
 from textual.widgets import Button, Input, Select
 
 from tuitrain import presets
@@ -346,8 +346,7 @@ async def test_save_refuses_builtin_names_and_asks_before_overwriting(make_app) 
         await pilot.pause()
         assert app.screen.query_one(Input).value == "mine"  # a user preset suggests its own name
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # don't overwrite
         await pilot.pause()
         assert read_for_editing(presets.user_dir() / "mine.toml").training.epochs == 40
@@ -383,8 +382,7 @@ async def test_unsaved_changes_are_never_dropped_silently(make_app) -> None:
         mlp = next(p for p in presets.list_presets() if p.name == "digits-mlp")
 
         setup.choose_preset(mlp)
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # keep editing
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -405,10 +403,9 @@ async def test_quitting_with_unsaved_edits_asks(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         (await editor(app.setup, "training.epochs")).value = "9"
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.setup.dirty)
         await pilot.press("ctrl+q")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("escape")  # no
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, SetupScreen)
