@@ -151,6 +151,7 @@ class FakeSource:
     sweep_specs: dict[Path, SweepSpec] = field(default_factory=dict)
     sweeps_started: list[tuple[SweepSpec, Path | None]] = field(default_factory=list)
     sweeps_stopped: list[Path] = field(default_factory=list)
+    sweeps_resumed: list[Path] = field(default_factory=list)
     refined: list[tuple[Path, int]] = field(default_factory=list)
     saved_best: list[tuple[Path, str, bool]] = field(default_factory=list)
     sweep_error: Exception | None = None
@@ -218,6 +219,12 @@ class FakeSource:
     def stop_sweep(self, sweep_dir: Path) -> str:
         self.sweeps_stopped.append(Path(sweep_dir))
         return "asked the controller to stop the sweep"
+
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        if self.sweep_error is not None:
+            raise self.sweep_error
+        self.sweeps_resumed.append(Path(sweep_dir))
+        return "resuming it: up to 2 to go"
 
     def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
         self.refined.append((Path(sweep_dir), top))

@@ -92,6 +92,11 @@ class RunsSource(Protocol):
         what was done. Raises ValueError with one line when it can't."""
         ...
 
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        """Start the controller again on a sweep that was stopped or lost it, up to its budget; one line on
+        what is left. Raises ValueError with one line when there is nothing to resume."""
+        ...
+
     def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
         """A new sweep whose ranges span the ``top`` best trials of this one (see :mod:`tuitrain.sweep.refine`);
         not started. Raises :class:`~tuitrain.sweep.SweepError` with one line when it can't."""
@@ -225,6 +230,13 @@ class LocalRunsSource:
         from tuitrain.sweep.process import stop_sweep
 
         return stop_sweep(SweepPaths(Path(sweep_dir)))
+
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        """Start its controller again (:func:`tuitrain.sweep.process.resume_sweep`), data files from ``data_dir``."""
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.process import resume_sweep
+
+        return resume_sweep(SweepPaths(Path(sweep_dir)), self.data_dir)[1]
 
     def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
         """:func:`tuitrain.sweep.refine.refine_sweep` on the folder; the refined spec (its base inlined)."""

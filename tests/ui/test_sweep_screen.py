@@ -220,6 +220,33 @@ async def test_an_ended_sweep_offers_no_stop() -> None:
         assert "ETA" not in str(screen.query_one("#sweep-head").content)
 
 
+async def test_a_stopped_sweep_resumes_with_r_and_keeps_its_stopped_trials_curves_dimmed() -> None:
+    screen, app, source, sweep_dir = screen_on(state="stopped")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        chart = screen.curves
+        assert {"6", "7"} <= chart.dimmed and chart.series["6"].label == "#6 stopped"
+        assert screen.check_action("resume", ()) is True
+        await pilot.press("r")
+        await wait_until(pilot, lambda: source.sweeps_resumed)
+        assert source.sweeps_resumed == [sweep_dir] and source.sweeps_stopped == []
+
+
+async def test_a_running_sweep_offers_no_resume_and_a_refused_resume_says_why_in_one_line() -> None:
+    screen, app, source, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        assert screen.check_action("resume", ()) is None
+    screen, app, source, _ = screen_on(state="stopped")
+    source.sweep_error = ValueError("fake has finished all 10 trials: nothing to resume")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app._notifications)
+        (note,) = list(app._notifications)
+        assert note.message == "fake has finished all 10 trials: nothing to resume" and note.severity == "error"
+
+
 async def test_a_sweep_without_trials_yet_draws_empty_charts() -> None:
     from runfiles import FakeSource, fake_sweep
 
@@ -236,3 +263,11 @@ async def test_a_sweep_without_trials_yet_draws_empty_charts() -> None:
         source.sweeps[sweep_dir] = fake_sweep(sweep_dir, [trial(0, "running", epochs_done=1)], trials_planned=4)
         screen.refresh_sweep()
         await wait_until(pilot, lambda: screen.table.row_count == 1)
+        assert screen.table.columns["state"].content_width == len("running")
+        ended = trial(0, "finished", objective=0.3, best_epoch=2, epochs_done=2)
+        source.sweeps[sweep_dir] = fake_sweep(sweep_dir, [ended], trials_planned=4)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: str(screen.table.get_cell("0", "state")) == "finished")
+        await pilot.pause()
+        # The column grows with what it holds: "finished" is not cut to "finish…" at 80 columns.
+        assert screen.table.columns["state"].content_width == len("finished")

@@ -152,3 +152,34 @@ def test_stop_sweep_without_a_controller_stops_it_in_its_folder(tmp_path: Path) 
     source = LocalRunsSource(tmp_path)
     assert "no controller was running" in source.stop_sweep(sweep_dir)
     assert source.load_sweep(sweep_dir).state == "stopped"
+
+
+def test_resume_sweep_starts_a_stopped_sweep_again_and_refuses_one_that_has_nothing_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sweepfiles import make_sweep
+
+    from tuitrain.sweep import process
+
+    started = []
+    monkeypatch.setattr(
+        process, "start_controller", lambda paths, data_dir=None, offline=None: started.append((paths.root, data_dir))
+    )
+    source = LocalRunsSource(tmp_path, tmp_path / "data")
+    trials = [{"state": "finished", "objective": 0.3}, {"state": "lost"}]
+    stopped = make_sweep(tmp_path, trials, state="stopped", name="halted").root
+    said = source.resume_sweep(stopped)
+    assert started == [(stopped, tmp_path / "data")]
+    assert said == f"resuming {stopped}: 1 trial(s) recorded, up to 1 to go"
+    done = make_sweep(tmp_path, [{"state": "finished", "objective": 0.3}], name="done").root
+    with pytest.raises(ValueError, match=r"has finished all 1 trials: nothing to resume$"):
+        source.resume_sweep(done)
+    running = make_sweep(tmp_path, [{"state": "running"}], state="running", pid=os.getpid(), name="busy").root
+    with pytest.raises(ValueError, match="is running"):
+        source.resume_sweep(running)
+    broken = tmp_path / "sweeps" / "20260101-000000-broken"
+    broken.mkdir()
+    (broken / "sweep.json").write_text("{ not json")
+    with pytest.raises(ValueError, match="not a sweep folder: nothing to resume"):
+        source.resume_sweep(broken)
+    assert len(started) == 1

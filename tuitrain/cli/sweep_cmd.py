@@ -443,17 +443,14 @@ def resume_cmd(
     Trials that ended meanwhile are counted once, trials still training are followed to their end, trials that
     never started are marked lost.
     """
-    from tuitrain.sweep.process import controller_running, start_controller
+    from tuitrain.sweep.process import resume_sweep
 
-    record = _load(sweep, runs_dir)
-    paths, status = record.paths, record.status
-    if controller_running(paths):
-        fail(f"{paths.sweep_id} is running (controller pid {status.pid}): nothing to resume")
-    left = status.trials_planned - status.counted
-    if left <= 0 and not any(t.active for t in status.trials) and status.state == "finished":
-        fail(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
-    controller = start_controller(paths, data_dir(data_dir_), offline or None)
-    console.print(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go", markup=False)
+    paths = _load(sweep, runs_dir).paths
+    try:
+        controller, said = resume_sweep(paths, data_dir(data_dir_), offline or None)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(said, markup=False)
     if detach:
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))

@@ -208,6 +208,15 @@ class SweepRecord:
         ranked = self.status.ranked() if self.status is not None else []
         return ranked[0] if ranked else None
 
+    @property
+    def resumable(self) -> bool:
+        """True when a controller started again has something to do: the sweep stopped, crashed or failed
+        with its status readable, and it is not a sweep that finished its whole budget."""
+        status = self.status
+        if status is None or self.state in ACTIVE_SWEEP_STATES:
+            return False
+        return self.state != "finished" or status.counted < status.trials_planned or any(t.active for t in self.trials)
+
 
 def load_sweep(root: Path | SweepPaths) -> SweepRecord:
     """Read a sweep folder; never raises for its content (a broken sweep.json shows as "failed").

@@ -31,6 +31,8 @@ CURVES_TOP = 5
 """Top trials whose curves are overlaid (beside those training)."""
 CURVES_PRUNED = 4
 """Latest pruned trials whose curves are drawn, dimmed: where the pruner cut."""
+CUT_SHORT = ("pruned", "stopped")
+"""Trial states whose curve ends early and whose objective is partial: drawn dimmed, named in the legend."""
 
 
 def param_key(name: str) -> str:
@@ -97,14 +99,15 @@ def board_order(trials: Sequence[TrialEntry], mode: str, sort: str) -> list[int]
 
 
 def curve_trials(trials: Sequence[TrialEntry], mode: str) -> list[tuple[int, bool]]:
-    """(trial number, dimmed) of the curves to overlay: training ones, the top ranked, the latest pruned (dimmed)."""
+    """(trial number, dimmed) of the curves to overlay: training ones, the top ranked, the latest cut short
+    (pruned, or stopped with the sweep: dimmed, so a stopped sweep still shows how far its trials got)."""
     out: dict[int, bool] = {}
     for trial in trials:
         if trial.active and trial.run:
             out[trial.number] = False
     for number in list(ranks(trials, mode))[:CURVES_TOP]:
         out.setdefault(number, False)
-    pruned = [t.number for t in trials if t.state == "pruned" and t.run]
+    pruned = [t.number for t in trials if t.state in CUT_SHORT and t.run]
     for number in pruned[-CURVES_PRUNED:]:
         out.setdefault(number, True)
     return list(out.items())

@@ -36,7 +36,7 @@ from tuitrain.ui.live_run import Clock
 from tuitrain.ui.messages import RunChosen, SweepChosen
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.screens.monitor import QuitRunDialog
-from tuitrain.ui.sweep_view import SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
+from tuitrain.ui.sweep_view import CUT_SHORT, SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
 from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
 
@@ -60,6 +60,7 @@ class SweepScreen(Screen[None]):
         Binding("o", "open_trial", "Open", id="sweep-open", tooltip="Open the highlighted trial's monitor (or enter)"),
         Binding("s", "stop_trial", "Stop trial", id="sweep-stop-trial", tooltip="Stop the highlighted trial (asks)"),
         Binding("S", "stop_sweep", "Stop sweep", id="sweep-stop", tooltip="Stop the sweep and its trials (asks)"),
+        Binding("r", "resume", "Resume", id="sweep-resume", tooltip="Continue a stopped sweep up to its budget"),
         Binding(
             "k", "refine", "Refine", id="sweep-refine", tooltip="Start a finer sweep around the top K trials (asks K)"
         ),
@@ -256,7 +257,7 @@ class SweepScreen(Screen[None]):
             restyle = old[1] != is_best  # the best row is bold: every cell changes when it stops being the best
             for key, cell, text, before in zip(keys, styled, cells, old[0], strict=True):
                 if restyle or text != before:
-                    table.update_cell(row_key, key, cell)
+                    table.update_cell(row_key, key, cell, update_width=True)  # "running" grows into "finished"
         order = board_order(trials, mode, self.sort)
         if order != self.order:
             self.order = order
@@ -309,7 +310,7 @@ class SweepScreen(Screen[None]):
                 chart.remove_series(key)
             for number, (values, _) in curves.items():
                 trial = by_number.get(number)
-                label = f"#{number}" + (f" {trial.state}" if trial is not None and trial.state == "pruned" else "")
+                label = f"#{number}" + (f" {trial.state}" if trial is not None and trial.state in CUT_SHORT else "")
                 chart.set_series(str(number), values, label=label)
             chart.set_dimmed(str(n) for n, (_, dimmed) in curves.items() if dimmed)
 
@@ -358,6 +359,8 @@ class SweepScreen(Screen[None]):
             return True if trial is not None and trial.active else None
         if action == "stop_sweep":
             return True if record is not None and record.state in ACTIVE_SWEEP_STATES else None
+        if action == "resume":
+            return True if record is not None and record.resumable else None
         if action == "save_best":
             return True if record is not None and record.best is not None else None
         if action == "refine":
@@ -425,6 +428,20 @@ class SweepScreen(Screen[None]):
             self.app.call_from_thread(self.notify, str(exc), title="Stop sweep", severity="error", timeout=8)
             return
         self.app.call_from_thread(self.notify, said, title="Stop sweep", timeout=6)
+        self.app.call_from_thread(self.refresh_sweep)
+
+    def action_resume(self) -> None:
+        """Start the stopped sweep's controller again: trials that ended are counted once, the rest run."""
+        self._resume_sweep()
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Resuming the sweep")
+    def _resume_sweep(self) -> None:
+        try:
+            said = self.source.resume_sweep(self.sweep_dir)
+        except (ValueError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Resume", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, said, title="Resume", timeout=6)
         self.app.call_from_thread(self.refresh_sweep)
 
     def action_refine(self) -> None:
