@@ -129,7 +129,7 @@ def resume_sweep(
     status = record.status
     if status is None:
         raise ValueError(f"{paths.root}: {record.reason}: nothing to resume")
-    if controller_running(paths) or record.state in ACTIVE_SWEEP_STATES:
+    if controller_running(paths) or record.state in ACTIVE_SWEEP_STATES:  # judged: a dead controller reads "crashed"
         raise ValueError(f"{paths.sweep_id} is running (controller pid {status.pid}): nothing to resume")
     if not record.resumable:
         raise ValueError(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
