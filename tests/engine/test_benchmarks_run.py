@@ -26,7 +26,8 @@ pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training incl
         ("analysis_bench.py", ["--epochs", "50", "--repeats", "1"], "ratio"),
         ("ui_bench.py", ["--repeats", "1", "--epochs", "50", "--trials", "20", "--refreshes", "2"], "per refresh"),
         ("sweep_ui_bench.py", ["--trials", "20", "--refreshes", "2"], "ratio tuitrain / plain plotext"),
-        ("sweep_bench.py", ["--small"], "ratio fresh/warm"),
+        ("sweep_bench.py", ["--small", "--skip-ray"], "ratio fresh/warm"),
+        ("sweep_bench.py", ["--small", "--ray-only"], "ratio Ray/local"),
         ("sweep_storage_bench.py", ["--small"], "wall time ratio journal/sqlite"),
     ],
 )

@@ -49,7 +49,10 @@ def find_target(name: str | None, runs_root: Path) -> Target:
                 f"{run_problem}, and no sweep is named so (list them with 'tuitrain runs list --runs-dir "
                 f"{runs_root}' and 'tuitrain sweep list --runs-dir {runs_root}')"
             )
-    latest = runs.latest_running(runs_root)
+    try:
+        latest = runs.latest_running(runs_root)
+    except runs.RunsRootError as exc:
+        fail(str(exc))
     if latest is not None:
         return "run", Path(latest)
     sweep = next((r for r in list_sweeps(runs_root) if r.state in ACTIVE_SWEEP_STATES), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,15 +12,24 @@ import typer
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
-from rich.text import Text
 
-from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal, table_console
+from tuitrain.cli.common import DataDir, RunsDir, cell, console, fail, is_terminal, say, table_console
 from tuitrain.formatting import duration
 from tuitrain.workspace import data_dir
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 SweepArg = Annotated[str, typer.Argument(help="Sweep folder name (or a unique start of it), 'latest', or a path.")]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Train the trials on a Ray cluster: auto (the one 'ray start' started here), HEAD_HOST:6379, "
+        "ray://HOST:10001, or local (a Ray instance of its own). Needs pip install 'tuitrain\\[ray]'.",
+        show_default=False,
+    ),
+]
 FOLLOW_SECONDS = 0.5
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2}
 """Exit status of ``sweep run`` / ``sweep resume`` by how the sweep ended."""
@@ -75,6 +86,7 @@ def run(
     workers: Annotated[str | None, typer.Option("--workers", help="warm (default) or fresh trainer processes.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the sampler.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name of the sweep (its folder's suffix).")] = None,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return; follow with 'sweep show'.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -92,19 +104,18 @@ def run(
     """
     from tuitrain.sweep.process import prepare_sweep, start_controller
 
-    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name)
+    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name, ray)
+    _check_backend(resolved.spec, ray)
     folder = data_dir(data_dir_)
     paths = prepare_sweep(resolved, runs_dir, folder, offline)
     controller = start_controller(paths, folder, offline or None)
     spec = resolved.spec
-    console.print(
+    say(
         f"sweep {paths.root}: {spec.trials} trials of {len(resolved.params)} hyperparameter(s), "
-        f"{spec.sampler} sampler" + (f", {spec.pruner.kind} pruning" if spec.pruner.kind != "none" else ""),
-        markup=False,
-        soft_wrap=True,
+        f"{spec.sampler} sampler" + (f", {spec.pruner.kind} pruning" if spec.pruner.kind != "none" else "")
     )
     if detach:
-        console.print(f"follow it with 'tuitrain sweep show {paths.sweep_id}'", markup=False, soft_wrap=True)
+        say(f"follow it with 'tuitrain sweep show {paths.sweep_id}'")
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
 
@@ -120,6 +131,7 @@ def _resolve_run_spec(
     workers: str | None,
     seed: int | None,
     name: str | None,
+    ray: str | None = None,
 ) -> Any:
     """The sweep to run: a sweep preset or file with the options applied, or --space over an experiment preset."""
     from tuitrain.sweep.resolve import resolve_sweep
@@ -158,10 +170,21 @@ def _resolve_run_spec(
             data["parallel"] = "auto" if parallel == "auto" else _int_option("--parallel", parallel)
         if pruner is not None:
             data["pruner"] = {**data.get("pruner", {}), "kind": pruner}
+        if ray is not None:
+            data["execution"] = {**data.get("execution", {}), "backend": "ray", "address": ray}
         spec = sweep_from_data(data, source)
         return resolve_sweep(spec, source, source_dir)
     except SweepError as exc:
         fail(str(exc))
+
+
+def _check_backend(spec: Any, ray_option: str | None) -> None:
+    """One line, before anything starts, when the sweep asks for Ray and Ray is not installed."""
+    from tuitrain.sweep.executor import RAY_MISSING, ray_installed
+
+    if spec.execution.backend == "ray" and not ray_installed():
+        asked = "--ray" if ray_option is not None else f'sweep {spec.name!r} asks for [execution] backend = "ray":'
+        fail(f"{asked} {RAY_MISSING.removeprefix('the Ray backend ')}")
 
 
 def _int_option(option: str, text: str) -> int:
@@ -185,9 +208,8 @@ def follow(paths: Any, controller: Any = None) -> str:
 
     interactive = is_terminal()
     if interactive:
-        console.print(
+        say(
             "Ctrl+C stops the sweep after its trials' current batch; if this terminal closes, the sweep goes on.",
-            markup=False,
             style="dim",
         )
     printed: dict[int, str] = {}
@@ -215,9 +237,9 @@ def follow(paths: Any, controller: Any = None) -> str:
             except KeyboardInterrupt:
                 interrupts += 1
                 if interrupts > 1:
-                    console.print("left the sweep stopping on its own ('tuitrain sweep show' follows it)")
+                    say("left the sweep stopping on its own ('tuitrain sweep show' follows it)")
                     return "stopped"
-                console.print(stop_sweep(paths) + " (Ctrl+C again leaves it stopping on its own)", markup=False)
+                say(stop_sweep(paths) + " (Ctrl+C again leaves it stopping on its own)")
     finally:
         if live is not None:
             live.stop()
@@ -233,11 +255,21 @@ def _ours(record: Any, controller: Any) -> bool:
     return controller is None or (record.status is not None and record.status.pid == controller.pid)
 
 
+LOG_TAIL_BYTES = 65536
+"""How much of the end of the controller's log is read for its last line."""
+
+
 def _last_line(path: Path) -> str:
+    from tuitrain.fsutil import open_regular, os_error_text
+
     try:
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return f"{path} cannot be read"
+        # Only a regular file is opened (a FIFO in its place would block); only its end is read.
+        with open_regular(path) as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - LOG_TAIL_BYTES))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return f"{path} cannot be read: {os_error_text(exc)}"
+    lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1].strip() if lines else f"nothing in {path}"
 
 
@@ -263,7 +295,7 @@ def _print_changes(record: Any, printed: dict[int, str]) -> None:
             continue
         printed[trial.number] = trial.state
         line = _trial_line(trial, record.status.metric, shown)
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+        say(line)
 
 
 def _live_view(record: Any) -> Any:
@@ -271,14 +303,14 @@ def _live_view(record: Any) -> Any:
 
     status = record.status
     if status is None:
-        return Text(record.reason or "starting")
+        return cell(record.reason or "starting")
     progress = sweep_progress(record)
     best = record.best
     head = f"{record.sweep_id}: {record.state}, {progress.done}/{progress.planned} trials done"
     if best is not None and best.objective is not None:
         head += f"; best trial {best.number}: {status.metric} {best.objective:.4g} at epoch {best.best_epoch}"
     recent = sorted(record.trials, key=lambda t: (not t.active, -t.number))[:12]
-    return Group(Text(head), _table(recent, status, live=True)[0])
+    return Group(cell(head), _table(recent, status, live=True)[0])
 
 
 def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table, list[str], list[list[str]]]:
@@ -297,9 +329,10 @@ def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table
         rows.append([str(t.number), t.state, *params, objective, extra, duration(t.duration)])
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 1 else "right", overflow="fold")
+        # Parameter and metric names come from the sweep's files: shown literally.
+        table.add_column(cell(header), justify="left" if i == 1 else "right", overflow="fold")
     for row in rows:
-        table.add_row(*(Text(c) for c in row))
+        table.add_row(*(cell(c) for c in row))
     return table, headers, rows
 
 
@@ -309,14 +342,14 @@ def _summary(record: Any) -> None:
         return
     line = f"{record.state}: {status.message or record.reason or ''}".rstrip(": ")
     if record.state in ("failed", "crashed"):
-        err_console.print(f"tuitrain: {line}", markup=False, soft_wrap=True, highlight=False)
+        say(f"tuitrain: {line}", err=True)
     else:
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+        say(line)
     best = record.best
     if best is not None:
         for text in _best_lines(record, best):
-            console.print(text, markup=False, soft_wrap=True, highlight=False)
-    console.print(f"sweep folder: {record.paths.root}", markup=False, soft_wrap=True)
+            say(text)
+    say(f"sweep folder: {record.paths.root}")
 
 
 def _best_lines(record: Any, best: Any) -> list[str]:
@@ -336,13 +369,16 @@ def _best_lines(record: Any, best: Any) -> list[str]:
 @app.command("list")
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every sweep: its state, trials done of planned, the best objective, sampler, duration."""
-    from tuitrain.sweep.layout import sweeps_root
+    from tuitrain.sweep.layout import SweepNotFound, sweeps_root
     from tuitrain.sweep.leaderboard import best_text, sweep_progress
     from tuitrain.sweep.status import list_sweeps
 
-    records = list_sweeps(runs_dir)
+    try:
+        records = list_sweeps(runs_dir)
+    except SweepNotFound as exc:  # the sweeps folder cannot be read
+        fail(str(exc))
     if not records:
-        console.print(f"no sweeps in {sweeps_root(runs_dir)} (start one with 'tuitrain sweep run NAME')", markup=False)
+        say(f"no sweeps in {sweeps_root(runs_dir)} (start one with 'tuitrain sweep run NAME')")
         return
     headers = ("sweep", "state", "trials", "best", "sampler", "duration")
     rows = []
@@ -360,7 +396,7 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
     for header in headers:
         table.add_column(header, justify="right" if header in ("trials", "best") else "left")
     for row in rows:
-        table.add_row(*(Text(c) for c in row))
+        table.add_row(*(cell(c) for c in row))
     table_console(headers, rows).print(table)
 
 
@@ -379,30 +415,28 @@ def show_cmd(
     record = _load(sweep, runs_dir)
     status = record.status
     progress = sweep_progress(record)
-    console.print(
+    say(
         f"{record.sweep_id}: {record.state}; {progress.done}/{progress.planned} trials; objective {status.metric} "
         f"({status.mode}) at each trial's best epoch; {status.sampler} sampler, pruner {status.pruner}, "
         f"{status.workers} workers in {', '.join(status.slots) or '-'}"
-        + (f"; refines {status.parent}" if status.parent else ""),
-        markup=False,
-        soft_wrap=True,
+        + (f"; refines {status.parent}" if status.parent else "")
     )
     if record.reason and record.state in ("crashed", "failed"):
-        console.print(record.reason, markup=False, soft_wrap=True)
+        say(record.reason)
     order = leaderboard(record.trials, status.mode)
     if order:
         table, headers, rows = _table(order, status)
         table_console(headers, rows).print(table)
     distinct = distinct_values(record.trials)
     if distinct:
-        console.print("distinct values tried: " + "; ".join(distinct), markup=False, soft_wrap=True)
+        say("distinct values tried: " + "; ".join(distinct))
     for trial in order:
         if trial.message and trial.state not in ("finished",):
-            console.print(f"trial {trial.number}: {trial.message}", markup=False, soft_wrap=True, highlight=False)
+            say(f"trial {trial.number}: {trial.message}")
     best = record.best
     if best is not None:
         for text in _best_lines(record, best):
-            console.print(text, markup=False, soft_wrap=True, highlight=False)
+            say(text)
 
 
 # ---------------------------------------------------------------- stop / resume
@@ -420,19 +454,20 @@ def stop_cmd(
 
     paths = _find(sweep, runs_dir)
     try:
-        console.print(stop_sweep(paths), markup=False, soft_wrap=True)
+        say(stop_sweep(paths))
     except ValueError as exc:
         fail(str(exc))
     if wait and not wait_stopped(paths, 120):
         fail(f"{paths.sweep_id} is still stopping after 2 minutes: see {paths.log}")
     if wait:
         record = load_sweep(paths)
-        console.print(f"{paths.sweep_id}: {record.state}", markup=False)
+        say(f"{paths.sweep_id}: {record.state}")
 
 
 @app.command("resume")
 def resume_cmd(
     sweep: SweepArg,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -442,18 +477,45 @@ def resume_cmd(
 
     Trials that ended meanwhile are counted once, trials still training are followed to their end, trials that
     never started are marked lost.
+
+    --ray ADDRESS goes on on a Ray cluster (a new head's address after the old one was lost, or a sweep that
+    ran here so far): it is written into the sweep's sweep.toml.
     """
     from tuitrain.sweep.process import resume_sweep
 
     paths = _load(sweep, runs_dir).paths
     try:
-        controller, said = resume_sweep(paths, data_dir(data_dir_), offline or None)
+        controller, said = resume_sweep(
+            paths, data_dir(data_dir_), offline or None, prepare=lambda: _resume_backend(paths, ray)
+        )
     except ValueError as exc:
         fail(str(exc))
-    console.print(said, markup=False)
+    say(said)
     if detach:
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
+
+
+def _resume_backend(paths: Any, ray: str | None) -> None:
+    """Check (and with --ray, first record in sweep.toml) where the resumed sweep's trials will train."""
+    from tuitrain.sweep.spec import SweepError, read_sweep_file, save_sweep, sweep_from_data
+
+    try:
+        spec = read_sweep_file(paths.spec)
+    except SweepError as exc:
+        if ray is None:
+            return  # the controller says what is wrong with it, as for any sweep it cannot read
+        fail(str(exc))
+    if ray is not None:
+        data = spec.model_dump(mode="json", exclude_none=True)
+        data["execution"] = {**data["execution"], "backend": "ray", "address": ray}
+        try:
+            spec = sweep_from_data(data, "--ray")
+        except SweepError as exc:
+            fail(str(exc))
+    _check_backend(spec, ray)
+    if ray is not None:
+        save_sweep(spec, paths.spec)
 
 
 # ---------------------------------------------------------------- refine / best
@@ -475,6 +537,8 @@ def refine_cmd(
     from tuitrain.sweep.refine import refine_sweep
     from tuitrain.sweep.spec import SweepError, save_sweep, user_sweep_dir
 
+    if not margin >= 0 or not math.isfinite(margin):
+        fail(f"--margin {margin}: must be a number >= 0")
     try:
         parent, refined = refine_sweep(_find(sweep, runs_dir), top=top, margin=margin, name=name, trials=trials)
     except SweepError as exc:
@@ -491,9 +555,9 @@ def refine_cmd(
     save_sweep(spec, target)
     for param in refined.params:
         old = next(p.dist for p in parent.params if p.name == param.name)
-        console.print(f"{param.name}: {old.describe()} -> {param.dist.describe()}", markup=False, soft_wrap=True)
+        say(f"{param.name}: {old.describe()} -> {param.dist.describe()}")
     run_ref = spec.name if out is None else str(target)
-    console.print(f"wrote {target}; run it with 'tuitrain sweep run {run_ref}'", markup=False, soft_wrap=True)
+    say(f"wrote {target}; run it with 'tuitrain sweep run {run_ref}'")
 
 
 @app.command("best")
@@ -513,7 +577,7 @@ def best_cmd(
     if best is None:
         fail(f"{record.sweep_id} has no trial with a final objective yet")
     for text in _best_lines(record, best):
-        console.print(text, markup=False, soft_wrap=True, highlight=False)
+        say(text)
     if save_preset is None:
         return
     try:
@@ -522,7 +586,7 @@ def best_cmd(
         fail(f"{exc} (--force overwrites a user preset)")
     except (OSError, ValueError) as exc:
         fail(f"cannot save preset {save_preset!r}: {exc}")
-    console.print(f"saved {saved}; train it with 'tuitrain run {save_preset}'", markup=False, soft_wrap=True)
+    say(f"saved {saved}; train it with 'tuitrain run {save_preset}'")
 
 
 @app.command("presets")
@@ -534,5 +598,5 @@ def presets_cmd() -> None:
     for col in ("name", "source", "description"):
         table.add_column(col, overflow="fold" if col == "description" else "ellipsis")
     for sweep_name, source, _path, text in list_sweep_presets():
-        table.add_row(Text(sweep_name), Text(source), Text(text))
+        table.add_row(cell(sweep_name), cell(source), cell(text))
     console.print(table)

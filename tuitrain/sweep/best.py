@@ -7,7 +7,6 @@ from the sweep's base.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from tuitrain import presets
@@ -30,9 +29,8 @@ def best_experiment(record: SweepRecord) -> tuple[TrialEntry, Experiment]:
         raise NoBestTrial(f"trial {best.number} of {record.sweep_id} has no run directory")
     path = run_dir / "experiment.toml"
     try:
-        exp = presets.experiment_from_data(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise NoBestTrial(f"{path}: cannot read the trial's experiment: {exc}") from None
+        # The preset reader: regular files only, one line for every way the file can be wrong.
+        exp = presets.experiment_from_data(presets.read_preset_data(path), str(path))
     except presets.PresetError as exc:
         raise NoBestTrial(str(exc)) from None
     return best, exp

@@ -12,9 +12,11 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tuitrain import launcher
+from tuitrain.runs.status import trainer_command_line
 from tuitrain.sweep.layout import SweepPaths, new_sweep_dir
 from tuitrain.sweep.resolve import ResolvedSweep, objective_mode
 from tuitrain.sweep.spec import save_sweep
@@ -73,7 +75,8 @@ def start_controller(
 def controller_running(paths: SweepPaths) -> bool:
     """True while a controller holds the sweep's lock (the kernel drops it the moment one dies)."""
     try:
-        fd = os.open(paths.lock, os.O_RDONLY)
+        # Non-blocking: a FIFO put where the lock belongs would otherwise hang every reader here.
+        fd = os.open(paths.lock, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return False
     try:
@@ -86,9 +89,8 @@ def controller_running(paths: SweepPaths) -> bool:
 
 
 def _is_controller(pid: int, paths: SweepPaths) -> bool:
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+    args = trainer_command_line(pid)
+    if args is None:
         return True  # no /proc: the pid, its start time and the lock are all there is
     return CONTROLLER_MODULE.encode() in args and str(paths.root.resolve()).encode() in args
 
@@ -118,12 +120,16 @@ def stop_sweep(paths: SweepPaths) -> str:
 
 
 def resume_sweep(
-    paths: SweepPaths, data_dir: Path | None = None, offline: bool | None = None
+    paths: SweepPaths,
+    data_dir: Path | None = None,
+    offline: bool | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the controller again on a sweep that was stopped or lost its controller; (it, one line on what is left).
 
-    Raises ValueError, one line, when there is nothing to resume: its controller runs, or every trial of
-    its budget ended.
+    ``prepare`` runs once the sweep may be resumed, before its controller starts (the CLI records a new
+    Ray address there). Raises ValueError, one line, when there is nothing to resume: its controller
+    runs, or every trial of its budget ended.
     """
     record = load_sweep(paths)
     status = record.status
@@ -134,6 +140,8 @@ def resume_sweep(
     if not record.resumable:
         raise ValueError(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
     left = max(status.trials_planned - status.counted, 0)
+    if prepare is not None:
+        prepare()
     controller = start_controller(paths, data_dir, offline)
     return controller, f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go"
 
