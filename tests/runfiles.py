@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs.events import EpochEnded, RunStarted
 from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.note import RunNote
 from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
@@ -184,6 +185,9 @@ class FakeSource:
     def delete(self, run_dir: Path) -> None:
         self.deleted.append(Path(run_dir))
         self.rows = [r for r in self.rows if r.run_dir != Path(run_dir)]
+
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        self.rows = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in self.rows]
 
 
 class StopRecorder(LocalRunsSource):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tuitrain.runs.listing import RunSummary
+    from tuitrain.runs.note import RunNote
     from tuitrain.runs.record import RunRecord
     from tuitrain.runs.tail import Emit
     from tuitrain.spec import Experiment
@@ -58,6 +59,10 @@ class RunsSource(Protocol):
 
     def delete(self, run_dir: Path) -> None:
         """Remove the run; raises ValueError or RuntimeError (a run that still trains) with one line on why."""
+        ...
+
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        """Keep the user's note and tags on the run (an empty note removes them); OSError when it cannot."""
         ...
 
 
@@ -141,6 +146,12 @@ class LocalRunsSource:
 
         runs.delete_run(Path(run_dir))
 
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        """Write the run's ``note.json`` atomically (:func:`tuitrain.runs.note.write_note`)."""
+        from tuitrain.runs.note import write_note
+
+        write_note(Path(run_dir), note)
+
 
 def _signature(path: Path) -> tuple[int, int] | None:
     """(modification time in ns, size) of a file or folder, None when it is missing."""
@@ -152,4 +163,4 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 
 def _run_signature(run_dir: Path) -> tuple[object, ...]:
-    return tuple(_signature(run_dir / name) for name in ("events.jsonl", "status.json", "experiment.toml"))
+    return tuple(_signature(run_dir / name) for name in ("events.jsonl", "status.json", "experiment.toml", "note.json"))

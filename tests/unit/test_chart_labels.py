@@ -1,4 +1,4 @@
-"""Placing a chart's marker labels: never over each other, never past the canvas, short or joined when space is short."""
+"""Placing a chart's marker labels: never over each other, never past the canvas, shorter when space is short."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tuitrain.ui.chart_math import ChartMarkers
 def assert_clean(placed: list[PlacedLabel], width: int) -> None:
     """No label past an edge; no two labels of a row touching."""
     for label in placed:
-        assert 0 <= label.column and label.end <= width, (label, width)
+        assert label.column >= 0 and label.end <= width, (label, width)
     for a, b in itertools.combinations(placed, 2):
         if a.row == b.row:
             assert a.end < b.column or b.end < a.column, (a, b)

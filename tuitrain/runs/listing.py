@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuitrain.runs.events import one_line
 from tuitrain.runs.layout import looks_like_run, safe_child
+from tuitrain.runs.note import RunNote, read_note
 from tuitrain.runs.record import RunRecord, load_run
 from tuitrain.runs.status import ACTIVE_STATES, RunState
 
@@ -34,6 +35,7 @@ class RunSummary:
 
     ``best_val_loss`` / ``best_val_accuracy``: (epoch, value) or None. ``duration``: seconds or None.
     ``error``: what could not be read (a broken experiment file, damaged event lines), if anything.
+    ``note``: the user's note and tags (empty when none).
     """
 
     run_dir: Path
@@ -51,6 +53,7 @@ class RunSummary:
     started_at: float | None
     error: str | None = None
     trainer_alive: bool | None = None
+    note: RunNote = field(default_factory=RunNote)
 
     @classmethod
     def from_record(cls, record: RunRecord) -> RunSummary:
@@ -76,6 +79,7 @@ class RunSummary:
             started_at=record.started_at,
             error="; ".join(problems) or None,
             trainer_alive=record.trainer_alive,
+            note=read_note(record.path),
         )
 
     @classmethod

@@ -10,30 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
 from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.note import clean_text, make_note
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.ui.messages import RunChosen
-from tuitrain.ui.screens.dialogs import ConfirmDialog
+from tuitrain.ui.run_list import SORT_ORDER, SORTS, arrange, parse_filter, sort_label
+from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.widgets.charts import CompareChart
 
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
 
-# Most telling first: at 80 columns the table scrolls sideways and what falls off is the data set.
+# Most telling first. The run's name takes the room the others leave (shortened in its middle when
+# the terminal is narrow), so time, dataset and note stay in view at 80 columns.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),
     ("run", "run"),
@@ -43,30 +50,75 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("val_accuracy", "best val_acc"),
     ("duration", "time"),
     ("dataset", "dataset"),
+    ("note", "note"),
 )
+NARROW_HEADERS = {"val_loss": "val_loss", "val_accuracy": "val_acc"}
+"""Shorter headers when the table is narrow (the values then leave out their epoch)."""
+WIDE_TABLE = 110
+"""From this many columns on the table shows everything in full."""
+MIN_NAME = 12
+MAX_NARROW_NOTE = 16
 
 
-def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
+def _best(value: tuple[int, float] | None, compact: bool = False) -> str:
     if value is None:
         return "--"
     epoch, number = value
-    shown = f"{number:.{digits}g}" if math.isfinite(number) else str(number)
-    return f"{shown} @{epoch}"
+    shown = f"{number:.{3 if compact else 4}g}" if math.isfinite(number) else str(number)
+    return shown if compact else f"{shown} @{epoch}"
 
 
-def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
-    """The table cells of one run (plain words: no colour needed)."""
+def fit_middle(text: str, width: int) -> str:
+    """``text`` cut in its middle with "…" to at most ``width`` characters (its start and end stay)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1) // 2 + (width - 1) % 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def compact_name(name: str) -> str:
+    """A run folder's name without the year and seconds of its time stamp ("1130-0332-digits-overfit")."""
+    if re.fullmatch(r"\d{8}-\d{6}-.+", name):
+        return f"{name[4:8]}-{name[9:13]}{name[15:]}"
+    return name
+
+
+def row_cells(row: RunSummary, marked: bool, compact: bool = False) -> list[str | Text]:
+    """The table cells of one run (plain words: no colour needed); ``compact`` for a narrow table.
+
+    Names, datasets and notes are anyone's text: they go in as Text, never read as markup.
+    """
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
+    note = row.note.label()
     return [
         "✓" if marked else " ",
-        row.name,
+        Text(compact_name(row.name) if compact else row.name),
         row.state_label,
         epochs,
-        _best(row.best_val_loss),
-        _best(row.best_val_accuracy),
+        _best(row.best_val_loss, compact),
+        _best(row.best_val_accuracy, compact),
         duration(row.duration, "--"),
-        row.dataset or "--",
+        Text(row.dataset or "--"),
+        Text(fit_middle(note, MAX_NARROW_NOTE) if compact else note),
     ]
+
+
+def headers(compact: bool) -> list[str]:
+    """The column headers, shorter ones in a narrow table."""
+    return [NARROW_HEADERS.get(key, label) if compact else label for key, label in COLUMNS]
+
+
+def fit_row_cells(cells: Sequence[list[str | Text]], width: int, compact: bool) -> list[list[str | Text]]:
+    """``cells`` with each run name shortened so the table's columns fit ``width`` (each has 2 of padding)."""
+    if not cells:
+        return []
+    others = sum(
+        max(len(label), *(len(str(row[i])) for row in cells)) + 2 for i, label in enumerate(headers(compact)) if i != 1
+    )
+    room = max(width - others - 2 - 2, MIN_NAME)  # the name's padding, the scrollbar
+    return [[row[0], Text(fit_middle(str(row[1]), room)), *row[2:]] for row in cells]
 
 
 class RunsScreen(Screen[None]):
@@ -86,6 +138,12 @@ class RunsScreen(Screen[None]):
         Binding("R", "rerun", "Re-run", id="runs-rerun", tooltip="Start a new run with the same experiment"),
         Binding("delete,x", "delete_run", "Delete", id="runs-delete", tooltip="Delete the run's folder (asks first)"),
         Binding("r", "refresh", "Refresh", id="runs-refresh", tooltip="Read the runs folder again"),
+        Binding(
+            "slash", "filter", "Filter", id="runs-filter", tooltip="Filter: words, state:running, dataset:mnist, #tag"
+        ),
+        Binding("s", "next_sort", "Sort", id="runs-sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("S", "flip_sort", "Flip sort", id="runs-flip-sort", show=False, tooltip="Reverse the order"),
+        Binding("e", "edit_note", "Note", id="runs-note", tooltip="Write a note and tags on the run"),
         Binding("escape", "back", "Back", id="runs-back", tooltip="Close the comparison, or go back"),
     ]
 
@@ -109,13 +167,23 @@ class RunsScreen(Screen[None]):
         self.compared: list[str] = []
         self.histories: dict[str, dict[str, list[float | None]]] = {}
         self.error: str | None = None
+        self.sort = "started"
+        """The sort key (:data:`tuitrain.ui.run_list.SORTS`): newest first unless the user sorts."""
+        self.flip = False
+        self.filter_text = ""
+        self.shown: list[str] = []
+        """Keys of the rows in the table, top to bottom (what the filter let through, sorted)."""
+        self._shown_cells: dict[str, list[str | Text]] = {}
+        self._compact: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f"Runs in {self.runs_root}", id="runs-title", markup=False)
-        table: DataTable[str | Text] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=1)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield Input(
+            placeholder="filter: words, state:running, dataset:mnist, #tag (enter: keep, esc: clear)",
+            id="runs-filter",
+            compact=True,
+        )
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=1)
         yield Static(
             f"No runs in {self.runs_root} yet. Start one from the setup screen, or `tuitrain run PRESET`.",
             id="runs-empty",
@@ -153,35 +221,138 @@ class RunsScreen(Screen[None]):
         return rows
 
     def show_rows(self, rows: Sequence[RunSummary]) -> None:
-        """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
-        table = self.table
+        """Take ``rows`` as the runs there are now, and show those the filter lets through, sorted."""
         fresh = {str(row.run_dir): row for row in rows}
-        for key in [k for k in self.rows if k not in fresh]:
-            table.remove_row(key)
-            del self.rows[key]
-            if key in self.marked:
-                self.marked.remove(key)
-        for key, row in fresh.items():
-            old = self.rows.get(key)
-            if old == row:
-                continue
-            self.rows[key] = row
-            cells = row_cells(row, key in self.marked)
-            if old is None:
-                table.add_row(*cells, key=key)
-            else:
-                for (column, _), cell in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, cell)
+        self.marked = [k for k in self.marked if k in fresh]
+        self.rows = fresh
+        self._draw_table()
+
+    def _draw_table(self) -> None:
+        """Put the filtered, sorted rows in the table: cells updated in place when the order is unchanged,
+        the table rebuilt (the cursor kept on its run) when it changed."""
+        table = self.table
+        compact = self.size.width < WIDE_TABLE
+        arranged = arrange(list(self.rows.values()), parse_filter(self.filter_text), self.sort, self.flip)
+        keys = [str(row.run_dir) for row in arranged]
+        cells = fit_row_cells(
+            [row_cells(row, str(row.run_dir) in self.marked, compact) for row in arranged], self.size.width, compact
+        )
+        wanted = dict(zip(keys, cells, strict=True))
+        if compact != self._compact or keys != self.shown:
+            current = self.highlighted()
+            table.clear(columns=compact != self._compact)
+            if compact != self._compact:
+                for (key, _), label in zip(COLUMNS, headers(compact), strict=True):
+                    table.add_column(label, key=key)
+            for key in keys:
+                table.add_row(*wanted[key], key=key)
+            if current is not None and str(current.run_dir) in wanted:
+                table.move_cursor(row=keys.index(str(current.run_dir)), animate=False)
+            self._compact = compact
+        else:
+            for key in keys:
+                if self._shown_cells.get(key) != wanted[key]:
+                    for (column, _), cell in zip(COLUMNS, wanted[key], strict=True):
+                        table.update_cell(key, column, cell)
+        self.shown, self._shown_cells = keys, wanted
         self.set_class(not self.rows, "-empty")
+        self._show_title()
+        self.refresh_bindings()
+
+    def _show_title(self) -> None:
         count = len(self.rows)
         running = sum(1 for r in self.rows.values() if r.state == "running")
-        title = f"Runs in {self.runs_root}: {count} run{'s' if count != 1 else ''}"
+        title = f"{count} run{'s' if count != 1 else ''}"
         if running:
             title += f", {running} running"
+        if self.filter_text:
+            title += f" · {len(self.shown)} shown (filter: {self.filter_text})"
+        title += f" · {sort_label(self.sort, self.flip)}"
         if self.marked:
             title += f" · {len(self.marked)} marked (c: compare)"
-        self.query_one("#runs-title", Static).update(title)
-        self.refresh_bindings()
+        place = f"Runs in {self.runs_root}: "
+        width = self.size.width - 2
+        self.query_one("#runs-title", Static).update(place + title if len(place + title) <= width else title)
+
+    def on_resize(self, event: Resize) -> None:
+        """Names are shortened to the width: fit them again."""
+        if self.rows:
+            self._draw_table()
+
+    # ------------------------------------------------------------------ sorting, filtering, notes
+
+    def action_next_sort(self) -> None:
+        """Sort by the next column (newest first comes round again)."""
+        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        self.flip = False
+        self._draw_table()
+
+    def action_flip_sort(self) -> None:
+        """Reverse the order."""
+        self.flip = not self.flip
+        self._draw_table()
+
+    @on(DataTable.HeaderSelected, "#runs-table")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key not in SORTS:
+            return
+        if key == self.sort:
+            self.flip = not self.flip
+        else:
+            self.sort, self.flip = key, False
+        self._draw_table()
+
+    def action_filter(self) -> None:
+        """Show the filter box and type into it."""
+        box = self.query_one("#runs-filter", Input)
+        self.add_class("-filtering")
+        box.focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value.strip()
+        self._draw_table()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.filter_text:
+            self.remove_class("-filtering")
+        self.table.focus()
+
+    def action_edit_note(self) -> None:
+        """Ask for the highlighted run's note and tags, and keep them in its folder."""
+        row = self.highlighted()
+        if row is not None:
+            self._edit_note(row)
+
+    @work(exclusive=True, group="runs-note")
+    async def _edit_note(self, row: RunSummary) -> None:
+        current = row.note.label()
+        answer = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Note on {escape_markup(clean_text(row.name))}",
+                current,
+                placeholder="#baseline #sgd what this run tried",
+                help="Words starting with # are tags (filter with #tag). Empty removes the note.",
+                submit="Save",
+            )
+        )
+        if answer is None:
+            return
+        tags = [word for word in answer.split() if word.startswith("#")]
+        text = " ".join(word for word in answer.split() if not word.startswith("#"))
+        note = make_note(text, tags)
+        try:
+            await asyncio.to_thread(self.source.set_note, row.run_dir, note)
+        except OSError as exc:
+            self.notify(f"Cannot save the note: {exc}", title=clean_text(row.name), severity="error", markup=False)
+            return
+        self.rows[str(row.run_dir)] = replace(row, note=note)
+        self._draw_table()
 
     def highlighted(self) -> RunSummary | None:
         """The run under the cursor, or None for an empty table."""
@@ -226,9 +397,8 @@ class RunsScreen(Screen[None]):
             self.marked.remove(key)
         else:
             self.marked.append(key)
-        self.table.update_cell(key, "mark", "✓" if key in self.marked else " ")
         self.table.action_cursor_down()
-        self.show_rows(list(self.rows.values()))
+        self._draw_table()
 
     def action_compare(self) -> None:
         """Overlay the marked runs' validation curves (read in a thread)."""
@@ -281,7 +451,14 @@ class RunsScreen(Screen[None]):
         self._draw_comparison()
 
     def action_back(self) -> None:
-        """Close the comparison if it is open, else go back."""
+        """Clear the filter, else close the comparison if it is open, else go back."""
+        if self.filter_text or self.has_class("-filtering"):
+            self.query_one("#runs-filter", Input).value = ""
+            self.filter_text = ""
+            self.remove_class("-filtering")
+            self.table.focus()
+            self._draw_table()
+            return
         if self.has_class("-comparing"):
             self.remove_class("-comparing")
             self.compared = []
