@@ -138,6 +138,8 @@ class FakeSource:
     error: str | None = None
     rows: list[RunSummary] = field(default_factory=list)
     histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
+    experiments: dict[Path, Experiment] = field(default_factory=dict)
+    """Per-run experiments (``exp`` for a run not in it)."""
     start_error: Exception | None = None
     started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
     stopped: list[Path] = field(default_factory=list)
@@ -161,7 +163,7 @@ class FakeSource:
             run_id=run_dir.name,
             path=run_dir,
             state=state,
-            experiment=self.exp.model_dump(mode="json") if self.exp is not None else None,
+            experiment=exp.model_dump(mode="json") if (exp := self.experiments.get(run_dir, self.exp)) else None,
             epoch_events=[
                 EpochEnded(epoch=i, logs=logs, learning_rate=1e-3, epoch_seconds=2.0)
                 for i, logs in enumerate(rows, start=1)

@@ -22,6 +22,7 @@ def catalog(tmp_path: Path) -> FakeSource:
     )
     cat.histories[a] = {k: [logs[k] for logs in history] for k in history[0]}
     cat.histories[b] = {k: [logs[k] * 1.1 for logs in history[:6]] for k in history[0]}
+    cat.experiments[b] = experiment(epochs=6)
     return cat
 
 
@@ -59,6 +60,10 @@ async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path)
         assert len(chart.series[str(tmp_path / "run-a")].values) == 10
         assert len(chart.series[str(tmp_path / "run-b")].values) == 6
         assert chart.region.height > 5
+        # Beside the curves: only the fields in which the two experiments differ.
+        diff = str(screen.query_one("#compare-diff").content)
+        assert "training.epochs" in diff and "• 10" in diff and "× 6" in diff
+        assert "optimizer" not in diff and "dataset.name" not in diff
 
         await pilot.press("n")  # the next metric both runs logged
         await pilot.pause()

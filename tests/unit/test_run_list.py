@@ -14,8 +14,12 @@ from tuitrain.ui.run_list import SORT_ORDER, arrange, parse_filter, sort_label, 
 def rows() -> list:
     return [
         run_row(Path("r/20261130-120000-new"), state="running", started_at=300.0, dataset="mnist", best_val_loss=None),
-        run_row(Path("r/20261130-110000-mid"), best_val_loss=(3, 0.2), started_at=200.0, note=RunNote("sgd", ("base",))),
-        run_row(Path("r/20261130-100000-old"), state="failed", best_val_loss=(5, 0.5), started_at=100.0, dataset="imdb"),
+        run_row(
+            Path("r/20261130-110000-mid"), best_val_loss=(3, 0.2), started_at=200.0, note=RunNote("sgd", ("base",))
+        ),
+        run_row(
+            Path("r/20261130-100000-old"), state="failed", best_val_loss=(5, 0.5), started_at=100.0, dataset="imdb"
+        ),
     ]
 
 

@@ -14,13 +14,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -31,10 +32,11 @@ from tuitrain.run_source import RunsSource
 from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.note import clean_text, make_note
 from tuitrain.runs.status import ACTIVE_STATES
+from tuitrain.spec.diff import experiment_diff
 from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.run_list import SORT_ORDER, SORTS, arrange, parse_filter, sort_label
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
-from tuitrain.ui.widgets.charts import CompareChart
+from tuitrain.ui.widgets.charts import COMPARE_MARKERS, CompareChart
 
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
@@ -189,7 +191,10 @@ class RunsScreen(Screen[None]):
             id="runs-empty",
             markup=False,
         )
-        yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
+        with Horizontal(id="compare"):
+            yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
+            with VerticalScroll(id="compare-diff-box"):
+                yield Static("", id="compare-diff", markup=False)
         yield Footer()
 
     @property
@@ -409,12 +414,20 @@ class RunsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-compare", name="Reading run histories")
     def _load_histories(self, run_dirs: list[Path]) -> None:
-        histories = {str(d): self.source.load(d).series() for d in run_dirs}
-        self.app.call_from_thread(self.show_comparison, histories)
+        records = {str(d): self.source.load(d) for d in run_dirs}
+        histories = {key: record.series() for key, record in records.items()}
+        experiments = {key: record.experiment for key, record in records.items()}
+        self.app.call_from_thread(self.show_comparison, histories, experiments)
 
-    def show_comparison(self, histories: dict[str, dict[str, list[float | None]]]) -> None:
-        """Draw the compare chart from the runs' histories (keys: run directory paths)."""
+    def show_comparison(
+        self,
+        histories: dict[str, dict[str, list[float | None]]],
+        experiments: dict[str, dict[str, Any] | None] | None = None,
+    ) -> None:
+        """Draw the compare chart from the runs' histories (keys: run directory paths), and beside it
+        the fields in which their ``experiments`` (as recorded) differ."""
         self.histories = histories
+        self.query_one("#compare-diff", Static).update(self._diff_text(experiments or {}))
         self.compared = list(histories)
         metrics = self.compare_metrics()
         if self.compare_metric not in metrics and metrics:
@@ -422,6 +435,18 @@ class RunsScreen(Screen[None]):
         self._draw_comparison()
         self.add_class("-comparing")
         self.refresh_bindings()
+
+    def _diff_text(self, experiments: dict[str, dict[str, Any] | None]) -> Text:
+        """The differing fields, each with every run's value behind that run's chart glyph."""
+        keys = list(self.histories)
+        diff = experiment_diff([experiments.get(key) for key in keys])
+        text = Text()
+        text.append("Differences" if diff else "The experiments are the same.", style="bold")
+        for field_name, values in diff:
+            text.append(f"\n{field_name}\n", style="bold")
+            shown = [f"{COMPARE_MARKERS[i % len(COMPARE_MARKERS)]} {clean_text(v)}" for i, v in enumerate(values)]
+            text.append("  " + "\n  ".join(shown))
+        return text
 
     def compare_metrics(self) -> list[str]:
         """Validation metrics every compared run logged, val_loss first."""
