@@ -21,6 +21,7 @@ from textual.screen import Screen
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs.events import EpochEnded, RunStarted
 from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.logtail import LogTail
 from tuitrain.runs.note import RunNote
 from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
@@ -139,6 +140,7 @@ class FakeSource:
     rows: list[RunSummary] = field(default_factory=list)
     histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
     experiments: dict[Path, Experiment] = field(default_factory=dict)
+    log_tails: dict[Path, list[LogTail]] = field(default_factory=dict)
     """Per-run experiments (``exp`` for a run not in it)."""
     start_error: Exception | None = None
     started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
@@ -190,6 +192,9 @@ class FakeSource:
 
     def set_note(self, run_dir: Path, note: RunNote) -> None:
         self.rows = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in self.rows]
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        return list(self.log_tails.get(Path(run_dir), []))
 
 
 class StopRecorder(LocalRunsSource):

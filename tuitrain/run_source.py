@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tuitrain.runs.listing import RunSummary
+    from tuitrain.runs.logtail import LogTail
     from tuitrain.runs.note import RunNote
     from tuitrain.runs.record import RunRecord
     from tuitrain.runs.tail import Emit
@@ -63,6 +64,10 @@ class RunsSource(Protocol):
 
     def set_note(self, run_dir: Path, note: RunNote) -> None:
         """Keep the user's note and tags on the run (an empty note removes them); OSError when it cannot."""
+        ...
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        """The ends of the run's traceback and trainer log, safe to show (never raises for a missing file)."""
         ...
 
 
@@ -151,6 +156,12 @@ class LocalRunsSource:
         from tuitrain.runs.note import write_note
 
         write_note(Path(run_dir), note)
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        """The tails of ``traceback.txt`` and ``trainer.log`` (:func:`tuitrain.runs.logtail.run_logs`)."""
+        from tuitrain.runs.logtail import run_logs
+
+        return run_logs(Path(run_dir))
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.analysis import Flag
+from tuitrain.engine.gpu import GpuReader, gpu_reader
 from tuitrain.fsutil import atomic_write_text
 from tuitrain.presets import experiment_from_data, to_toml
 from tuitrain.runs import (
@@ -29,6 +30,7 @@ from tuitrain.runs import (
     RunStatus,
     StatusFile,
 )
+from tuitrain.runs.events import GpuUsage
 from tuitrain.spec import Experiment
 
 TRACEBACK_FILE = "traceback.txt"
@@ -46,6 +48,7 @@ class RunRecorder:
         self._status = StatusFile(self.paths, RunStatus.for_this_process("running"))
         self._status.write()
         self._status_written = time.monotonic()
+        self._gpu: GpuReader | None = None
 
     def read_experiment(self) -> Experiment:
         """The run's ``experiment.toml`` (PresetError if it is not a valid experiment)."""
@@ -78,10 +81,17 @@ class RunRecorder:
                 val_class_shares=info.get("val_class_shares"),
             )
         )
+        if info["device_kind"] == "gpu":
+            self._gpu = gpu_reader()
+
+    def _gpu_usage(self) -> GpuUsage | None:
+        return self._gpu() if self._gpu is not None else None
 
     def epoch_ended(self, epoch: int, logs: Mapping[str, float], learning_rate: float, seconds: float) -> None:
         """The epoch event, the history row and the status (epochs done)."""
-        event = EpochEnded(epoch=epoch, logs=dict(logs), learning_rate=learning_rate, epoch_seconds=seconds)
+        event = EpochEnded(
+            epoch=epoch, logs=dict(logs), learning_rate=learning_rate, epoch_seconds=seconds, gpu=self._gpu_usage()
+        )
         self._writer.write(event)
         self._history.add(event)
         # The epoch count in the status is a convenience (readers count epochs in the event log): with
@@ -93,7 +103,7 @@ class RunRecorder:
 
     def batch_progress(self, epoch: int, batch: int, steps: int, logs: Mapping[str, float], seconds: float) -> None:
         """Progress inside an epoch (the callback throttles these)."""
-        self._writer.write(BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs)))
+        self._writer.write(BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs), gpu=self._gpu_usage()))
 
     def flag_raised(self, flag: Flag) -> None:
         """A flag of the analysis."""

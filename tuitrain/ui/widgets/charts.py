@@ -413,6 +413,8 @@ class MetricChart(Chart):
     def _label(self, series: Series) -> str:
         if series.key.startswith("val_"):
             return "val"
+        if series.key == "learning_rate":
+            return "learning rate"
         if series.key == self.metric:
             return "train"
         return series.label

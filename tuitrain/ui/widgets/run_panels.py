@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from tuitrain.analysis import Flag
 from tuitrain.formatting import duration, short
+from tuitrain.runs.events import GpuUsage
 from tuitrain.ui.live_run import LiveRun
 
 STATE_STYLES = {
@@ -65,22 +66,35 @@ class RunHeader(Static):
         state_style = STATE_STYLES.get(run.state, "bold")
         planned = run.epochs_planned
         epoch = f"epoch {run.epochs_done}/{planned}" if planned else f"epoch {run.epochs_done}"
-        first = Text()
-        first.append(run.name, style="bold")
-        first.append("  ")
-        first.append(f"[{run.state}]", style=_rich_style(state_style))
-        first.append(f"  {epoch}  {run.device or 'device ?'}")
-        if run.params is not None:
-            first.append(f"  {run.params:,} params")
+        # (priority, text, style): when the line is too long the least telling parts go first, so the
+        # learning rate and the GPU stay in view at 80 columns where the device name would push them out.
+        parts: list[tuple[int, str, str]] = [
+            (0, run.name, "bold"),
+            (0, f"[{run.state}]", _rich_style(state_style)),
+            (1, epoch, ""),
+        ]
         if run.learning_rates:
             lr_now = run.learning_rates[-1]
-            lr_text = f"  lr {short(lr_now)}"
+            lr_text = f"lr {short(lr_now)}"
             if run.learning_rate_changed():
-                lr_text = f"  lr {short(run.learning_rates[0])}→{short(lr_now)}"
-            first.append(lr_text)
+                lr_text = f"lr {short(run.learning_rates[0])}→{short(lr_now)}"
+            parts.append((1, lr_text, ""))
+        if run.gpu is not None:
+            parts.append((2, gpu_text(run.gpu), ""))
+        parts.append((4, run.device or "device ?", ""))
+        if run.params is not None:
+            parts.append((5, f"{run.params:,} params", ""))
         if run.reason and run.ended:
-            first.append(f"  {run.reason}", style=_rich_style("$error" if run.state != "finished" else ""))
-        first.truncate(width - 2, overflow="ellipsis")
+            parts.append((3, run.reason, _rich_style("$error" if run.state != "finished" else "")))
+        room = width - 2
+        # A long run name gives way to the epoch, the rate and the GPU (cut at its end, never below 16).
+        kept = sum(len(t) + 2 for priority, t, _ in parts[1:] if priority <= 2)
+        if len(run.name) > max(room - kept, 16):
+            parts[0] = (0, run.name[: max(room - kept, 16) - 1] + "…", "bold")
+        while len(parts) > 2 and sum(len(t) for _, t, _ in parts) + 2 * (len(parts) - 1) > room:
+            parts.remove(max(reversed(parts), key=lambda part: part[0]))
+        first = Text("  ").join(Text(text, style=style) for _, text, style in parts)
+        first.truncate(room, overflow="ellipsis")
 
         timing = f"elapsed {duration(run.elapsed(now), '--')}"
         eta = run.eta(now)
@@ -105,6 +119,15 @@ class RunHeader(Static):
         second.append(timing)
         second.truncate(width - 2, overflow="ellipsis")
         return Text("\n").join([first, second])
+
+
+def gpu_text(gpu: GpuUsage) -> str:
+    """The GPU reading in a few characters: "GPU 3.1/16G 87%"."""
+    gib = 2**30
+    text = f"GPU {gpu.memory_used / gib:.1f}/{gpu.memory_total / gib:.0f}G"
+    if gpu.utilization is not None:
+        text += f" {gpu.utilization:.0f}%"
+    return text
 
 
 def _rich_style(style: str) -> str:
