@@ -136,10 +136,11 @@ class RunsScreen(Screen[None]):
         Binding("o", "open_run", "Open", id="runs-open", tooltip="Open the highlighted run's monitor (or enter)"),
         Binding("space", "toggle_mark", "Mark", id="runs-mark", tooltip="Mark the run for comparing"),
         Binding("c", "compare", "Compare", id="runs-compare", tooltip="Overlay the marked runs' validation curves"),
-        Binding("n", "next_metric", "Compare metric", id="runs-compare-metric", tooltip="Compare another metric"),
+        Binding("n", "next_metric", "Metric", id="runs-compare-metric", tooltip="Compare another metric"),
         Binding("R", "rerun", "Re-run", id="runs-rerun", tooltip="Start a new run with the same experiment"),
-        Binding("delete,x", "delete_run", "Delete", id="runs-delete", tooltip="Delete the run's folder (asks first)"),
-        Binding("r", "refresh", "Refresh", id="runs-refresh", tooltip="Read the runs folder again"),
+        Binding("x,delete", "delete_run", "Delete", id="runs-delete", tooltip="Delete the run's folder (asks first)"),
+        # The list refreshes by itself every few seconds: r is there, but not in the footer.
+        Binding("r", "refresh", "Refresh", id="runs-refresh", show=False, tooltip="Read the runs folder again"),
         Binding(
             "slash", "filter", "Filter", id="runs-filter", tooltip="Filter: words, state:running, dataset:mnist, #tag"
         ),
@@ -195,7 +196,8 @@ class RunsScreen(Screen[None]):
             yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
             with VerticalScroll(id="compare-diff-box"):
                 yield Static("", id="compare-diff", markup=False)
-        yield Footer()
+        # Compact, without the palette's hint: at 80 columns every key of the list then fits.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> DataTable[str | Text]:
@@ -378,6 +380,9 @@ class RunsScreen(Screen[None]):
             return True if len(self.marked) >= 2 else None
         if action == "next_metric":
             return bool(self.compared)
+        if action in ("next_sort", "filter"):
+            # While comparing the footer needs the room for the comparison's keys; escape closes it first.
+            return not self.compared
         return True
 
     @on(DataTable.RowSelected, "#runs-table")
