@@ -62,7 +62,7 @@ async def test_compare_two_runs_overlays_their_validation_curves(tmp_path: Path)
         assert chart.region.height > 5
         # Beside the curves: only the fields in which the two experiments differ.
         diff = str(screen.query_one("#compare-diff").content)
-        assert "training.epochs" in diff and "• 10" in diff and "× 6" in diff
+        assert "training" in diff and "epochs" in diff and "• 10" in diff and "× 6" in diff
         assert "optimizer" not in diff and "dataset.name" not in diff
 
         await pilot.press("n")  # the next metric both runs logged

@@ -447,10 +447,17 @@ class RunsScreen(Screen[None]):
         diff = experiment_diff([experiments.get(key) for key in keys])
         text = Text()
         text.append("Differences" if diff else "The experiments are the same.", style="bold")
+        section = None
         for field_name, values in diff:
-            text.append(f"\n{field_name}\n", style="bold")
+            # Grouped by table ("optimizer", then "learning_rate" under it): short lines that do not
+            # wrap in the narrow panel.
+            head, _, rest = field_name.partition(".")
+            if rest and head != section:
+                text.append(f"\n{head}", style="bold underline")
+            section = head if rest else None
+            text.append(f"\n {rest or head}\n", style="bold")
             shown = [f"{COMPARE_MARKERS[i % len(COMPARE_MARKERS)]} {clean_text(v)}" for i, v in enumerate(values)]
-            text.append("  " + "\n  ".join(shown))
+            text.append("   " + "\n   ".join(shown))
         return text
 
     def compare_metrics(self) -> list[str]:
