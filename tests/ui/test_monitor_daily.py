@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from runfiles import FakeSource, ScreenApp, epoch_events, experiment, overfitting_history, started_event, wait_until
+from textual.widgets._toast import Toast
 
+from tuitrain.analysis import Flag
 from tuitrain.runs.events import BatchProgress, EpochEnded, GpuUsage, RunFinished
 from tuitrain.runs.logtail import LogTail, read_tail
 from tuitrain.ui.live_run import LiveRun
@@ -86,3 +88,31 @@ async def test_keys_for_lr_chart_log_and_one_metric_at_80x24(tmp_path: Path) -> 
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
         shown = str(pilot.app.screen.query_one("#log-text").content)
         assert "[b]x" in shown and "not written (yet)" in shown
+
+
+async def test_a_list_of_flags_that_scrolls_says_so_and_notices_stay_off_the_analysis(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run-1"
+    source = finished_source(run_dir)
+    screen = MonitorScreen(run_dir, source, clock=lambda: 1030.0)
+    async with ScreenApp(screen).run_test(size=(80, 24), notifications=True) as pilot:
+        await screen.tail_worker.wait()
+        await pilot.pause()
+        flags = [Flag(epoch=e, criterion=f"c{e}", severity="warning", message="x " * 50) for e in range(1, 6)]
+        screen.flags_panel.show("Summary.", flags)
+        await pilot.pause()
+        await pilot.pause()
+        more = screen.flags_panel.query_one("#flags-more")
+        assert more.display and "more lines below" in str(more.content)
+        flags_list = screen.flags_panel.query_one("#flags-list")
+        flags_list.scroll_end(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert not more.display
+
+        screen.notify("A long notice " * 8, title="Event log", timeout=30)
+        await wait_until(pilot, lambda: bool(pilot.app.screen.query(Toast)))
+        await pilot.pause()
+        toasts = list(pilot.app.screen.query(Toast))
+        analysis = screen.flags_panel.region
+        for toast in toasts:
+            assert not toast.region.overlaps(analysis), (toast.region, analysis)

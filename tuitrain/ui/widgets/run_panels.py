@@ -139,7 +139,7 @@ class FlagsPanel(Vertical):
     """The analysis in words: the summary sentences (always in view), then every flag with its epoch.
 
     Flags are listed newest first, so in a short terminal the one just raised is the one in full view;
-    the list scrolls, the summary above it does not.
+    the list scrolls, the summary above it does not, and a line under the list says how much is below.
     """
 
     DEFAULT_CSS = """
@@ -158,6 +158,11 @@ class FlagsPanel(Vertical):
     FlagsPanel #flags-list > Static {
         width: 1fr;
     }
+    FlagsPanel #flags-more {
+        height: 1;
+        color: $text-muted;
+        text-style: italic;
+    }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -170,6 +175,20 @@ class FlagsPanel(Vertical):
         yield Static("", id="flags-summary", markup=False)
         with VerticalScroll(id="flags-list"):
             yield Static("", id="flags-text", markup=False)
+        yield Static("", id="flags-more", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.query_one("#flags-list", VerticalScroll), "scroll_y", self._show_more, init=False)
+        self._show_more()
+
+    def _show_more(self, _scroll_y: float = 0.0) -> None:
+        """Say how much of the list is out of view below, and how to scroll to it (a list that scrolls shows so)."""
+        flags_list = self.query_one("#flags-list", VerticalScroll)
+        hidden = max(0, round(flags_list.max_scroll_y - flags_list.scroll_y)) if flags_list.display else 0
+        more = self.query_one("#flags-more", Static)
+        more.display = hidden > 0
+        if hidden:
+            more.update(f"▼ {hidden} more line{'s' if hidden != 1 else ''} below: scroll, or tab to the list and ↓")
 
     def show(self, summary: str, flags: Sequence[Flag], problem: str | None = None) -> None:
         """Show an optional ``problem`` line (why the run ended badly), ``summary``, and ``flags`` (oldest first)."""
@@ -193,3 +212,4 @@ class FlagsPanel(Vertical):
         self.query_one("#flags-text", Static).update(lines)
         self.query_one("#flags-list", VerticalScroll).display = bool(flags)
         self.query_one("#flags-list", VerticalScroll).scroll_home(animate=False)
+        self.call_after_refresh(self._show_more)
