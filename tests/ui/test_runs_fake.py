@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row, wait_for_screen, wait_until
+from textual.widgets.data_table import ColumnKey
 
 from tuitrain.runs.note import RunNote
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -214,4 +215,19 @@ async def test_at_80_columns_time_dataset_and_note_are_in_view(tmp_path: Path) -
         assert widths <= 80 - 2
         row = [str(cell) for cell in screen.table.get_row_at(0)]
         assert row[6] == "0:20" and row[7] == "digits" and row[8] == "#t x"
-        assert row[1].startswith("1130-03") and row[1].endswith("name") and "…" in row[1]
+        assert row[1].startswith("1130-0332 digi") and row[1].endswith("…")
+
+
+async def test_widening_the_terminal_shows_names_and_values_in_full(tmp_path: Path) -> None:
+    cat = catalog(tmp_path)
+    cat.rows = [run_row(tmp_path / "20261130-033205-digits-overfit-with-a-long-name")]
+    screen = RunsScreen(cat, refresh_seconds=None)
+    async with ScreenApp(screen).run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.table.row_count == 1)
+        assert "…" in str(screen.table.get_row_at(0)[1])
+        await pilot.resize_terminal(200, 60)
+        await wait_until(pilot, lambda: "…" not in str(screen.table.get_row_at(0)[1]))
+        await pilot.pause()
+        column = screen.table.columns[ColumnKey("run")]
+        assert column.get_render_width(screen.table) >= len("20261130-033205-digits-overfit-with-a-long-name")
+        assert str(screen.table.get_row_at(0)[4]) == "0.4 @4"

@@ -33,6 +33,10 @@ def test_newest_first_by_default_and_a_pending_run_by_its_folder_time() -> None:
     pending = run_row(Path("r/20261130-130000-pending"), state="pending", started_at=None)
     assert started(pending) == time.mktime(time.strptime("20261130-130000", "%Y%m%d-%H%M%S"))
     assert names(arrange([*listed, pending], parse_filter("")))[0] == "pending"
+    # Launched earlier but slow to import TensorFlow: its trainer started after the newer run's folder was made.
+    slow = run_row(Path("r/20261130-125900-slow"), state="running", started_at=started(pending) + 30)
+    assert names(arrange([slow, pending], parse_filter(""))) == ["pending", "slow"]
+    assert started(run_row(Path("r/handmade"), started_at=5.0)) == 5.0
     assert names(arrange(listed, parse_filter(""), flip=True)) == ["old", "mid", "new"]
 
 

@@ -182,7 +182,9 @@ class MonitorScreen(Screen[None]):
             yield MetricChart("accuracy", id="metric-chart")
         yield MetricChart("learning_rate", title="learning rate", id="lr-chart")
         yield FlagsPanel(id="flags")
-        yield Footer()
+        # Compact, without the palette hint (ctrl+p still opens it): at 80 columns every key then fits,
+        # the app's own (quit, runs) included.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def loss_chart(self) -> MetricChart:

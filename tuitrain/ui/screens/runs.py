@@ -59,7 +59,7 @@ NARROW_HEADERS = {"val_loss": "val_loss", "val_accuracy": "val_acc"}
 WIDE_TABLE = 110
 """From this many columns on the table shows everything in full."""
 MIN_NAME = 12
-MAX_NARROW_NOTE = 16
+MAX_NARROW_NOTE = 12
 
 
 def _best(value: tuple[int, float] | None, compact: bool = False) -> str:
@@ -81,9 +81,9 @@ def fit_middle(text: str, width: int) -> str:
 
 
 def compact_name(name: str) -> str:
-    """A run folder's name without the year and seconds of its time stamp ("1130-0332-digits-overfit")."""
+    """A run folder's name, its time stamp cut to month, day, hours and minutes ("1130-0332 digits-overfit")."""
     if re.fullmatch(r"\d{8}-\d{6}-.+", name):
-        return f"{name[4:8]}-{name[9:13]}{name[15:]}"
+        return f"{name[4:8]}-{name[9:13]} {name[16:]}"
     return name
 
 
@@ -120,7 +120,14 @@ def fit_row_cells(cells: Sequence[list[str | Text]], width: int, compact: bool) 
         max(len(label), *(len(str(row[i])) for row in cells)) + 2 for i, label in enumerate(headers(compact)) if i != 1
     )
     room = max(width - others - 2 - 2, MIN_NAME)  # the name's padding, the scrollbar
-    return [[row[0], Text(fit_middle(str(row[1]), room)), *row[2:]] for row in cells]
+    # A compact name starts with its time (what tells runs of one experiment apart): cut at its end.
+    fit = fit_end if compact else fit_middle
+    return [[row[0], Text(fit(str(row[1]), room)), *row[2:]] for row in cells]
+
+
+def fit_end(text: str, width: int) -> str:
+    """``text`` cut at its end with "…" to at most ``width`` characters."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 class RunsScreen(Screen[None]):
@@ -234,15 +241,16 @@ class RunsScreen(Screen[None]):
         self.rows = fresh
         self._draw_table()
 
-    def _draw_table(self) -> None:
+    def _draw_table(self, width: int | None = None) -> None:
         """Put the filtered, sorted rows in the table: cells updated in place when the order is unchanged,
         the table rebuilt (the cursor kept on its run) when it changed."""
         table = self.table
-        compact = self.size.width < WIDE_TABLE
+        width = width or self.size.width
+        compact = width < WIDE_TABLE
         arranged = arrange(list(self.rows.values()), parse_filter(self.filter_text), self.sort, self.flip)
         keys = [str(row.run_dir) for row in arranged]
         cells = fit_row_cells(
-            [row_cells(row, str(row.run_dir) in self.marked, compact) for row in arranged], self.size.width, compact
+            [row_cells(row, str(row.run_dir) in self.marked, compact) for row in arranged], width, compact
         )
         wanted = dict(zip(keys, cells, strict=True))
         if compact != self._compact or keys != self.shown:
@@ -260,7 +268,7 @@ class RunsScreen(Screen[None]):
             for key in keys:
                 if self._shown_cells.get(key) != wanted[key]:
                     for (column, _), cell in zip(COLUMNS, wanted[key], strict=True):
-                        table.update_cell(key, column, cell)
+                        table.update_cell(key, column, cell, update_width=True)
         self.shown, self._shown_cells = keys, wanted
         self.set_class(not self.rows, "-empty")
         self._show_title()
@@ -284,7 +292,7 @@ class RunsScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         """Names are shortened to the width: fit them again."""
         if self.rows:
-            self._draw_table()
+            self._draw_table(event.size.width)
 
     # ------------------------------------------------------------------ sorting, filtering, notes
 
@@ -314,7 +322,9 @@ class RunsScreen(Screen[None]):
     def action_filter(self) -> None:
         """Show the filter box and type into it."""
         box = self.query_one("#runs-filter", Input)
-        self.add_class("-filtering")
+        # Shown at once, not through a CSS class: a hidden input cannot take focus, and the keys typed
+        # right after "/" would go to the table ("s" sorts, "e" opens the note).
+        box.display = True
         box.focus()
 
     @on(Input.Changed, "#runs-filter")
@@ -327,7 +337,7 @@ class RunsScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not self.filter_text:
-            self.remove_class("-filtering")
+            self.query_one("#runs-filter", Input).display = False
         self.table.focus()
 
     def action_edit_note(self) -> None:
@@ -489,10 +499,11 @@ class RunsScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Clear the filter, else close the comparison if it is open, else go back."""
-        if self.filter_text or self.has_class("-filtering"):
-            self.query_one("#runs-filter", Input).value = ""
+        box = self.query_one("#runs-filter", Input)
+        if self.filter_text or box.display:
+            box.value = ""
             self.filter_text = ""
-            self.remove_class("-filtering")
+            box.display = False
             self.table.focus()
             self._draw_table()
             return
