@@ -96,6 +96,9 @@ class ScriptedProbe:
     def skipped_lines(self) -> list[int]:
         return []
 
+    def log_problem(self) -> str | None:
+        return None
+
     def trainer_alive(self) -> bool | None:
         return self.source.alive
 
@@ -134,6 +137,7 @@ class FakeSource:
     """
 
     runs_root: Path = Path("runs")
+    skipped: list[str] = field(default_factory=list)
     exp: Experiment | None = None
     alive: bool | None = True
     error: str | None = None

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, console, fail, runs_root, table_console
+from tuitrain.cli.common import RunsDir, cell, console, fail, runs_root, say, table_console
 from tuitrain.formatting import duration, number
+from tuitrain.text import printable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -29,6 +30,12 @@ def _find(run: str, runs_dir: Path | None) -> Path:
         fail(str(exc))
 
 
+def _notes(name: str, notes: Any) -> None:
+    """Problems found in a run's files, one line each on stderr (the table or history stays clean)."""
+    for note in notes:
+        say(f"tuitrain: note: {name}: {note}", err=True)
+
+
 def _value_at(best: tuple[int, float] | None) -> str:
     if best is None:
         return "-"
@@ -39,12 +46,18 @@ def _value_at(best: tuple[int, float] | None) -> str:
 @app.command("list")
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every run with its status, data set, epochs, best validation loss and accuracy, and duration."""
-    from tuitrain.runs import list_runs
+    from tuitrain.runs import RunsRootError, scan_runs
 
     root = _root(runs_dir)
-    rows = list_runs(root)
+    try:
+        scan = scan_runs(root)
+    except RunsRootError as exc:
+        fail(str(exc))
+    for skipped in scan.skipped:
+        say(f"tuitrain: note: skipped {skipped}", err=True)
+    rows = scan.runs
     if not rows:
-        console.print(f"no runs in {root} (start one with 'tuitrain run PRESET')", markup=False)
+        say(f"no runs in {root} (start one with 'tuitrain run PRESET')")
         return
     headers = ("run", "status", "dataset", "epochs", "best val_loss", "best val_acc", "duration")
     cells = []
@@ -64,37 +77,44 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
     table = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:
         table.add_column(header, overflow="fold", justify="right" if header.startswith("best") else "left")
-    for cell in cells:
-        table.add_row(*cell)
-    table_console(headers, cells).print(table)
+    shown = [[cell(text) for text in row_cells] for row_cells in cells]
+    for row_cells in shown:
+        # Text cells: a run folder's name is anyone's text (markup, escape sequences): shown literally.
+        table.add_row(*row_cells)
+    table_console(headers, shown).print(table)
+    for row in rows:
+        _notes(Path(row.run_dir).name, row.notes)
 
 
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     """A run's history table, its experiment (TOML) and what the analysis says about it."""
-    from tuitrain.runs import load_run
+    from tuitrain.runs import load_run, read_experiment_text, remove_stale_temporaries
 
     run_dir = _find(run, runs_dir)
     record = load_run(run_dir)
+    for removed in remove_stale_temporaries(record):
+        say(f"tuitrain: removed {removed.name}, left behind by an interrupted save", err=True)
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)
-        table = Table(box=None, pad_edge=False, header_style="bold", title=f"history of {run_dir.name}")
+        table = Table(box=None, pad_edge=False, header_style="bold", title=cell(f"history of {run_dir.name}"))
         table.add_column("epoch", justify="right")
         for key in keys:
-            table.add_column(key, justify="right")
-        for i, row in enumerate(history, start=1):
-            table.add_row(str(int(row.get("epoch", i))), *(_cell(row.get(k)) for k in keys))
+            table.add_column(cell(key), justify="right")
+        for epoch, row in zip(record.epochs, history, strict=True):
+            table.add_row(str(epoch), *(_cell(row.get(k)) for k in keys))
         console.print(table)
     else:
-        console.print("no epoch finished yet", markup=False)
+        say("no epoch finished yet")
     console.print()
-    experiment = run_dir / "experiment.toml"
-    if experiment.is_file():
-        console.print(f"# {experiment}", markup=False, highlight=False)
-        console.print(experiment.read_text(encoding="utf-8"), markup=False, highlight=False)
-    for line in summary_lines(run_dir, record.state, record.reason):
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+    text, _ = read_experiment_text(run_dir)  # why not is among the record's notes
+    if text is not None:
+        say(f"# {run_dir / 'experiment.toml'}")
+        say(text, multiline=True)
+    for line in summary_lines(run_dir, record.state, record.reason, record=record):
+        say(line)
+    _notes(run_dir.name, record.notes)
 
 
 @app.command("delete")
@@ -103,17 +123,29 @@ def delete_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Delete a run directory (refused while its trainer is running: stop it first)."""
-    from tuitrain.runs import RunBusy, delete_run
+    """Delete a run directory inside the runs folder (refused while its trainer is running: stop it first).
 
-    run_dir = _find(run, runs_dir)
-    if not yes and not typer.confirm(f"delete {run_dir} and everything in it?", default=False):
+    Only a run folder directly inside the runs folder (--runs-dir, else $TUITRAIN_RUNS, else ./runs)
+    is ever deleted, after resolving symbolic links; anything else is refused.
+    """
+    from tuitrain.fsutil import os_error_text
+    from tuitrain.runs import RunBusy, deletable_run, delete_run
+
+    root = _root(runs_dir)
+    try:
+        # Checked before asking: a refusal should not follow a "yes".
+        target = deletable_run(root, run)
+    except (RunBusy, ValueError) as exc:
+        fail(str(exc))
+    if not yes and not typer.confirm(f"delete {printable(target)} and everything in it?", default=False):
         raise typer.Exit(1)
     try:
-        delete_run(run_dir)
-    except RunBusy as exc:
+        deleted = delete_run(root, target)
+    except (RunBusy, ValueError) as exc:
         fail(str(exc))
-    console.print(f"deleted {run_dir}", markup=False)
+    except OSError as exc:
+        fail(f"{target} could not be deleted completely: {os_error_text(exc)}")
+    say(f"deleted {deleted}")
 
 
 def _column_order(key: str) -> tuple[int, str]:
@@ -131,17 +163,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
+def summary_lines(
+    run_dir: Path, state: str | None = None, reason: str | None = None, *, record: Any = None
+) -> list[str]:
     """The end-of-run summary: outcome, the analysis in words (the lowest validation loss, where early
     stopping stops or would stop and the epoch it keeps, overfitting, the learning rate), the flags the
-    final analysis still holds, where it is."""
+    final analysis still holds, where it is.
+
+    It says only what the run's files prove: the outcome with the epochs actually recorded, which
+    epoch best.keras holds, and (from the record) what is missing or damaged. ``state``/``reason``
+    override the record's (a follower that saw the trainer die knows more); ``record`` saves reading
+    the run again.
+    """
     from tuitrain.analysis import analyze, experiment_guessing
     from tuitrain.runs import load_run
 
-    record = load_run(run_dir)
+    record = record if record is not None else load_run(run_dir)
     history = record.history
     exp = record.experiment_spec()
-    lines = [_outcome(state, reason, len(history), record)]
+    lines = [_outcome(state or record.state, reason if reason is not None else record.reason, record)]
     if history and exp is not None:
         shares = record.started.val_class_shares if record.started is not None else None
         guessing = experiment_guessing(exp, shares)
@@ -150,12 +190,24 @@ def summary_lines(run_dir: Path, state: str, reason: str | None) -> list[str]:
         flagged = [f for f in result.standing_flags if f.severity != "info"]
         if flagged:
             lines.append("flags: " + "; ".join(f"epoch {f.epoch} {f.criterion}" for f in flagged))
-    files = [name for name in ("best.keras", "final.keras", "history.csv") if (run_dir / name).is_file()]
-    lines.append(f"run directory: {run_dir}" + (f" ({', '.join(files)})" if files else ""))
+    lines.append(f"run directory: {run_dir}" + _files_text(record))
     return lines
 
 
-def _outcome(state: str, reason: str | None, epochs: int, record: Any) -> str:
+def _files_text(record: Any) -> str:
+    """`` (best.keras: epoch 5, final.keras, history.csv)``: the model files, and whose weights best.keras holds."""
+    files = []
+    if record.paths.best_model.is_file():
+        saved = record.best_saved_epoch
+        files.append(f"best.keras: epoch {saved}" if saved is not None else "best.keras")
+    files += [name for name in ("final.keras", "history.csv") if (record.path / name).is_file()]
+    return f" ({', '.join(files)})" if files else ""
+
+
+def _outcome(state: str, reason: str | None, record: Any) -> str:
+    from tuitrain.runs.status import ACTIVE_STATES
+
+    epochs = record.epochs_done
     done = f"{epochs} epoch{'s' if epochs != 1 else ''}"
     took_text = duration(getattr(record, "duration", None))
     took = f" in {took_text}" if took_text != "-" else ""
@@ -163,6 +215,6 @@ def _outcome(state: str, reason: str | None, epochs: int, record: Any) -> str:
         return f"finished: {done}{took}" + (f" ({reason})" if reason else "")
     if state == "stopped":
         return f"stopped after {done}{took}" + (f" ({reason})" if reason else "")
-    if state == "running":
-        return f"running: {done} so far"
+    if state in ACTIVE_STATES:
+        return f"{record.state_label}: {done} so far"
     return f"{state}: {reason or 'no reason recorded'} ({done} recorded)"

@@ -33,6 +33,7 @@ from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.note import clean_text, make_note
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec.diff import experiment_diff
+from tuitrain.text import printable
 from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.run_list import SORT_ORDER, SORTS, arrange, parse_filter, sort_label
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -90,21 +91,25 @@ def compact_name(name: str) -> str:
 def row_cells(row: RunSummary, marked: bool, compact: bool = False) -> list[str | Text]:
     """The table cells of one run (plain words: no colour needed); ``compact`` for a narrow table.
 
-    Names, datasets and notes are anyone's text: they go in as Text, never read as markup.
+    A DataTable reads string cells as Rich markup, and a run folder's name, a dataset or a note is
+    anyone's text ("[b]", escape sequences): every cell is a Text (never markup) with its control
+    characters shown.
     """
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
-    note = row.note.label()
-    return [
+    name = printable(row.name)
+    note = printable(row.note.label())
+    cells = [
         "✓" if marked else " ",
-        Text(compact_name(row.name) if compact else row.name),
-        row.state_label,
+        compact_name(name) if compact else name,
+        printable(row.state_label),
         epochs,
         _best(row.best_val_loss, compact),
         _best(row.best_val_accuracy, compact),
         duration(row.duration, "--"),
-        Text(row.dataset or "--"),
-        Text(fit_middle(note, MAX_NARROW_NOTE) if compact else note),
+        printable(row.dataset or "--"),
+        fit_middle(note, MAX_NARROW_NOTE) if compact else note,
     ]
+    return [Text(cell) for cell in cells]
 
 
 def headers(compact: bool) -> list[str]:
@@ -185,6 +190,8 @@ class RunsScreen(Screen[None]):
         """Keys of the rows in the table, top to bottom (what the filter let through, sorted)."""
         self._shown_cells: dict[str, list[str | Text]] = {}
         self._compact: bool | None = None
+        self.skipped: list[str] = []
+        """Folders of the runs root the last listing could not read (shown once as a notice)."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"Runs in {self.runs_root}", id="runs-title", markup=False)
@@ -232,7 +239,15 @@ class RunsScreen(Screen[None]):
     def _list_runs(self) -> list[RunSummary]:
         rows = self.source.list()
         self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self._note_skipped, list(self.source.skipped))
         return rows
+
+    def _note_skipped(self, skipped: list[str]) -> None:
+        """Say once which folders could not be read (they are left out of the table)."""
+        if skipped and skipped != self.skipped:
+            shown = "; ".join(printable(s) for s in skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+            self.notify(f"Skipped {len(skipped)} folder(s): {shown}", title="Runs", severity="warning", markup=False)
+        self.skipped = skipped
 
     def show_rows(self, rows: Sequence[RunSummary]) -> None:
         """Take ``rows`` as the runs there are now, and show those the filter lets through, sorted."""
@@ -285,7 +300,7 @@ class RunsScreen(Screen[None]):
         title += f" · {sort_label(self.sort, self.flip)}"
         if self.marked:
             title += f" · {len(self.marked)} marked (c: compare)"
-        place = f"Runs in {self.runs_root}: "
+        place = f"Runs in {printable(self.runs_root)}: "
         width = self.size.width - 2
         self.query_one("#runs-title", Static).update(place + title if len(place + title) <= width else title)
 
@@ -486,7 +501,7 @@ class RunsScreen(Screen[None]):
                 chart.remove_series(key)
             for key, history in self.histories.items():
                 name = self.rows[key].name if key in self.rows else Path(key).name
-                chart.set_series(key, history.get(self.compare_metric, []), label=name)
+                chart.set_series(key, history.get(self.compare_metric, []), label=printable(name))
 
     def action_next_metric(self) -> None:
         """Compare the next validation metric the runs share."""
@@ -526,9 +541,10 @@ class RunsScreen(Screen[None]):
         if experiment is None:
             self.app.call_from_thread(
                 self.notify,
-                f"{row.name} has no readable experiment.toml, so it cannot be re-run.",
+                f"{printable(row.name)} has no readable experiment.toml, so it cannot be re-run.",
                 title="Re-run",
                 severity="error",
+                markup=False,
             )
             return
         run_dir = self.source.start(experiment)
@@ -549,12 +565,13 @@ class RunsScreen(Screen[None]):
             return
         if row.state in ACTIVE_STATES:
             self.notify(
-                f"{row.name} is still training: stop it first (open it, then s).",
+                f"{printable(row.name)} is still training: stop it first (open it, then s).",
                 title="Cannot delete",
                 severity="error",
+                markup=False,
             )
             return
-        question = f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone."
+        question = printable(f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone.")
         if not await self.app.push_screen_wait(ConfirmDialog(question, "Delete", "Keep")):
             return
         try:
@@ -562,14 +579,17 @@ class RunsScreen(Screen[None]):
             await asyncio.to_thread(self.source.delete, row.run_dir)
         except (ValueError, RuntimeError, OSError) as exc:
             # The runs package refuses a run that started training meanwhile, or a folder that is not a run.
-            self.notify(str(exc), title=f"Cannot delete {row.name}", severity="error", timeout=8)
+            self.notify(
+                printable(exc), title=f"Cannot delete {printable(row.name)}", severity="error", timeout=8, markup=False
+            )
             self.action_refresh()
             return
-        self.notify(f"Deleted {row.name}.", timeout=4)
+        self.notify(f"Deleted {printable(row.name)}.", timeout=4, markup=False)
         self.show_rows([r for k, r in self.rows.items() if k != str(row.run_dir)])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            title = f"{event.worker.name} failed"
+            self.notify(printable(event.worker.error), title=title, severity="error", timeout=10, markup=False)

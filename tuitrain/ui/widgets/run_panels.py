@@ -16,6 +16,7 @@ from textual.widgets import Static
 from tuitrain.analysis import Flag
 from tuitrain.formatting import duration, short
 from tuitrain.runs.events import GpuUsage
+from tuitrain.text import printable
 from tuitrain.ui.live_run import LiveRun
 
 STATE_STYLES = {
@@ -69,7 +70,7 @@ class RunHeader(Static):
         # (priority, text, style): when the line is too long the least telling parts go first, so the
         # learning rate and the GPU stay in view at 80 columns where the device name would push them out.
         parts: list[tuple[int, str, str]] = [
-            (0, run.name, "bold"),
+            (0, printable(run.name), "bold"),
             (0, f"[{run.state}]", _rich_style(state_style)),
             (1, epoch, ""),
         ]
@@ -81,16 +82,17 @@ class RunHeader(Static):
             parts.append((1, lr_text, ""))
         if run.gpu is not None:
             parts.append((2, gpu_text(run.gpu), ""))
-        parts.append((4, run.device or "device ?", ""))
+        parts.append((4, printable(run.device or "device ?"), ""))
         if run.params is not None:
             parts.append((5, f"{run.params:,} params", ""))
         if run.reason and run.ended:
-            parts.append((3, run.reason, _rich_style("$error" if run.state != "finished" else "")))
+            parts.append((3, printable(run.reason), _rich_style("$error" if run.state != "finished" else "")))
         room = width - 2
         # A long run name gives way to the epoch, the rate and the GPU (cut at its end, never below 16).
         kept = sum(len(t) + 2 for priority, t, _ in parts[1:] if priority <= 2)
-        if len(run.name) > max(room - kept, 16):
-            parts[0] = (0, run.name[: max(room - kept, 16) - 1] + "…", "bold")
+        name = parts[0][1]
+        if len(name) > max(room - kept, 16):
+            parts[0] = (0, name[: max(room - kept, 16) - 1] + "…", "bold")
         while len(parts) > 2 and sum(len(t) for _, t, _ in parts) + 2 * (len(parts) - 1) > room:
             parts.remove(max(reversed(parts), key=lambda part: part[0]))
         first = Text("  ").join(Text(text, style=style) for _, text, style in parts)
@@ -194,14 +196,14 @@ class FlagsPanel(Vertical):
         """Show an optional ``problem`` line (why the run ended badly), ``summary``, and ``flags`` (oldest first)."""
         head = Text()
         if problem:
-            head.append(f"✗ {problem}\n", style="bold red")
-        head.append(summary, style="bold")
+            head.append(f"✗ {printable(problem)}\n", style="bold red")
+        head.append(printable(summary), style="bold")
         lines = Text()
         for i, flag in enumerate(reversed(flags)):
             mark = SEVERITY_MARK.get(flag.severity, "·")
             style = "red" if flag.severity == "error" else "yellow" if flag.severity == "warning" else ""
             lines.append(("\n" if i else "") + f"{mark} epoch {flag.epoch}: ", style=style)
-            lines.append(flag.message)
+            lines.append(printable(flag.message))
         text = head.plain + "\n" + lines.plain
         if text == self.text:
             return
