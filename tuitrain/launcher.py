@@ -29,6 +29,18 @@ from tuitrain.spec.checks import resolve
 
 TRAINER_MODULE = runs.status.TRAINER_MODULE
 WORKER_MODULE = runs.status.WORKER_MODULE
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
+    "except (AttributeError, OSError):\n"
+    "    pass  # no prctl (not Linux): nothing ties the child to its parent\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(1)  # the parent died before the tie was made\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+"""Run by ``python -c`` before the real command (which it becomes, same pid): the kernel kills it when its
+parent dies. Done in the child rather than in a ``preexec_fn``, which is unsafe in a threaded parent."""
 
 
 class LaunchError(RuntimeError):
@@ -102,13 +114,22 @@ def module_command(
 
 
 def spawn_detached(
-    cmd: list[str], log_path: Path, *, env: Mapping[str, str] | None = None, pipe_stdin: bool = False
+    cmd: list[str],
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    pipe_stdin: bool = False,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own session (a hang-up or the starter's exit does not reach it), its output
     appended to ``log_path``, its environment :func:`trainer_env` plus ``env``; return at once.
 
     ``pipe_stdin`` gives it a pipe to read from (a warm worker's next run); otherwise stdin is empty.
+    ``die_with_parent`` (Linux) has the kernel kill it when the starting process dies: a trainer started
+    by a Ray actor must end with the actor, as it would with the actor's machine.
     """
+    if die_with_parent:
+        cmd = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
@@ -170,13 +191,19 @@ def spawn_trainer(
     *,
     offline: bool = False,
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = False,
 ) -> RunHandle:
     """Start a trainer process for a run directory made by :func:`prepare_run`; return at once.
 
     Raises OSError when the process or its log cannot be started (the caller decides what becomes
-    of the run directory).
+    of the run directory). ``die_with_parent``: see :func:`spawn_detached`.
     """
-    process = spawn_detached(trainer_command(run_dir, data_dir, offline), runs.RunPaths(run_dir).trainer_log, env=env)
+    process = spawn_detached(
+        trainer_command(run_dir, data_dir, offline),
+        runs.RunPaths(run_dir).trainer_log,
+        env=env,
+        die_with_parent=die_with_parent,
+    )
     record_trainer(run_dir, process.pid)
     return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
 
@@ -211,15 +238,22 @@ def start_worker(
     *,
     offline: bool = False,
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start a warm worker (``python -m tuitrain.engine.worker``) in its own session; return at once.
 
     It imports TensorFlow once, then trains each run directory written to its stdin (one path per
     line), one after the other, each exactly as a trainer would; it exits when its stdin closes (so a
     worker whose controller died finishes its trial, then ends). Its own output goes to ``log_path``;
-    each trial's output goes to that run's ``trainer.log``.
+    each trial's output goes to that run's ``trainer.log``. ``die_with_parent``: see :func:`spawn_detached`.
     """
-    return spawn_detached(worker_command(trials_dir, data_dir, offline), log_path, env=env, pipe_stdin=True)
+    return spawn_detached(
+        worker_command(trials_dir, data_dir, offline),
+        log_path,
+        env=env,
+        pipe_stdin=True,
+        die_with_parent=die_with_parent,
+    )
 
 
 def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:

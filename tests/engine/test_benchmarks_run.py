@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training incl
         ("overhead_bench.py", ["--only", "imdb", "--epochs", "2", "--repeats", "1"], "ratio"),
         ("analysis_bench.py", ["--epochs", "50", "--repeats", "1"], "ratio"),
         ("ui_bench.py", ["--repeats", "1", "--epochs", "50"], "ratio"),
-        ("sweep_bench.py", ["--small"], "ratio fresh/warm"),
+        ("sweep_bench.py", ["--small", "--skip-ray"], "ratio fresh/warm"),
+        ("sweep_bench.py", ["--small", "--ray-only"], "ratio Ray/local"),
         ("sweep_storage_bench.py", ["--small"], "wall time ratio journal/sqlite"),
     ],
 )

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sweepfiles import wait_for
 
 from tuitrain import runs
 from tuitrain.runs.events import RunFinished, RunStarted
@@ -47,16 +47,6 @@ def _span(run_dir: Path) -> tuple[float, float, int]:
     started = next(e for e in events if isinstance(e, RunStarted))
     final = next(e for e in events if isinstance(e, RunFinished))
     return started.time, final.time, started.pid
-
-
-def _wait_for(condition: Any, timeout: float = 300.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("workers", ["warm", "fresh"])
@@ -163,7 +153,7 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
         busy = [t for t in (status.trials if status else []) if t.state == "running" and t.epochs_done >= 1]
         return busy if len(busy) == 2 else []
 
-    busy = _wait_for(two_training, what="two trials past their first epoch")
+    busy = wait_for(two_training, what="two trials past their first epoch")
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     run_dirs = {t.number: paths.trial_dir(t.run) for t in busy}
@@ -218,7 +208,7 @@ def test_failed_crashed_and_invalid_trials_do_not_stop_the_sweep(tmp_path: Path)
                     return True
         return False
 
-    _wait_for(kill_one_digits_trial, what="a digits trial training")
+    wait_for(kill_one_digits_trial, what="a digits trial training")
     assert proc.wait(timeout=600) == 0, paths.log.read_text()[-3000:]
     record = load_sweep(paths)
     assert record.state == "finished"

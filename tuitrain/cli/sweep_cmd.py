@@ -20,6 +20,16 @@ from tuitrain.workspace import data_dir
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 SweepArg = Annotated[str, typer.Argument(help="Sweep folder name (or a unique start of it), 'latest', or a path.")]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Train the trials on a Ray cluster: auto (the one 'ray start' started here), HEAD_HOST:6379, "
+        "ray://HOST:10001, or local (a Ray instance of its own). Needs pip install 'tuitrain\\[ray]'.",
+        show_default=False,
+    ),
+]
 FOLLOW_SECONDS = 0.5
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2}
 """Exit status of ``sweep run`` / ``sweep resume`` by how the sweep ended."""
@@ -76,6 +86,7 @@ def run(
     workers: Annotated[str | None, typer.Option("--workers", help="warm (default) or fresh trainer processes.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the sampler.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name of the sweep (its folder's suffix).")] = None,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return; follow with 'sweep show'.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -93,7 +104,8 @@ def run(
     """
     from tuitrain.sweep.process import prepare_sweep, start_controller
 
-    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name)
+    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name, ray)
+    _check_backend(resolved.spec, ray)
     folder = data_dir(data_dir_)
     paths = prepare_sweep(resolved, runs_dir, folder, offline)
     controller = start_controller(paths, folder, offline or None)
@@ -119,6 +131,7 @@ def _resolve_run_spec(
     workers: str | None,
     seed: int | None,
     name: str | None,
+    ray: str | None = None,
 ) -> Any:
     """The sweep to run: a sweep preset or file with the options applied, or --space over an experiment preset."""
     from tuitrain.sweep.resolve import resolve_sweep
@@ -157,10 +170,21 @@ def _resolve_run_spec(
             data["parallel"] = "auto" if parallel == "auto" else _int_option("--parallel", parallel)
         if pruner is not None:
             data["pruner"] = {**data.get("pruner", {}), "kind": pruner}
+        if ray is not None:
+            data["execution"] = {**data.get("execution", {}), "backend": "ray", "address": ray}
         spec = sweep_from_data(data, source)
         return resolve_sweep(spec, source, source_dir)
     except SweepError as exc:
         fail(str(exc))
+
+
+def _check_backend(spec: Any, ray_option: str | None) -> None:
+    """One line, before anything starts, when the sweep asks for Ray and Ray is not installed."""
+    from tuitrain.sweep.executor import RAY_MISSING, ray_installed
+
+    if spec.execution.backend == "ray" and not ray_installed():
+        asked = "--ray" if ray_option is not None else f'sweep {spec.name!r} asks for [execution] backend = "ray":'
+        fail(f"{asked} {RAY_MISSING.removeprefix('the Ray backend ')}")
 
 
 def _int_option(option: str, text: str) -> int:
@@ -509,6 +533,7 @@ def stop_cmd(
 @app.command("resume")
 def resume_cmd(
     sweep: SweepArg,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -518,6 +543,9 @@ def resume_cmd(
 
     Trials that ended meanwhile are counted once, trials still training are followed to their end, trials that
     never started are marked lost.
+
+    --ray ADDRESS goes on on a Ray cluster (a new head's address after the old one was lost, or a sweep that
+    ran here so far): it is written into the sweep's sweep.toml.
     """
     from tuitrain.sweep.process import controller_running, start_controller
 
@@ -528,11 +556,34 @@ def resume_cmd(
     left = status.trials_planned - status.counted
     if left <= 0 and not any(t.active for t in status.trials) and status.state == "finished":
         fail(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
+    _resume_backend(paths, ray)
     controller = start_controller(paths, data_dir(data_dir_), offline or None)
     say(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go")
     if detach:
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
+
+
+def _resume_backend(paths: Any, ray: str | None) -> None:
+    """Check (and with --ray, first record in sweep.toml) where the resumed sweep's trials will train."""
+    from tuitrain.sweep.spec import SweepError, read_sweep_file, save_sweep, sweep_from_data
+
+    try:
+        spec = read_sweep_file(paths.spec)
+    except SweepError as exc:
+        if ray is None:
+            return  # the controller says what is wrong with it, as for any sweep it cannot read
+        fail(str(exc))
+    if ray is not None:
+        data = spec.model_dump(mode="json", exclude_none=True)
+        data["execution"] = {**data["execution"], "backend": "ray", "address": ray}
+        try:
+            spec = sweep_from_data(data, "--ray")
+        except SweepError as exc:
+            fail(str(exc))
+    _check_backend(spec, ray)
+    if ray is not None:
+        save_sweep(spec, paths.spec)
 
 
 # ---------------------------------------------------------------- refine / best

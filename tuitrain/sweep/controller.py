@@ -38,7 +38,15 @@ from tuitrain import launcher, presets, runs
 from tuitrain.analysis import analyze, experiment_guessing
 from tuitrain.runs.events import EpochEnded, RunFailed, RunFinished
 from tuitrain.spec import Experiment
-from tuitrain.sweep.executor import Executor, LaunchError, LocalExecutor, Slot, plan_slots
+from tuitrain.sweep.executor import (
+    RAY_MISSING,
+    Executor,
+    ExecutorError,
+    LaunchError,
+    LocalExecutor,
+    Slot,
+    ray_installed,
+)
 from tuitrain.sweep.layout import SweepPaths
 from tuitrain.sweep.objective import ObjectiveTracker, trial_objective
 from tuitrain.sweep.resolve import objective_mode, resolve_sweep, trial_experiment
@@ -98,8 +106,10 @@ class _Watch:
 class Controller:
     """Drives one sweep folder to the end of its budget (or a stop request). See the module docstring.
 
-    ``executor`` defaults to a :class:`~tuitrain.sweep.executor.LocalExecutor` as the spec asks (warm or
-    fresh trainers); ``data_dir`` / ``offline`` default to what ``sweep.json`` recorded at creation.
+    ``executor`` defaults to what the spec's ``[execution]`` asks: a
+    :class:`~tuitrain.sweep.executor.LocalExecutor` (warm or fresh trainers), or for ``backend = "ray"``
+    a :class:`~tuitrain.sweep.ray_executor.RayExecutor`; ``data_dir`` / ``offline`` default to what
+    ``sweep.json`` recorded at creation.
     """
 
     def __init__(
@@ -143,6 +153,12 @@ class Controller:
             status = self._start_status()
             self.status = status
             return self._drive()
+        except ExecutorError as exc:  # trials cannot run where asked (no Ray, no cluster): said in one line
+            self.log(str(exc))
+            if status is not None:
+                status.state, status.message, status.ended_at = "failed", runs.one_line(str(exc)), time.time()
+                write_sweep_status(self.paths, status)
+            return EXIT_FAILED
         except Exception as exc:  # recorded for the user; the trials go on training on their own
             self.log(traceback.format_exc())
             if status is None:
@@ -182,13 +198,10 @@ class Controller:
         self.study = open_study(self.paths, self.sweep)
         active = len([t for t in status.trials if t.active])
         remaining = max(1, self._limit() - status.counted + active)
-        self.slots = plan_slots(self.sweep.spec.parallel, self.sweep.spec.trials_per_gpu, remaining)
-        status.slots = [s.name for s in self.slots]
         if self._executor is None:
-            data_dir = Path(status.data_dir) if status.data_dir else None
-            self._executor = LocalExecutor(
-                self.paths.trials, data_dir, status.offline, warm=self.sweep.spec.workers == "warm"
-            )
+            self._executor = self._default_executor()
+        self.slots = self._executor.plan(self.sweep.spec.parallel, self.sweep.spec.trials_per_gpu, remaining)
+        status.slots = [s.name for s in self.slots]
         self.log(
             f"sweep {self.paths.sweep_id}: {self._limit()} trials, {len(self.slots)} side by side "
             f"({', '.join(status.slots)}), {self.sweep.spec.sampler} sampler, {self.sweep.spec.workers} workers"
@@ -223,6 +236,27 @@ class Controller:
         self._write()
         self.log(status.message)
         return EXIT_OK
+
+    def _default_executor(self) -> Executor:
+        """What the spec's ``[execution]`` asks for: trainers on this machine, or actors on a Ray cluster."""
+        spec, status = self.sweep.spec, self.status
+        data_dir = Path(status.data_dir) if status.data_dir else None
+        warm = spec.workers == "warm"
+        if spec.execution.backend == "ray":
+            if not ray_installed():
+                raise ExecutorError(RAY_MISSING)
+            from tuitrain.sweep.ray_executor import RayExecutor  # the one module that imports Ray
+
+            self.log(f"connecting to the Ray cluster at {spec.execution.address!r}")
+            return RayExecutor(
+                self.paths.trials,
+                data_dir,
+                status.offline,
+                warm=warm,
+                address=spec.execution.address,
+                cpus_per_trial=spec.execution.cpus_per_trial,
+            )
+        return LocalExecutor(self.paths.trials, data_dir, status.offline, warm=warm)
 
     def _write(self) -> None:
         self.status.update_best()
