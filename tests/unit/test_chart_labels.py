@@ -27,6 +27,19 @@ def column(epoch: int, last: int, width: int) -> int:
     return round((width - 1) * (epoch - 1) / (last - 1))
 
 
+def test_marker_labels_merge_markers_of_one_epoch() -> None:
+    full = [
+        (label.epoch, label.full)
+        for label in marker_label_texts(
+            ChartMarkers(best_epoch=4, stop_epoch=6, would_stop=True, kept_epoch=4, overfitting_from=4)
+        )
+    ]
+    assert full == [(4, "best/kept 4"), (6, "would stop 6")]
+    other = marker_label_texts(ChartMarkers(best_epoch=3, stop_epoch=6, kept_epoch=6))
+    assert [(label.epoch, label.full) for label in other] == [(3, "best 3"), (6, "stop/kept 6")]
+    assert marker_label_texts(ChartMarkers()) == []
+
+
 def test_label_texts_merge_one_epoch_and_have_short_forms() -> None:
     labels = marker_label_texts(ChartMarkers(best_epoch=11, stop_epoch=4, would_stop=True, kept_epoch=4))
     assert labels == [MarkerLabel(4, "would stop/kept 4", "ws/k 4"), MarkerLabel(11, "best 11", "b 11")]

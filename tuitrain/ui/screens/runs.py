@@ -42,8 +42,8 @@ from tuitrain.ui.widgets.charts import COMPARE_MARKERS, CompareChart
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
 
-# Most telling first. The run's name takes the room the others leave (shortened in its middle when
-# the terminal is narrow), so time, dataset and note stay in view at 80 columns.
+# Most telling first. The run's name takes the room the others leave (in a narrow terminal its time
+# stamp is shortened and its end cut), so time, dataset and note stay in view at 80 columns.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),
     ("run", "run"),
@@ -366,7 +366,7 @@ class RunsScreen(Screen[None]):
         current = row.note.label()
         answer = await self.app.push_screen_wait(
             PromptDialog(
-                f"Note on {escape_markup(clean_text(row.name))}",
+                f"Note on {escape_markup(printable(row.name))}",
                 current,
                 placeholder="#baseline #sgd what this run tried",
                 help="Words starting with # are tags (filter with #tag). Empty removes the note.",
@@ -381,7 +381,7 @@ class RunsScreen(Screen[None]):
         try:
             await asyncio.to_thread(self.source.set_note, row.run_dir, note)
         except OSError as exc:
-            self.notify(f"Cannot save the note: {exc}", title=clean_text(row.name), severity="error", markup=False)
+            self.notify(f"Cannot save the note: {exc}", title=printable(row.name), severity="error", markup=False)
             return
         self.rows[str(row.run_dir)] = replace(row, note=note)
         self._draw_table()
