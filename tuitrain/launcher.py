@@ -23,6 +23,8 @@ from pathlib import Path
 from tuitrain import runs
 from tuitrain.fsutil import atomic_write_text, os_error_text
 from tuitrain.presets import to_toml
+from tuitrain.runs import lr_find
+from tuitrain.runs.lr_find import LrFindSettings
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
@@ -68,10 +70,13 @@ def absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
     return out
 
 
-def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None) -> Path:
+def prepare_run(
+    exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None, *, name_suffix: str = ""
+) -> Path:
     """Create the run directory with ``experiment.toml`` (resolved) and a "pending" status; return it.
 
-    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
+    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``); ``name_suffix`` goes
+    after the experiment's name in the directory's name.
 
     Raises :class:`LaunchError` when the runs folder cannot hold a new run (it is a file, it cannot be
     written, the disk is full); a half-made run directory is removed again.
@@ -82,7 +87,7 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
     try:
         if root.exists() and not root.is_dir():
             raise LaunchError(f"the runs folder {root} is a file, not a folder: pass --runs-dir DIR of a folder")
-        run_dir = runs.new_run_dir(root, exp.name)
+        run_dir = runs.new_run_dir(root, exp.name + name_suffix)
     except OSError as exc:
         raise LaunchError(f"cannot create a run in {root}: {os_error_text(exc)}") from None
     paths = runs.RunPaths(run_dir)
@@ -183,6 +188,30 @@ def start_run(
     except OSError as exc:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise LaunchError(f"cannot start the trainer for {run_dir.name}: {os_error_text(exc)}") from None
+
+
+def start_lr_find(
+    exp: Experiment,
+    settings: LrFindSettings,
+    runs_root: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    preset_dir: Path | str | None = None,
+    *,
+    offline: bool = False,
+) -> RunHandle:
+    """Create a learning-rate range test's run directory for ``exp`` and start its trainer; return at once.
+
+    The same trainer process as a run (``python -m tuitrain.engine RUN_DIR``): ``lr_find.json`` in the
+    directory makes it run the test (see :mod:`tuitrain.engine.lr_finder`). Raises :class:`LaunchError`
+    as :func:`start_run` does.
+    """
+    run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None, name_suffix=lr_find.NAME_SUFFIX)
+    try:
+        lr_find.write_settings(run_dir, settings)
+        return spawn_trainer(run_dir, data_dir, offline=offline)
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot start the range test {run_dir.name}: {os_error_text(exc)}") from None
 
 
 def spawn_trainer(

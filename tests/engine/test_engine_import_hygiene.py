@@ -25,6 +25,15 @@ CORE = [
     "tuitrain.cli",
     "tuitrain.cli.run_cmd",
     "tuitrain.cli.runs_cmd",
+    "tuitrain.cli.export_cmd",
+    "tuitrain.cli.lr_find_cmd",
+    "tuitrain.cli.serve_cmd",
+    "tuitrain.lr_chart",
+    "tuitrain.runs.lr_find",
+    # The script exporter writes Keras code as text; it never imports Keras.
+    "tuitrain.export",
+    # The sweep controller writes HParams summaries with it, without TensorFlow.
+    "tuitrain.hparams",
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",

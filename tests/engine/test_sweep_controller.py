@@ -15,6 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 from sweepfiles import wait_for
+from tensorboard_view import hparams_view, proto_value
 
 from tuitrain import runs
 from tuitrain.runs.events import RunFinished, RunStarted
@@ -93,6 +94,18 @@ def test_trials_run_side_by_side_as_ordinary_runs_and_optuna_hears_each_once(tmp
     else:
         assert len(set(pids)) == trials
     assert record.best is not None and record.best.objective == min(t.objective for t in record.trials)
+    # TensorBoard's HParams view of the sweep folder lists each trial with its values and its objective.
+    experiment, groups = hparams_view(paths.root)
+    assert {info.name for info in experiment.hparam_infos} == {"optimizer.learning_rate", "model.layers[0].units"}
+    by_name = {g.name: g for g in groups.session_groups}
+    assert set(by_name) == {entry.run for entry in record.trials}
+    for entry in record.trials:
+        group = by_name[entry.run]
+        assert {k: proto_value(v) for k, v in group.hparams.items()} == pytest.approx(entry.params)
+        metrics = {(m.name.group, m.name.tag): m for m in group.metric_values}
+        best = metrics[("", "best_val_loss")]
+        assert (best.value, best.training_step) == (pytest.approx(entry.objective), entry.best_epoch)
+        assert ("validation", "epoch_loss") in metrics
 
 
 def run_experiment_es(run_dir: Path) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, cell, console, fail, runs_root, say, table_console
+from tuitrain.cli.common import RunsDir, cell, console, fail, is_terminal, runs_root, say, table_console
 from tuitrain.formatting import duration, number
 from tuitrain.text import printable
 
@@ -88,13 +88,22 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
 
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
-    """A run's history table, its experiment (TOML) and what the analysis says about it."""
-    from tuitrain.runs import load_run, read_experiment_text, remove_stale_temporaries
+    """A run's history table, its experiment (TOML) and what the analysis says about it (a range test: its chart)."""
+    from tuitrain.runs import complete_history_csv, load_run, read_experiment_text, remove_stale_temporaries
+    from tuitrain.runs.lr_find import is_lr_find
 
     run_dir = _find(run, runs_dir)
     record = load_run(run_dir)
     for removed in remove_stale_temporaries(record):
         say(f"tuitrain: removed {removed.name}, left behind by an interrupted save", err=True)
+    if is_lr_find(run_dir):
+        from tuitrain.cli.lr_find_cmd import print_report
+
+        say(f"{run_dir.name}: learning-rate range test, {record.state}")
+        print_report(run_dir, interactive=is_terminal())
+        return
+    if complete_history_csv(record):
+        say("tuitrain: history.csv was behind the event log (the trainer was killed mid-write): rewritten", err=True)
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)

@@ -24,6 +24,7 @@ from tuitrain.runs import (
     EventWriter,
     FlagRaised,
     HistoryCsvWriter,
+    LrStep,
     RunFailed,
     RunFinished,
     RunPaths,
@@ -98,6 +99,8 @@ class RunRecorder:
                 train_samples=info["train_size"],
                 val_samples=info["val_size"],
                 val_class_shares=info.get("val_class_shares"),
+                seed=info["seed"],
+                kind=info.get("kind", "train"),
             )
         )
         if info["device_kind"] == "gpu":
@@ -131,6 +134,10 @@ class RunRecorder:
                 self._writer.write(
                     BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs), gpu=self._gpu_usage())
                 )
+
+    def lr_step(self, step: int, learning_rate: float, loss: float, smoothed_loss: float) -> None:
+        """One batch of a learning-rate range test."""
+        self._writer.write(LrStep(step=step, learning_rate=learning_rate, loss=loss, smoothed_loss=smoothed_loss))
 
     def flag_raised(self, flag: Flag) -> None:
         """A flag of the analysis."""

@@ -14,6 +14,8 @@ the objective at the best epoch so far to Optuna and, if the pruner says so, sto
 the normal stop path (the run ends "stopped" with everything kept; the sweep records it "pruned").
 When the run ends it tells Optuna the objective at the trial's best epoch under its early-stopping
 rule, and the next trial takes the slot. A failed, crashed or diverged trial never stops the sweep.
+Along the way it fills TensorBoard's HParams view (:mod:`tuitrain.sweep.hparams_log`): the space at
+the start, a trial's values when it starts, its objective when it ends.
 
 ``kill -9`` of the controller leaves its trials training. Started again with the same folder
 (``tuitrain sweep resume``) it reconciles first: trials that ended meanwhile are told once (Optuna
@@ -38,6 +40,7 @@ from tuitrain import launcher, presets, runs
 from tuitrain.analysis import analyze, experiment_guessing
 from tuitrain.runs.events import EpochEnded, RunFailed, RunFinished
 from tuitrain.spec import Experiment
+from tuitrain.sweep import hparams_log
 from tuitrain.sweep.executor import (
     RAY_MISSING,
     Executor,
@@ -132,6 +135,7 @@ class Controller:
         self._stopping = False
         self._watches: dict[int, _Watch] = {}
         self._last_write = 0.0
+        self._tensorboard_ok = True
 
     def request_stop(self) -> None:
         """Stop the sweep: no new trials, running ones stopped through their trainers (signal-safe)."""
@@ -196,6 +200,7 @@ class Controller:
     def _drive(self) -> int:
         status = self.status
         self.study = open_study(self.paths, self.sweep)
+        self._tensorboard(hparams_log.write_space, self.paths.root, self.sweep)
         active = len([t for t in status.trials if t.active])
         remaining = max(1, self._limit() - status.counted + active)
         if self._executor is None:
@@ -300,6 +305,7 @@ class Controller:
             return
         entry.run = run_dir.name
         self._write()
+        self._tensorboard(hparams_log.write_trial_start, run_dir, self.sweep, drawn.values)
         assert self._executor is not None
         try:
             self._executor.launch(run_dir, slot)
@@ -408,6 +414,9 @@ class Controller:
         else:
             entry.state = "crashed" if run_state == "crashed" else "failed"
             entry.message = runs.one_line(runs.last_error(watch.run_dir) or record.reason or run_state)
+        if found is not None:
+            metric = self.sweep.spec.objective.metric
+            self._tensorboard(hparams_log.write_trial_result, watch.run_dir, metric, found.value, found.epoch)
         if tell_state == TrialState.COMPLETE:
             self.study.tell(entry.number, value, skip_if_finished=True)
         else:
@@ -419,6 +428,16 @@ class Controller:
         shown = f"{self.status.metric} {entry.objective:.4g} at epoch {entry.best_epoch}" if found else "no objective"
         self.log(f"trial {entry.number} {entry.state}: {shown}")
         self._write()
+
+    def _tensorboard(self, write: Any, *args: Any) -> None:
+        """Write the sweep's HParams view; a file that can't be written is said once and never stops the sweep."""
+        if not self._tensorboard_ok:
+            return
+        try:
+            write(*args)
+        except OSError as exc:
+            self._tensorboard_ok = False
+            self.log(f"TensorBoard HParams files can't be written ({exc}); the sweep goes on without them")
 
     # ------------------------------------------------------------ stopping
 

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
 
 from tuitrain.spec import Experiment, ModelSpec
 from tuitrain.spec.errors import SpecIssue
@@ -30,6 +30,8 @@ class Section:
     label: str
     fields: tuple[tuple[str, str], ...]
     intro: str = ""
+    actions: tuple[tuple[str, str, str], ...] = ()
+    """Buttons above the fields: (id, label, action), the action run as a Textual action string."""
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -40,7 +42,13 @@ SECTIONS: tuple[Section, ...] = (
         (("model", "layers"), ("model", "output")),
         "The network: hidden layers, then the output layer.",
     ),
-    Section("optimizer", "Optimizer", (("", "optimizer"),), "How the weights are updated, and how fast."),
+    Section(
+        "optimizer",
+        "Optimizer",
+        (("", "optimizer"),),
+        "How the weights are updated, and how fast.",
+        (("find-lr-button", "Find learning rate (^g)", "screen.find_learning_rate"),),
+    ),
     Section("loss", "Loss", (("", "loss"), ("", "huber_delta"), ("", "metrics")), "What training minimises."),
     Section(
         "init",
@@ -119,8 +127,12 @@ class ExperimentForm(Widget):
     }
     """
 
-    def __init__(self, experiment: Experiment, *, id: str | None = None) -> None:
+    def __init__(
+        self, experiment: Experiment, *, extra_tabs: tuple[tuple[str, str], ...] = (), id: str | None = None
+    ) -> None:
         super().__init__(id=id)
+        self.extra_tabs = extra_tabs
+        """(id, label) of tabs after the spec's sections, left empty for the screen to fill (``#section-<id>``)."""
         self._data = experiment.model_dump(mode="python")
         # Every part exists from the start (it holds its slice of the data), but a section's parts
         # are mounted only when its tab is first shown: hundreds of widgets would slow the start.
@@ -128,7 +140,9 @@ class ExperimentForm(Widget):
         self._output = Static("", id="derived-output", markup=False)
         self._roots: list[FormPart] = []
         for section in SECTIONS:
-            widgets: list[Widget] = []
+            widgets: list[Widget] = [
+                Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+            ]
             for table, name in section.fields:
                 part = self._root_part(table, name)
                 self._roots.append(part)
@@ -151,13 +165,15 @@ class ExperimentForm(Widget):
                     )
                     scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
                     yield scroll
+            for tab_id, label in self.extra_tabs:
+                yield TabPane(label, id=f"section-{tab_id}")
 
     def on_mount(self) -> None:
         self.ensure_section(SECTIONS[0].id)
 
     def ensure_section(self, section_id: str) -> AwaitMount | None:
         """Mount a section's fields if they are not yet; await the result to wait for them."""
-        if section_id in self._mounted:
+        if section_id in self._mounted or section_id not in self._sections:
             return None
         self._mounted.add(section_id)
         return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(self._sections[section_id])
@@ -196,6 +212,11 @@ class ExperimentForm(Widget):
             set_in(data, part.path, part.to_data())
         return data
 
+    def set_part_data(self, path: str, value: Any) -> None:
+        """Show ``value`` in the top-level part at ``path`` (e.g. "optimizer") without posting edits."""
+        part = next(p for p in self._roots if p.path == path)
+        part.load_data(value)
+
     def load_model(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field without posting edits."""
         self._data = experiment.model_dump(mode="python")
@@ -211,7 +232,8 @@ class ExperimentForm(Widget):
 
     def issue_targets(self) -> dict[str, FormPart]:
         """Every part that shows issues, by the spec path it owns."""
-        return {p.issue_path: p for p in self.query(FormPart) if p.issue_path is not None}
+        # Only the spec's sections: an extra tab (the search) routes its own forms' issues.
+        return {p.issue_path: p for p in self.query(".section-scroll FormPart") if p.issue_path is not None}
 
     def show_issues(self, issues: list[SpecIssue]) -> None:
         """Show every issue next to its field; the layer list marks layers with problems."""
@@ -255,7 +277,7 @@ class ExperimentForm(Widget):
     def step_section(self, step: int) -> None:
         """Go to the next (1) or previous (-1) section."""
         tabs = self.query_one(TabbedContent)
-        ids = [f"section-{s.id}" for s in SECTIONS]
+        ids = [f"section-{s.id}" for s in SECTIONS] + [f"section-{tab_id}" for tab_id, _ in self.extra_tabs]
         current = ids.index(tabs.active) if tabs.active in ids else 0
         tabs.active = ids[(current + step) % len(ids)]
 
