@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from textual.screen import Screen
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.runs.events import EpochEnded, RunStarted
 from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.logtail import LogTail
+from tuitrain.runs.note import RunNote
 from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
@@ -146,6 +148,9 @@ class FakeSource:
     error: str | None = None
     rows: list[RunSummary] = field(default_factory=list)
     histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
+    experiments: dict[Path, Experiment] = field(default_factory=dict)
+    log_tails: dict[Path, list[LogTail]] = field(default_factory=dict)
+    """Per-run experiments (``exp`` for a run not in it)."""
     start_error: Exception | None = None
     started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
     lr_finds: list[tuple[Experiment, Path | None]] = field(default_factory=list)
@@ -178,7 +183,7 @@ class FakeSource:
             run_id=run_dir.name,
             path=run_dir,
             state=state,
-            experiment=self.exp.model_dump(mode="json") if self.exp is not None else None,
+            experiment=exp.model_dump(mode="json") if (exp := self.experiments.get(run_dir, self.exp)) else None,
             epoch_events=[
                 EpochEnded(epoch=i, logs=logs, learning_rate=1e-3, epoch_seconds=2.0)
                 for i, logs in enumerate(rows, start=1)
@@ -206,6 +211,12 @@ class FakeSource:
     def delete(self, run_dir: Path) -> None:
         self.deleted.append(Path(run_dir))
         self.rows = [r for r in self.rows if r.run_dir != Path(run_dir)]
+
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        self.rows = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in self.rows]
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        return list(self.log_tails.get(Path(run_dir), []))
 
     def list_sweeps(self) -> list[SweepRecord]:
         return sorted(self.sweeps.values(), key=lambda r: r.sweep_id, reverse=True)

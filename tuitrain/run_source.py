@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tuitrain.runs.listing import RunSummary
+    from tuitrain.runs.logtail import LogTail
+    from tuitrain.runs.note import RunNote
     from tuitrain.runs.record import RunRecord
     from tuitrain.runs.tail import Emit
     from tuitrain.spec import Experiment
@@ -78,6 +80,14 @@ class RunsSource(Protocol):
     def delete(self, run_dir: Path) -> None:
         """Remove the run, only ever a run directory inside :attr:`runs_root`; raises ValueError (not such
         a run) or RuntimeError (a run that still trains) with one line on why."""
+        ...
+
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        """Keep the user's note and tags on the run (an empty note removes them); OSError when it cannot."""
+        ...
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        """The ends of the run's traceback and trainer log, safe to show (never raises for a missing file)."""
         ...
 
     def list_sweeps(self) -> list[SweepRecord]:
@@ -219,6 +229,18 @@ class LocalRunsSource:
 
         runs.delete_run(self.runs_root, Path(run_dir))
 
+    def set_note(self, run_dir: Path, note: RunNote) -> None:
+        """Write the run's ``note.json`` atomically (:func:`tuitrain.runs.note.write_note`)."""
+        from tuitrain.runs.note import write_note
+
+        write_note(Path(run_dir), note)
+
+    def logs(self, run_dir: Path) -> list[LogTail]:
+        """The tails of ``traceback.txt`` and ``trainer.log`` (:func:`tuitrain.runs.logtail.run_logs`)."""
+        from tuitrain.runs.logtail import run_logs
+
+        return run_logs(Path(run_dir))
+
     # ------------------------------------------------------------------ sweeps
 
     def list_sweeps(self) -> list[SweepRecord]:
@@ -291,4 +313,4 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 
 def _run_signature(run_dir: Path) -> tuple[object, ...]:
-    return tuple(_signature(run_dir / name) for name in ("events.jsonl", "status.json", "experiment.toml"))
+    return tuple(_signature(run_dir / name) for name in ("events.jsonl", "status.json", "experiment.toml", "note.json"))

@@ -10,13 +10,14 @@ from pathlib import Path
 from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row
 from textual.pilot import Pilot
 
+from tuitrain.spec import Experiment
 from tuitrain.ui.screens.runs import RunsScreen
 
 ROOT = Path("runs")
 
 
 def runs_app() -> ScreenApp:
-    """Three runs: two finished (one shorter), one running."""
+    """Three runs: two finished (one shorter, with SGD and another patience), one running."""
     history = overfitting_history(10)
     a, b, c = ROOT / "digits-overfit-0001", ROOT / "digits-overfit-0002", ROOT / "mnist-mlp-0003"
     source = FakeSource(
@@ -30,6 +31,9 @@ def runs_app() -> ScreenApp:
     )
     source.histories[a] = {k: [logs[k] for logs in history] for k in history[0]}
     source.histories[b] = {k: [logs[k] * 1.1 for logs in history[:6]] for k in history[0]}
+    source.experiments[b] = Experiment.model_validate(
+        {"name": "fake", "optimizer": {"name": "sgd", "learning_rate": 0.1}, "early_stopping": {"patience": 3}}
+    )
     return ScreenApp(RunsScreen(source, refresh_seconds=None))
 
 

@@ -214,3 +214,25 @@ async def test_an_outlier_millions_of_heights_off_the_chart_is_drawn_cheaply(mon
         assert chart.zoomed and chart.error is None
         assert max(y_ticks(chart)) < 100  # the outlier is left out of the range...
         assert 0 < longest[0] < 2_000  # ...and the line towards it stays short
+
+
+async def test_labels_of_neighbouring_markers_and_at_the_edges_are_whole() -> None:
+    """At 40 columns "kept 4best 11" and "overfitt" (cut at the right edge) were drawn: every label is whole now."""
+    chart = MetricChart("loss")
+    async with ChartApp(chart).run_test(size=(40, 16)) as pilot:
+        train, val = overfit_curves(19)
+        with chart.batch_update():
+            chart.set_series("loss", train)
+            chart.set_series("val_loss", val)
+            chart.set_markers(ChartMarkers(best_epoch=11, stop_epoch=19, kept_epoch=10, overfitting_from=18))
+        await pilot.pause()
+        text = picture(chart)
+        lines = text.splitlines()
+        for placed in [*chart.placed_labels, *chart.placed_strip]:
+            assert any(placed.text in line for line in lines), (placed, text)
+        shown = " ".join(p.text for p in chart.placed_labels)
+        for word in ("10", "11", "19"):
+            assert word in shown.split()
+        assert "overfit" in " ".join(p.text for p in chart.placed_strip)
+        # Nothing cut: no label runs into the chart's right frame.
+        assert not any(line.rstrip().endswith("overfitt") for line in lines)

@@ -27,9 +27,9 @@ async def test_lists_compares_and_deletes_real_runs(tmp_path: Path) -> None:
     async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         # Newest first: c (running), b (stopped), a (finished).
-        assert [screen.table.get_row_at(i)[2] for i in range(3)] == ["running", "stopped", "finished"]
+        assert [str(screen.table.get_row_at(i)[2]) for i in range(3)] == ["running", "stopped", "finished"]
         row_a = screen.table.get_row(str(a))
-        assert row_a[3:8] == ["10/10", "0.4 @4", "0.88 @4", "0:21", "digits"]
+        assert [str(cell) for cell in row_a[3:8]] == ["10/10", "0.4 @4", "0.88 @4", "0:21", "digits"]
 
         await pilot.press("down", "space", "space", "c")
         await wait_until(pilot, lambda: screen.has_class("-comparing"))

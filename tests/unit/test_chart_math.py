@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tuitrain.ui import chart_math as cm
-from tuitrain.ui.chart_math import ChartMarkers
 
 
 def test_downsample_keeps_ends_and_extremes() -> None:
@@ -42,13 +41,3 @@ def test_focus_range_leaves_out_the_first_epochs_loss_only_when_it_helps() -> No
 
 def test_clip_off_chart() -> None:
     assert cm.clip_off_chart([0.5, 2.4e8, -1e9, 3.0], 0.0, 1.0) == [0.5, 9.0, -8.0, 3.0]
-
-
-def test_marker_labels_merge_markers_of_one_epoch() -> None:
-    markers = ChartMarkers(best_epoch=4, stop_epoch=6, would_stop=True, kept_epoch=4, overfitting_from=4)
-    assert cm.marker_labels(markers) == [(4, "best/kept 4"), (6, "would stop 6")]
-    assert cm.marker_labels(ChartMarkers(best_epoch=3, stop_epoch=6, kept_epoch=6)) == [
-        (3, "best 3"),
-        (6, "stop/kept 6"),
-    ]
-    assert cm.marker_labels(ChartMarkers()) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.analysis import Flag
+from tuitrain.engine.gpu import GpuReader, gpu_reader
 from tuitrain.fsutil import atomic_write_text, remove_temporaries
 from tuitrain.presets import PresetError, experiment_from_data, to_toml
 from tuitrain.runs import (
@@ -32,6 +33,7 @@ from tuitrain.runs import (
     StatusFile,
     process_start_time,
 )
+from tuitrain.runs.events import GpuUsage
 from tuitrain.runs.record import read_experiment_data
 from tuitrain.spec import Experiment
 from tuitrain.spec.errors import SpecIssue
@@ -60,6 +62,7 @@ class RunRecorder:
         self._status = StatusFile(self.paths, RunStatus.for_this_process("running"))
         self._status.write()
         self._status_written = time.monotonic()
+        self._gpu: GpuReader | None = None
         # A starter killed mid-write (or an earlier trainer of this folder) may have left temporaries.
         remove_temporaries(self.paths.root)
 
@@ -100,10 +103,17 @@ class RunRecorder:
                 kind=info.get("kind", "train"),
             )
         )
+        if info["device_kind"] == "gpu":
+            self._gpu = gpu_reader()
+
+    def _gpu_usage(self) -> GpuUsage | None:
+        return self._gpu() if self._gpu is not None else None
 
     def epoch_ended(self, epoch: int, logs: Mapping[str, float], learning_rate: float, seconds: float) -> None:
         """The epoch event, the history row and the status (epochs done)."""
-        event = EpochEnded(epoch=epoch, logs=dict(logs), learning_rate=learning_rate, epoch_seconds=seconds)
+        event = EpochEnded(
+            epoch=epoch, logs=dict(logs), learning_rate=learning_rate, epoch_seconds=seconds, gpu=self._gpu_usage()
+        )
         with self._lock:
             if self._ended:
                 return
@@ -121,7 +131,9 @@ class RunRecorder:
         """Progress inside an epoch (the callback throttles these)."""
         with self._lock:
             if not self._ended:
-                self._writer.write(BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs)))
+                self._writer.write(
+                    BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs), gpu=self._gpu_usage())
+                )
 
     def lr_step(self, step: int, learning_rate: float, loss: float, smoothed_loss: float) -> None:
         """One batch of a learning-rate range test."""

@@ -70,6 +70,16 @@ def _now() -> float:
     return time.time()
 
 
+class GpuUsage(BaseModel):
+    """The training GPU's memory in use and utilisation when an event was written (trainer side: NVML)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    memory_used: int = Field(ge=0, description="Bytes of GPU memory in use (every process on the GPU).")
+    memory_total: int = Field(ge=0, description="Bytes of GPU memory in all.")
+    utilization: float | None = Field(default=None, ge=0, le=100, description="Percent of time a kernel ran.")
+
+
 class RunStarted(_Event):
     """The trainer is set up and about to train: where, with what, and how much."""
 
@@ -118,6 +128,7 @@ class EpochEnded(_Event):
     logs: dict[str, float] = Field(description="Every Keras log of the epoch: loss, accuracy, val_loss, ...")
     learning_rate: float | None = Field(default=None, description="The optimizer's rate at the epoch's end.")
     epoch_seconds: float = Field(description="Wall time of the epoch, validation included.")
+    gpu: GpuUsage | None = Field(default=None, description="The GPU's memory and use; None on a CPU or without NVML.")
 
     @field_validator("logs", mode="before")
     @classmethod
@@ -141,6 +152,7 @@ class BatchProgress(_Event):
     step: int = Field(ge=1, description="Batches done in this epoch, 1-based.")
     steps: int = Field(ge=1, description="Batches per epoch.")
     logs: dict[str, float] = Field(default_factory=dict, description="Running training logs of the epoch.")
+    gpu: GpuUsage | None = Field(default=None, description="The GPU's memory and use; None on a CPU or without NVML.")
 
     @field_validator("logs", mode="before")
     @classmethod

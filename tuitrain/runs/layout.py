@@ -81,6 +81,11 @@ class RunPaths:
         """The trainer process's stdout and stderr."""
         return self.root / "trainer.log"
 
+    @property
+    def note(self) -> Path:
+        """The user's note and tags on the run (see :mod:`tuitrain.runs.note`)."""
+        return self.root / "note.json"
+
 
 RUN_MARKERS = ("experiment.toml", "events.jsonl", "status.json")
 """A directory holding at least one of these is a run directory."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from tuitrain.fsutil import os_error_text
 from tuitrain.runs.events import one_line
 from tuitrain.runs.layout import is_run_dir, runs_root, safe_child
+from tuitrain.runs.note import RunNote, read_note
 from tuitrain.runs.record import RunRecord, load_run
 from tuitrain.runs.status import ACTIVE_STATES, RunState
 
@@ -52,6 +53,7 @@ class RunSummary:
 
     ``best_val_loss`` / ``best_val_accuracy``: (epoch, value) or None. ``duration``: seconds or None.
     ``error``: what could not be read (a broken experiment file, damaged event lines), if anything.
+    ``note``: the user's note and tags (empty when none).
     """
 
     run_dir: Path
@@ -69,6 +71,8 @@ class RunSummary:
     started_at: float | None
     error: str | None = None
     trainer_alive: bool | None = None
+    note: RunNote = field(default_factory=RunNote)
+    """The user's note and tags (``note.json``; not to be confused with ``notes``, the problems)."""
     notes: tuple[str, ...] = ()
     """Every problem found in the run's files, one line each (``error`` joins them)."""
 
@@ -93,6 +97,7 @@ class RunSummary:
             error="; ".join(problems) or None,
             trainer_alive=record.trainer_alive,
             notes=tuple(problems),
+            note=read_note(record.path),
         )
 
 

@@ -34,18 +34,6 @@ class ChartMarkers:
     overfitting_from: int | None = None
 
 
-def marker_labels(markers: ChartMarkers) -> list[tuple[int, str]]:
-    """(epoch, label) of every marker line, labels merged where markers share an epoch ("best/kept 4")."""
-    words: dict[int, list[str]] = {}
-    if markers.best_epoch is not None:
-        words.setdefault(markers.best_epoch, []).append("best")
-    if markers.stop_epoch is not None:
-        words.setdefault(markers.stop_epoch, []).append("would stop" if markers.would_stop else "stop")
-    if markers.kept_epoch is not None:
-        words.setdefault(markers.kept_epoch, []).append("kept")
-    return [(epoch, "/".join(parts) + f" {epoch}") for epoch, parts in sorted(words.items())]
-
-
 @dataclass(frozen=True)
 class Series:
     """One curve: its key (log name or run name), legend label, values by epoch (None = missing)."""

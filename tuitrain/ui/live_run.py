@@ -20,6 +20,7 @@ from tuitrain.runs.events import (
     BestSaved,
     EpochEnded,
     FlagRaised,
+    GpuUsage,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -34,6 +35,10 @@ Clock = Callable[[], float]
 
 GuessingFor = Callable[[Sequence[float] | None], Guessing]
 """What guessing scores on a run, given its validation labels' class balance when the trainer recorded it."""
+
+
+ETA_MIN_FRACTION = 0.25
+"""Before the first epoch ends, an ETA is given only once this share of it is done."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class LiveRun:
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
+        self.gpu: GpuUsage | None = None
+        """The trainer's latest reading of its GPU (None on a CPU, or without NVML)."""
         self._guessing = guessing
         self._analyzer = self._new_analyzer(None)
         self._flags: dict[tuple[int, str], Flag] = {}
@@ -129,6 +136,7 @@ class LiveRun:
                 # Older than the last epoch (a re-read): ignored.
                 if event.epoch > self.epochs_done:
                     self.progress = Progress(event.epoch, event.step, event.steps or self.steps_per_epoch, event.time)
+                    self.gpu = event.gpu or self.gpu
                     self._saw(event.time)
                     if self.state == "pending":
                         self.state = "running"
@@ -165,6 +173,7 @@ class LiveRun:
             if len(series) == done:  # this epoch lacks the key
                 series.append(None)
         self.learning_rates.append(_number(event.learning_rate))
+        self.gpu = event.gpu or self.gpu
         if math.isfinite(event.epoch_seconds):
             self.epoch_seconds.append(event.epoch_seconds)
         self._saw(event.time)
@@ -311,10 +320,11 @@ class LiveRun:
         if self.epoch_seconds:
             per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
         else:
-            # First epoch: extrapolate from the batches done so far.
+            # First epoch: extrapolate from the batches done so far, once there are enough of them to
+            # go by (the first batches include tracing the model: an ETA from them is wildly off).
             p = self.progress
             fraction = self.epoch_fraction()
-            if p is None or fraction <= 0:
+            if p is None or fraction < ETA_MIN_FRACTION:
                 return None
             spent = now - self.started_at if self.started_at else None
             if spent is None or spent <= 0:

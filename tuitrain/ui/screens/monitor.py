@@ -36,12 +36,23 @@ from tuitrain.text import printable
 from tuitrain.ui.live_run import Clock, LiveRun
 from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
+from tuitrain.ui.screens.log_view import LogScreen
 from tuitrain.ui.tailer import watch_run
 from tuitrain.ui.widgets.charts import MetricChart
 from tuitrain.ui.widgets.run_panels import FlagsPanel, RunHeader
 
 CHART_INTERVAL = 0.5
 """Least seconds between two chart updates while a run streams (header and flags update at once)."""
+
+
+def curve_mode_text(smoothed: bool, focused: bool, room: int) -> str:
+    """How the curves are drawn and the keys that change it, in full when ``room`` allows, else shorter."""
+    full = ("curves: smoothed (m: raw)" if smoothed else "curves: raw (m: smoothed)") + (
+        "  y: outliers cut (z: all)" if focused else "  y: all values (z: cut outliers)"
+    )
+    shorter = ("smoothed" if smoothed else "raw") + " (m) · " + ("outliers cut" if focused else "all values") + " (z)"
+    shortest = ("smooth" if smoothed else "raw") + " · " + ("cut" if focused else "all")
+    return next((text for text in (full, shorter) if len(text) <= room), shortest)
 
 
 class QuitRunDialog(ModalScreen[str]):
@@ -90,16 +101,13 @@ class MonitorScreen(Screen[None]):
     worker: a test then posts the events itself.
     """
 
+    # Short descriptions: at 80 columns the footer has room for about eight.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "s",
-            "stop_run",
-            "Stop run",
-            id="monitor-stop",
-            tooltip="Stop after the current batch; keeps what was trained",
+            "s", "stop_run", "Stop", id="monitor-stop", tooltip="Stop after the current batch; keeps what was trained"
         ),
         Binding("d", "detach", "Detach", id="monitor-detach", tooltip="Leave the run training and go back"),
-        Binding("m", "toggle_smoothing", "Raw/smoothed", id="monitor-smoothing", tooltip="Raw or smoothed curves"),
+        Binding("m", "toggle_smoothing", "Smooth", id="monitor-smoothing", tooltip="Raw or smoothed curves"),
         Binding(
             "z",
             "toggle_focus",
@@ -107,9 +115,9 @@ class MonitorScreen(Screen[None]):
             id="monitor-focus",
             tooltip="Y range: leave out outliers such as the first epochs' loss, or show every value",
         ),
-        Binding(
-            "n", "next_metric", "Next metric", id="monitor-next-metric", tooltip="Show the next metric on the right"
-        ),
+        Binding("n", "next_metric", "Metric", id="monitor-next-metric", tooltip="Show the next metric on the right"),
+        Binding("L", "toggle_lr", "LR", id="monitor-lr", tooltip="Show or hide the learning-rate chart"),
+        Binding("l", "show_log", "Log", id="monitor-log", tooltip="The trainer's log and traceback"),
         Binding("escape", "back", "Back", id="monitor-back", tooltip="Go back (a running run keeps training)"),
     ]
 
@@ -145,6 +153,9 @@ class MonitorScreen(Screen[None]):
         self._charts_drawn_at = -math.inf
         self._chart_timer: Timer | None = None
         self._metric_names: list[str] = []
+        self.show_lr: bool | None = None
+        """The learning-rate chart: True shown, False hidden (L), None by itself (when the rate changes
+        and the terminal has 40 rows)."""
         self._sync_pending = False
 
     def _recorded_experiment(self) -> Experiment | None:
@@ -174,7 +185,9 @@ class MonitorScreen(Screen[None]):
             yield MetricChart("accuracy", id="metric-chart")
         yield MetricChart("learning_rate", title="learning rate", id="lr-chart")
         yield FlagsPanel(id="flags")
-        yield Footer()
+        # Compact, without the palette hint (ctrl+p still opens it): at 80 columns every key then fits,
+        # the app's own (quit, runs) included.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def loss_chart(self) -> MetricChart:
@@ -213,6 +226,7 @@ class MonitorScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height < 40, "-short")
         self._update_lr_visibility()
+        self.call_after_refresh(self._show_curve_mode)
 
     def _tick(self) -> None:
         if not self.run.ended:
@@ -305,7 +319,13 @@ class MonitorScreen(Screen[None]):
         select.value = self.metric
 
     def _update_lr_visibility(self) -> None:
-        self.set_class(self.run.learning_rate_changed() and self.size.height >= 40, "-show-lr")
+        auto = self.run.learning_rate_changed() and self.size.height >= 40
+        self.set_class(auto if self.show_lr is None else self.show_lr, "-show-lr")
+
+    def action_toggle_lr(self) -> None:
+        """Show or hide the learning-rate chart, whatever the terminal's size."""
+        self.show_lr = not self.has_class("-show-lr")
+        self._update_lr_visibility()
 
     @on(Select.Changed, "#metric-select")
     def _metric_chosen(self, event: Select.Changed) -> None:
@@ -337,14 +357,28 @@ class MonitorScreen(Screen[None]):
         self._show_curve_mode()
 
     def _show_curve_mode(self) -> None:
-        smoothed = self.loss_chart.smoothed
-        text = "curves: smoothed (m: raw)" if smoothed else "curves: raw (m: smoothed)"
-        text += "  y: outliers cut (z: all)" if self.loss_chart.focused else "  y: all values (z: cut outliers)"
-        self.query_one("#curve-mode", Static).update(text)
+        self.query_one("#curve-mode", Static).update(
+            curve_mode_text(self.loss_chart.smoothed, self.loss_chart.focused, self._curve_mode_room())
+        )
+
+    def _curve_mode_room(self) -> int:
+        """Columns the curve-mode line has: the bar's width less the label and the drop-down."""
+        bar = self.query_one("#chart-bar")
+        used = sum(w.outer_size.width for w in bar.children if w.id != "curve-mode")
+        return max(bar.size.width - used - 4, 0) if bar.size.width else 80
 
     def action_next_metric(self) -> None:
-        """Show the next logged metric on the right chart."""
+        """Show the next logged metric on the right chart (or say that there is no other)."""
         names = [m for m in self.run.metrics() if m != "loss"] or [self.metric]
+        if len(names) == 1:
+            self.notify(
+                f"This run logs one metric besides loss ({names[0].replace('_', ' ')}): nothing else to show. "
+                "Add metrics to the experiment's `metrics` list to compare more.",
+                title="Next metric",
+                timeout=5,
+                markup=False,
+            )
+            return
         index = names.index(self.metric) if self.metric in names else -1
         self.query_one("#metric-select", Select).value = names[(index + 1) % len(names)]
 
@@ -356,6 +390,15 @@ class MonitorScreen(Screen[None]):
     def action_back(self) -> None:
         """Go back (the run, if it trains, keeps training)."""
         self.dismiss()
+
+    def action_show_log(self) -> None:
+        """Show the ends of the run's traceback and trainer log (read in a thread)."""
+        self._read_logs()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="monitor-log", name="Reading the trainer log")
+    def _read_logs(self) -> None:
+        tails = self.source.logs(self.run_dir)
+        self.app.call_from_thread(self.app.push_screen, LogScreen(f"{self.run.name}: trainer output", tails))
 
     def action_stop_run(self) -> None:
         """Ask, then stop the run after its current batch."""

@@ -10,32 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
 from tuitrain.runs.listing import RunSummary
+from tuitrain.runs.note import clean_text, make_note
 from tuitrain.runs.status import ACTIVE_STATES
+from tuitrain.spec.diff import experiment_diff
 from tuitrain.text import printable
 from tuitrain.ui.messages import RunChosen
-from tuitrain.ui.screens.dialogs import ConfirmDialog
-from tuitrain.ui.widgets.charts import CompareChart
+from tuitrain.ui.run_list import SORT_ORDER, SORTS, arrange, parse_filter, sort_label
+from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
+from tuitrain.ui.widgets.charts import COMPARE_MARKERS, CompareChart
 
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
 
-# Most telling first: at 80 columns the table scrolls sideways and what falls off is the data set.
+# Most telling first. The run's name takes the room the others leave (in a narrow terminal its time
+# stamp is shortened and its end cut), so time, dataset and note stay in view at 80 columns.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),
     ("run", "run"),
@@ -45,35 +53,86 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("val_accuracy", "best val_acc"),
     ("duration", "time"),
     ("dataset", "dataset"),
+    ("note", "note"),
 )
+NARROW_HEADERS = {"val_loss": "val_loss", "val_accuracy": "val_acc"}
+"""Shorter headers when the table is narrow (the values then leave out their epoch)."""
+WIDE_TABLE = 110
+"""From this many columns on the table shows everything in full."""
+MIN_NAME = 12
+MAX_NARROW_NOTE = 12
 
 
-def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
+def _best(value: tuple[int, float] | None, compact: bool = False) -> str:
     if value is None:
         return "--"
     epoch, number = value
-    shown = f"{number:.{digits}g}" if math.isfinite(number) else str(number)
-    return f"{shown} @{epoch}"
+    shown = f"{number:.{3 if compact else 4}g}" if math.isfinite(number) else str(number)
+    return shown if compact else f"{shown} @{epoch}"
 
 
-def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
-    """The table cells of one run (plain words: no colour needed).
+def fit_middle(text: str, width: int) -> str:
+    """``text`` cut in its middle with "…" to at most ``width`` characters (its start and end stay)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1) // 2 + (width - 1) % 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
-    A DataTable reads string cells as Rich markup, and a run folder's name is anyone's text ("[b]",
-    escape sequences): every cell is escaped for markup and has its control characters shown.
+
+def compact_name(name: str) -> str:
+    """A run folder's name, its time stamp cut to month, day, hours and minutes ("1130-0332 digits-overfit")."""
+    if re.fullmatch(r"\d{8}-\d{6}-.+", name):
+        return f"{name[4:8]}-{name[9:13]} {name[16:]}"
+    return name
+
+
+def row_cells(row: RunSummary, marked: bool, compact: bool = False) -> list[str | Text]:
+    """The table cells of one run (plain words: no colour needed); ``compact`` for a narrow table.
+
+    A DataTable reads string cells as Rich markup, and a run folder's name, a dataset or a note is
+    anyone's text ("[b]", escape sequences): every cell is a Text (never markup) with its control
+    characters shown.
     """
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
+    name = printable(row.name)
+    note = printable(row.note.label())
     cells = [
         "✓" if marked else " ",
-        row.name,
-        row.state_label,
+        compact_name(name) if compact else name,
+        printable(row.state_label),
         epochs,
-        _best(row.best_val_loss),
-        _best(row.best_val_accuracy),
+        _best(row.best_val_loss, compact),
+        _best(row.best_val_accuracy, compact),
         duration(row.duration, "--"),
-        row.dataset or "--",
+        printable(row.dataset or "--"),
+        fit_middle(note, MAX_NARROW_NOTE) if compact else note,
     ]
-    return [escape_markup(printable(cell)) for cell in cells]
+    return [Text(cell) for cell in cells]
+
+
+def headers(compact: bool) -> list[str]:
+    """The column headers, shorter ones in a narrow table."""
+    return [NARROW_HEADERS.get(key, label) if compact else label for key, label in COLUMNS]
+
+
+def fit_row_cells(cells: Sequence[list[str | Text]], width: int, compact: bool) -> list[list[str | Text]]:
+    """``cells`` with each run name shortened so the table's columns fit ``width`` (each has 2 of padding)."""
+    if not cells:
+        return []
+    others = sum(
+        max(len(label), *(len(str(row[i])) for row in cells)) + 2 for i, label in enumerate(headers(compact)) if i != 1
+    )
+    room = max(width - others - 2 - 2, MIN_NAME)  # the name's padding, the scrollbar
+    # A compact name starts with its time (what tells runs of one experiment apart): cut at its end.
+    fit = fit_end if compact else fit_middle
+    return [[row[0], Text(fit(str(row[1]), room)), *row[2:]] for row in cells]
+
+
+def fit_end(text: str, width: int) -> str:
+    """``text`` cut at its end with "…" to at most ``width`` characters."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 class RunsScreen(Screen[None]):
@@ -89,10 +148,17 @@ class RunsScreen(Screen[None]):
         Binding("o", "open_run", "Open", id="runs-open", tooltip="Open the highlighted run's monitor (or enter)"),
         Binding("space", "toggle_mark", "Mark", id="runs-mark", tooltip="Mark the run for comparing"),
         Binding("c", "compare", "Compare", id="runs-compare", tooltip="Overlay the marked runs' validation curves"),
-        Binding("n", "next_metric", "Compare metric", id="runs-compare-metric", tooltip="Compare another metric"),
+        Binding("n", "next_metric", "Metric", id="runs-compare-metric", tooltip="Compare another metric"),
         Binding("R", "rerun", "Re-run", id="runs-rerun", tooltip="Start a new run with the same experiment"),
-        Binding("delete,x", "delete_run", "Delete", id="runs-delete", tooltip="Delete the run's folder (asks first)"),
-        Binding("r", "refresh", "Refresh", id="runs-refresh", tooltip="Read the runs folder again"),
+        Binding("x,delete", "delete_run", "Delete", id="runs-delete", tooltip="Delete the run's folder (asks first)"),
+        # The list refreshes by itself every few seconds: r is there, but not in the footer.
+        Binding("r", "refresh", "Refresh", id="runs-refresh", show=False, tooltip="Read the runs folder again"),
+        Binding(
+            "slash", "filter", "Filter", id="runs-filter", tooltip="Filter: words, state:running, dataset:mnist, #tag"
+        ),
+        Binding("s", "next_sort", "Sort", id="runs-sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("S", "flip_sort", "Flip sort", id="runs-flip-sort", show=False, tooltip="Reverse the order"),
+        Binding("e", "edit_note", "Note", id="runs-note", tooltip="Write a note and tags on the run"),
         Binding("escape", "back", "Back", id="runs-back", tooltip="Close the comparison, or go back"),
     ]
 
@@ -116,22 +182,36 @@ class RunsScreen(Screen[None]):
         self.compared: list[str] = []
         self.histories: dict[str, dict[str, list[float | None]]] = {}
         self.error: str | None = None
+        self.sort = "started"
+        """The sort key (:data:`tuitrain.ui.run_list.SORTS`): newest first unless the user sorts."""
+        self.flip = False
+        self.filter_text = ""
+        self.shown: list[str] = []
+        """Keys of the rows in the table, top to bottom (what the filter let through, sorted)."""
+        self._shown_cells: dict[str, list[str | Text]] = {}
+        self._compact: bool | None = None
         self.skipped: list[str] = []
         """Folders of the runs root the last listing could not read (shown once as a notice)."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"Runs in {self.runs_root}", id="runs-title", markup=False)
-        table: DataTable[str | Text] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=1)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield Input(
+            placeholder="filter: words, state:running, dataset:mnist, #tag (enter: keep, esc: clear)",
+            id="runs-filter",
+            compact=True,
+        )
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=1)
         yield Static(
             f"No runs in {self.runs_root} yet. Start one from the setup screen, or `tuitrain run PRESET`.",
             id="runs-empty",
             markup=False,
         )
-        yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
-        yield Footer()
+        with Horizontal(id="compare"):
+            yield CompareChart(self.compare_metric, title="val loss", id="compare-chart")
+            with VerticalScroll(id="compare-diff-box"):
+                yield Static("", id="compare-diff", markup=False)
+        # Compact, without the palette's hint: at 80 columns every key of the list then fits.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> DataTable[str | Text]:
@@ -170,35 +250,141 @@ class RunsScreen(Screen[None]):
         self.skipped = skipped
 
     def show_rows(self, rows: Sequence[RunSummary]) -> None:
-        """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
-        table = self.table
+        """Take ``rows`` as the runs there are now, and show those the filter lets through, sorted."""
         fresh = {str(row.run_dir): row for row in rows}
-        for key in [k for k in self.rows if k not in fresh]:
-            table.remove_row(key)
-            del self.rows[key]
-            if key in self.marked:
-                self.marked.remove(key)
-        for key, row in fresh.items():
-            old = self.rows.get(key)
-            if old == row:
-                continue
-            self.rows[key] = row
-            cells = row_cells(row, key in self.marked)
-            if old is None:
-                table.add_row(*cells, key=key)
-            else:
-                for (column, _), cell in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, cell)
+        self.marked = [k for k in self.marked if k in fresh]
+        self.rows = fresh
+        self._draw_table()
+
+    def _draw_table(self, width: int | None = None) -> None:
+        """Put the filtered, sorted rows in the table: cells updated in place when the order is unchanged,
+        the table rebuilt (the cursor kept on its run) when it changed."""
+        table = self.table
+        width = width or self.size.width
+        compact = width < WIDE_TABLE
+        arranged = arrange(list(self.rows.values()), parse_filter(self.filter_text), self.sort, self.flip)
+        keys = [str(row.run_dir) for row in arranged]
+        cells = fit_row_cells(
+            [row_cells(row, str(row.run_dir) in self.marked, compact) for row in arranged], width, compact
+        )
+        wanted = dict(zip(keys, cells, strict=True))
+        if compact != self._compact or keys != self.shown:
+            current = self.highlighted()
+            table.clear(columns=compact != self._compact)
+            if compact != self._compact:
+                for (key, _), label in zip(COLUMNS, headers(compact), strict=True):
+                    table.add_column(label, key=key)
+            for key in keys:
+                table.add_row(*wanted[key], key=key)
+            if current is not None and str(current.run_dir) in wanted:
+                table.move_cursor(row=keys.index(str(current.run_dir)), animate=False)
+            self._compact = compact
+        else:
+            for key in keys:
+                if self._shown_cells.get(key) != wanted[key]:
+                    for (column, _), cell in zip(COLUMNS, wanted[key], strict=True):
+                        table.update_cell(key, column, cell, update_width=True)
+        self.shown, self._shown_cells = keys, wanted
         self.set_class(not self.rows, "-empty")
+        self._show_title()
+        self.refresh_bindings()
+
+    def _show_title(self) -> None:
         count = len(self.rows)
         running = sum(1 for r in self.rows.values() if r.state == "running")
-        title = f"Runs in {printable(self.runs_root)}: {count} run{'s' if count != 1 else ''}"
+        title = f"{count} run{'s' if count != 1 else ''}"
         if running:
             title += f", {running} running"
+        if self.filter_text:
+            title += f" · {len(self.shown)} shown (filter: {self.filter_text})"
+        title += f" · {sort_label(self.sort, self.flip)}"
         if self.marked:
             title += f" · {len(self.marked)} marked (c: compare)"
-        self.query_one("#runs-title", Static).update(title)
-        self.refresh_bindings()
+        place = f"Runs in {printable(self.runs_root)}: "
+        width = self.size.width - 2
+        self.query_one("#runs-title", Static).update(place + title if len(place + title) <= width else title)
+
+    def on_resize(self, event: Resize) -> None:
+        """Names are shortened to the width: fit them again."""
+        if self.rows:
+            self._draw_table(event.size.width)
+
+    # ------------------------------------------------------------------ sorting, filtering, notes
+
+    def action_next_sort(self) -> None:
+        """Sort by the next column (newest first comes round again)."""
+        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        self.flip = False
+        self._draw_table()
+
+    def action_flip_sort(self) -> None:
+        """Reverse the order."""
+        self.flip = not self.flip
+        self._draw_table()
+
+    @on(DataTable.HeaderSelected, "#runs-table")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key not in SORTS:
+            return
+        if key == self.sort:
+            self.flip = not self.flip
+        else:
+            self.sort, self.flip = key, False
+        self._draw_table()
+
+    def action_filter(self) -> None:
+        """Show the filter box and type into it."""
+        box = self.query_one("#runs-filter", Input)
+        # Shown at once, not through a CSS class: a hidden input cannot take focus, and the keys typed
+        # right after "/" would go to the table ("s" sorts, "e" opens the note).
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value.strip()
+        self._draw_table()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.filter_text:
+            self.query_one("#runs-filter", Input).display = False
+        self.table.focus()
+
+    def action_edit_note(self) -> None:
+        """Ask for the highlighted run's note and tags, and keep them in its folder."""
+        row = self.highlighted()
+        if row is not None:
+            self._edit_note(row)
+
+    @work(exclusive=True, group="runs-note")
+    async def _edit_note(self, row: RunSummary) -> None:
+        current = row.note.label()
+        answer = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Note on {escape_markup(printable(row.name))}",
+                current,
+                placeholder="#baseline #sgd what this run tried",
+                help="Words starting with # are tags (filter with #tag). Empty removes the note.",
+                submit="Save",
+            )
+        )
+        if answer is None:
+            return
+        tags = [word for word in answer.split() if word.startswith("#")]
+        text = " ".join(word for word in answer.split() if not word.startswith("#"))
+        note = make_note(text, tags)
+        try:
+            await asyncio.to_thread(self.source.set_note, row.run_dir, note)
+        except OSError as exc:
+            self.notify(f"Cannot save the note: {exc}", title=printable(row.name), severity="error", markup=False)
+            return
+        self.rows[str(row.run_dir)] = replace(row, note=note)
+        self._draw_table()
 
     def highlighted(self) -> RunSummary | None:
         """The run under the cursor, or None for an empty table."""
@@ -219,6 +405,9 @@ class RunsScreen(Screen[None]):
             return True if len(self.marked) >= 2 else None
         if action == "next_metric":
             return bool(self.compared)
+        if action in ("next_sort", "filter"):
+            # While comparing the footer needs the room for the comparison's keys; escape closes it first.
+            return not self.compared
         return True
 
     @on(DataTable.RowSelected, "#runs-table")
@@ -243,9 +432,8 @@ class RunsScreen(Screen[None]):
             self.marked.remove(key)
         else:
             self.marked.append(key)
-        self.table.update_cell(key, "mark", "✓" if key in self.marked else " ")
         self.table.action_cursor_down()
-        self.show_rows(list(self.rows.values()))
+        self._draw_table()
 
     def action_compare(self) -> None:
         """Overlay the marked runs' validation curves (read in a thread)."""
@@ -256,12 +444,20 @@ class RunsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-compare", name="Reading run histories")
     def _load_histories(self, run_dirs: list[Path]) -> None:
-        histories = {str(d): self.source.load(d).series() for d in run_dirs}
-        self.app.call_from_thread(self.show_comparison, histories)
+        records = {str(d): self.source.load(d) for d in run_dirs}
+        histories = {key: record.series() for key, record in records.items()}
+        experiments = {key: record.experiment for key, record in records.items()}
+        self.app.call_from_thread(self.show_comparison, histories, experiments)
 
-    def show_comparison(self, histories: dict[str, dict[str, list[float | None]]]) -> None:
-        """Draw the compare chart from the runs' histories (keys: run directory paths)."""
+    def show_comparison(
+        self,
+        histories: dict[str, dict[str, list[float | None]]],
+        experiments: dict[str, dict[str, Any] | None] | None = None,
+    ) -> None:
+        """Draw the compare chart from the runs' histories (keys: run directory paths), and beside it
+        the fields in which their ``experiments`` (as recorded) differ."""
         self.histories = histories
+        self.query_one("#compare-diff", Static).update(self._diff_text(experiments or {}))
         self.compared = list(histories)
         metrics = self.compare_metrics()
         if self.compare_metric not in metrics and metrics:
@@ -269,6 +465,25 @@ class RunsScreen(Screen[None]):
         self._draw_comparison()
         self.add_class("-comparing")
         self.refresh_bindings()
+
+    def _diff_text(self, experiments: dict[str, dict[str, Any] | None]) -> Text:
+        """The differing fields, each with every run's value behind that run's chart glyph."""
+        keys = list(self.histories)
+        diff = experiment_diff([experiments.get(key) for key in keys])
+        text = Text()
+        text.append("Differences" if diff else "The experiments are the same.", style="bold")
+        section = None
+        for field_name, values in diff:
+            # Grouped by table ("optimizer", then "learning_rate" under it): short lines that do not
+            # wrap in the narrow panel.
+            head, _, rest = field_name.partition(".")
+            if rest and head != section:
+                text.append(f"\n{head}", style="bold underline")
+            section = head if rest else None
+            text.append(f"\n {rest or head}\n", style="bold")
+            shown = [f"{COMPARE_MARKERS[i % len(COMPARE_MARKERS)]} {clean_text(v)}" for i, v in enumerate(values)]
+            text.append("   " + "\n   ".join(shown))
+        return text
 
     def compare_metrics(self) -> list[str]:
         """Validation metrics every compared run logged, val_loss first."""
@@ -298,7 +513,15 @@ class RunsScreen(Screen[None]):
         self._draw_comparison()
 
     def action_back(self) -> None:
-        """Close the comparison if it is open, else go back."""
+        """Clear the filter, else close the comparison if it is open, else go back."""
+        box = self.query_one("#runs-filter", Input)
+        if self.filter_text or box.display:
+            box.value = ""
+            self.filter_text = ""
+            box.display = False
+            self.table.focus()
+            self._draw_table()
+            return
         if self.has_class("-comparing"):
             self.remove_class("-comparing")
             self.compared = []

@@ -25,6 +25,7 @@ from textual_plotext import PlotextPlot
 from tuitrain.analysis import ema_smooth
 from tuitrain.formatting import short
 from tuitrain.text import printable
+from tuitrain.ui.chart_labels import MarkerLabel, PlacedLabel, marker_label_texts, place_labels, place_strip_labels
 from tuitrain.ui.chart_math import (
     ChartMarkers,
     Series,
@@ -33,7 +34,6 @@ from tuitrain.ui.chart_math import (
     downsample,
     epoch_ticks,
     focus_range,
-    marker_labels,
     nice_ticks,
     plottable,
     same_series,
@@ -45,6 +45,8 @@ VAL_MARKER = "•"
 COMPARE_MARKERS: tuple[str, ...] = ("•", "×", "+", "o", "*", "#", "@", "%")
 COMPARE_COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white")
 BEST_GLYPH, STOP_GLYPH, KEPT_GLYPH, BAND_GLYPH, BAD_GLYPH = "│", "┆", "┊", "▁", "✗"
+# The overfitting strip's label, longest first: the longest that fits is drawn.
+OVERFIT_FORMS = (" overfitting ", "overfitting", "overfit", "ovf")
 # plotext's braille marker in a legend: a short horizontal stroke of dots.
 _LEGEND_GLYPH = {"braille": "⠒"}
 
@@ -101,6 +103,10 @@ class Chart(PlotextPlot):
         """How many times the plot was rebuilt (for tests: no rebuild without a change)."""
         self.error: str | None = None
         """Why the last drawing failed (plotext raised), or None."""
+        self.placed_labels: list[PlacedLabel] = []
+        """Where the last drawing put the marker labels (columns of the canvas, for tests)."""
+        self.placed_strip: list[PlacedLabel] = []
+        """Where the last drawing put the labels along the bottom ("overfitting", the first NaN)."""
 
     # ------------------------------------------------------------------ state
 
@@ -226,7 +232,11 @@ class Chart(PlotextPlot):
         return series.label
 
     def marker_labels(self) -> list[tuple[int, str]]:
-        """(epoch, label) of every marker line (none here)."""
+        """(epoch, full label) of every marker line."""
+        return [(label.epoch, label.full) for label in self._marker_label_texts()]
+
+    def _marker_label_texts(self) -> list[MarkerLabel]:
+        """The labels of the marker lines, full and short (none here)."""
         return []
 
     def _band(self, last: int) -> tuple[float, float] | None:
@@ -280,39 +290,47 @@ class Chart(PlotextPlot):
             pad = abs(hi) * 0.05 or 0.5
             lo, hi = lo - pad, hi + pad
         # Rows above the curves for the marker labels, one below them for the overfitting strip, so
-        # neither is ever drawn over by a curve.
-        labels = self.marker_labels()
+        # neither is ever drawn over by a curve. Labels are placed by column (chart_labels), so they
+        # neither overlap nor run past the canvas, which plotext would cut.
+        x_right = max(last, 2)
+        yticks = nice_ticks(lo, hi, max(2, (height - 4) // 2))
+        ytick_labels = [short(t) for t in yticks]
+        canvas = max(width - 2 - max((len(t) for t in ytick_labels), default=0), 1)
+        texts = self._marker_label_texts()
+        self.placed_labels = place_labels(texts, [_column(t.epoch, x_right, canvas) for t in texts], canvas)
         band = self._band(last)
-        head = min(len(labels), 2) or 0.5
-        foot = 1.0 if band is not None or self.first_bad_epoch is not None else 0.0
+        bad = self.first_bad_epoch
+        strip = []
+        if band is not None:
+            middle = _column((band[0] + band[1]) / 2, x_right, canvas)
+            strip.append((middle, OVERFIT_FORMS))
+        if bad is not None:
+            strip.append((_column(min(bad, x_right), x_right, canvas), (f"{BAD_GLYPH}NaN {bad}", f"{BAD_GLYPH}{bad}")))
+        self.placed_strip = place_strip_labels(strip, canvas)
+        head = max((p.row + 1 for p in self.placed_labels), default=0) or 0.5
+        foot = 1.0 if strip else 0.0
         rows = max(height - 4, 2)
         unit = (hi - lo) / max(rows - head - foot, 1.0)
         top, bottom = hi + head * unit, lo - foot * unit
-        x_right = max(last, 2)
         plt.xlim(1, x_right)
         plt.ylim(bottom, top)
         plt.xticks(epoch_ticks(last, max(2, width // 7)))
-        yticks = nice_ticks(lo, hi, max(2, (height - 4) // 2))
-        plt.yticks(yticks, [short(t) for t in yticks])
+        plt.yticks(yticks, ytick_labels)
         plt.title(self._title_text(curves, width))
 
         self._draw_marker_lines(lo, hi)
         for xs, ys, marker, color in curves:
             if xs:
                 plt.plot(xs, clip_off_chart(ys, bottom, top), marker=marker, color=color)
-        for i, (epoch, label) in enumerate(labels):
-            # Alternate rows, so labels of nearby epochs do not overwrite each other.
-            align = "right" if epoch > (1 + x_right) / 2 else "left"
-            plt.text(label, epoch, top - unit * (i % 2), alignment=align)
+        for placed in self.placed_labels:
+            plt.text(placed.text, _epoch_at(placed.column, x_right, canvas), top - unit * placed.row, alignment="left")
         strip_y = bottom + unit * 0.25
         if band is not None:
             start, end = band
             plt.plot([start, end], [strip_y, strip_y], marker=BAND_GLYPH, color="red")
-            plt.text(" overfitting ", (start + end) / 2, strip_y, alignment="center", color="red")
-        bad = self.first_bad_epoch
-        if bad is not None:
-            align = "right" if bad > (1 + x_right) / 2 else "left"
-            plt.text(f"{BAD_GLYPH}NaN {bad}", min(bad, x_right), strip_y, alignment=align)
+        for placed in self.placed_strip:
+            color = "red" if placed.text in OVERFIT_FORMS else None
+            plt.text(placed.text, _epoch_at(placed.column, x_right, canvas), strip_y, alignment="left", color=color)
         if not finite:
             plt.text("no values yet", (1 + x_right) / 2, (lo + hi) / 2, alignment="center")
 
@@ -351,6 +369,16 @@ class Chart(PlotextPlot):
         return text
 
 
+def _column(epoch: float, x_right: int, canvas: int) -> int:
+    """The canvas column plotext draws ``epoch`` in (its own rounding, with the x range 1..``x_right``)."""
+    return math.floor(round(0.5 + (canvas - 1) * (epoch - 1) / (x_right - 1), 8))
+
+
+def _epoch_at(column: int, x_right: int, canvas: int) -> float:
+    """The x value plotext draws in ``column`` (the inverse of :func:`_column`)."""
+    return 1 + column * (x_right - 1) / max(canvas - 1, 1)
+
+
 class MetricChart(Chart):
     """One run's ``metric`` (train and validation curves) with the analysis markers.
 
@@ -387,13 +415,15 @@ class MetricChart(Chart):
     def _label(self, series: Series) -> str:
         if series.key.startswith("val_"):
             return "val"
+        if series.key == "learning_rate":
+            return "learning rate"
         if series.key == self.metric:
             return "train"
         return series.label
 
-    def marker_labels(self) -> list[tuple[int, str]]:
-        """(epoch, label) of every marker line, labels merged where markers share an epoch."""
-        return marker_labels(self._markers)
+    def _marker_label_texts(self) -> list[MarkerLabel]:
+        """Labels merged where markers share an epoch ("best/kept 4")."""
+        return marker_label_texts(self._markers)
 
     def _band(self, last: int) -> tuple[float, float] | None:
         """(first, last) epoch of the overfitting region, or None."""
