@@ -22,6 +22,7 @@ from tuitrain.sweep.leaderboard import leaderboard, objective_text, ranks, short
 from tuitrain.sweep.preview import axis_label
 from tuitrain.sweep.space import Choice, LogUniform, ReverseLog, Uniform
 from tuitrain.sweep.status import TrialEntry
+from tuitrain.text import printable
 from tuitrain.ui.chart_math import nice_ticks, plottable
 
 SORTS: tuple[str, ...] = ("rank", "trial", "objective", "time")
@@ -42,13 +43,16 @@ def param_key(name: str) -> str:
 
 def board_columns(names: Sequence[str], metric: str) -> list[tuple[str, str]]:
     """(key, label) of every leaderboard column: rank, trial, each searched parameter, then the results, the
-    most telling first (at 80 columns the table scrolls sideways and what falls off is where a trial ran)."""
-    params = [(param_key(n), short) for n, short in zip(names, short_names(names), strict=True)]
+    most telling first (at 80 columns the table scrolls sideways and what falls off is where a trial ran).
+
+    Labels are :func:`printable` (parameter and metric names come from sweep.json); shown as Text, not markup.
+    """
+    params = [(param_key(n), printable(short)) for n, short in zip(names, short_names(names), strict=True)]
     return [
         ("rank", "rank"),
         ("trial", "#"),
         *params,
-        ("objective", f"{metric} @ep"),
+        ("objective", printable(f"{metric} @ep")),
         ("state", "state"),
         ("onset", "onset"),
         ("time", "time"),
@@ -65,10 +69,13 @@ def board_cells(
     best: bool,
     now: float | None = None,
 ) -> tuple[str, ...]:
-    """One trial's leaderboard cells, in :func:`board_columns` order (plain words, readable without colour)."""
+    """One trial's leaderboard cells, in :func:`board_columns` order (plain words, readable without colour).
+
+    Every cell is :func:`printable`: values, states and slots come from sweep.json.
+    """
     rank_text = f"{BEST_MARK}{rank}" if best and rank is not None else (str(rank) if rank is not None else "-")
     took = trial.duration if now is None or trial.started_at is None or not trial.active else now - trial.started_at
-    return (
+    cells = (
         rank_text,
         str(trial.number),
         *(shown.get((trial.number, n), "-") for n in names),
@@ -79,6 +86,7 @@ def board_cells(
         str(trial.epochs_done),
         trial.slot or "-",
     )
+    return tuple(printable(cell) for cell in cells)
 
 
 def board_order(trials: Sequence[TrialEntry], mode: str, sort: str) -> list[int]:

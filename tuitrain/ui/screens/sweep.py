@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -32,6 +33,7 @@ from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
 from tuitrain.sweep.leaderboard import objective_text, param_names, ranks, shown_values, sweep_progress
 from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
+from tuitrain.text import printable
 from tuitrain.ui.live_run import Clock
 from tuitrain.ui.messages import RunChosen, SweepChosen
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -102,15 +104,15 @@ class SweepScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.sweep_dir.name), id="sweep-head")
-        yield Static("", id="sweep-running")
+        yield Static(Text(printable(self.sweep_dir.name)), id="sweep-head")
+        yield Static("", id="sweep-running", markup=False)
         with Horizontal(id="sweep-body"):
             table: DataTable[str | Text] = DataTable(id="sweep-board", cursor_type="row", cell_padding=1)
             yield table
             with Vertical(id="sweep-charts"):
                 yield ScatterChart("objective", title="objective by parameter", id="sweep-scatter")
                 yield TrialCurves("val_loss", title="validation curves", id="sweep-curves")
-        yield Static("", id="sweep-detail")
+        yield Static("", id="sweep-detail", markup=False)
         yield Footer(compact=True)  # eight keys: at 80 columns every space counts
 
     @property
@@ -129,7 +131,7 @@ class SweepScreen(Screen[None]):
         return self.query_one("#sweep-curves", TrialCurves)
 
     def on_mount(self) -> None:
-        self.sub_title = self.sweep_dir.name
+        self.sub_title = printable(self.sweep_dir.name)
         self.table.focus()
         self._read_spec()
         self.refresh_sweep()
@@ -193,13 +195,17 @@ class SweepScreen(Screen[None]):
         self.refresh_bindings()
 
     def _show_head(self, record: SweepRecord) -> None:
-        """Two lines: the sweep's progress (done, running, left, ETA, pace); the best trial and where each trains."""
+        """Two lines: the sweep's progress (done, running, left, ETA, pace); the best trial and where each trains.
+
+        Every word from sweep.json (names, reasons, slots) is shown through :func:`printable`, as Text: a
+        file may hold escape sequences or markup, and both are shown literally.
+        """
         status = record.status
         head = Text()
-        head.append(status.name if status is not None else record.sweep_id, style="bold")
-        head.append(f" · {record.state}")
+        head.append(printable(status.name if status is not None else record.sweep_id), style="bold")
+        head.append(printable(f" · {record.state}"))
         if status is None:
-            head.append(f": {record.reason or 'unreadable'}", style=ERROR_STYLE)
+            head.append(printable(f": {record.reason or 'unreadable'}"), style=ERROR_STYLE)
             self.query_one("#sweep-head", Static).update(head)
             return
         progress = sweep_progress(record, self.clock())
@@ -212,20 +218,20 @@ class SweepScreen(Screen[None]):
         line = Text()
         best = record.best
         if best is not None:
-            line.append(f"best #{best.number}: {status.metric} {objective_text(best)}", style="bold")
+            line.append(printable(f"best #{best.number}: {status.metric} {objective_text(best)}"), style="bold")
         else:
-            line.append(f"no best yet ({status.metric}, {status.mode})")
+            line.append(printable(f"no best yet ({status.metric}, {status.mode})"))
         running = [t for t in record.trials if t.active]
         if running:
             line.append(" · training: ")
-            line.append(", ".join(f"#{t.number} on {t.slot or '?'} epoch {t.epochs_done}" for t in running))
+            line.append(printable(", ".join(f"#{t.number} on {t.slot or '?'} epoch {t.epochs_done}" for t in running)))
         elif record.reason and record.state in ("crashed", "failed"):
             line.append(" · ")
-            line.append(record.reason, style=ERROR_STYLE)
+            line.append(printable(record.reason), style=ERROR_STYLE)
         else:
-            line.append(f" · {status.sampler} sampler, pruner {status.pruner}")
+            line.append(printable(f" · {status.sampler} sampler, pruner {status.pruner}"))
             if status.parent:
-                line.append(f" · refines {status.parent}")
+                line.append(printable(f" · refines {status.parent}"))
         self.query_one("#sweep-running", Static).update(line)
 
     def _show_board(self, record: SweepRecord) -> None:
@@ -271,7 +277,7 @@ class SweepScreen(Screen[None]):
         self._cells.clear()
         self.order = []
         for key, label in board_columns(names, metric):
-            table.add_column(label, key=key)
+            table.add_column(Text(label), key=key)  # a str label is read as markup; names come from files
         if self.param not in names:
             self.param = names[0] if names else None
 
@@ -323,10 +329,12 @@ class SweepScreen(Screen[None]):
             return
         text = Text(f"trial {trial.number} {trial.state}")
         if trial.run:
-            text.append(f" · {trial.run}")
+            text.append(printable(f" · {trial.run}"))
         if trial.message:
             text.append(" · ")
-            text.append(trial.message, style=ERROR_STYLE if trial.state in ("failed", "crashed", "invalid") else "")
+            text.append(
+                printable(trial.message), style=ERROR_STYLE if trial.state in ("failed", "crashed", "invalid") else ""
+            )
         detail.update(text)
 
     @on(DataTable.RowHighlighted, "#sweep-board")
@@ -405,7 +413,7 @@ class SweepScreen(Screen[None]):
     def _stop_trial(self, run_dir: Path, number: int) -> None:
         stopped = self.source.stop(run_dir)
         message = f"Trial {number} stops after its current batch." if stopped else f"Trial {number} is not training."
-        self.app.call_from_thread(self.notify, message, title="Stop trial", timeout=4)
+        self.app.call_from_thread(self.notify, message, title="Stop trial", timeout=4, markup=False)
 
     def action_stop_sweep(self) -> None:
         """Ask, then stop the sweep and its trials (what they trained is kept)."""
@@ -414,8 +422,8 @@ class SweepScreen(Screen[None]):
     @work(exclusive=True, group="sweep-dialog")
     async def _confirm_stop_sweep(self) -> None:
         question = (
-            f"Stop the sweep {self.sweep_dir.name}? Its trials stop after their current batch and keep what they "
-            "trained; no new trial starts."
+            f"Stop the sweep {printable(self.sweep_dir.name)}? Its trials stop after their current batch and keep "
+            "what they trained; no new trial starts."
         )
         if await self.app.push_screen_wait(ConfirmDialog(question, "Stop sweep", "Keep running")):
             self._stop_sweep()
@@ -425,9 +433,9 @@ class SweepScreen(Screen[None]):
         try:
             said = self.source.stop_sweep(self.sweep_dir)
         except ValueError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Stop sweep", severity="error", timeout=8)
+            self.app.call_from_thread(self._error, exc, "Stop sweep")
             return
-        self.app.call_from_thread(self.notify, said, title="Stop sweep", timeout=6)
+        self.app.call_from_thread(self.notify, printable(said), title="Stop sweep", timeout=6, markup=False)
         self.app.call_from_thread(self.refresh_sweep)
 
     def action_resume(self) -> None:
@@ -439,9 +447,9 @@ class SweepScreen(Screen[None]):
         try:
             said = self.source.resume_sweep(self.sweep_dir)
         except (ValueError, OSError) as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Resume", severity="error", timeout=8)
+            self.app.call_from_thread(self._error, exc, "Resume")
             return
-        self.app.call_from_thread(self.notify, said, title="Resume", timeout=6)
+        self.app.call_from_thread(self.notify, printable(said), title="Resume", timeout=6, markup=False)
         self.app.call_from_thread(self.refresh_sweep)
 
     def action_refine(self) -> None:
@@ -524,9 +532,10 @@ class SweepScreen(Screen[None]):
         try:
             path = self.source.save_best(self.sweep_dir, name, overwrite)
         except (OSError, ValueError) as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Not saved", severity="error", timeout=8)
+            self.app.call_from_thread(self._error, exc, "Not saved")
             return
-        self.app.call_from_thread(self.notify, f"Saved {path}; train it with 'tuitrain run {name}'.", timeout=6)
+        said = printable(f"Saved {path}; train it with 'tuitrain run {name}'.")
+        self.app.call_from_thread(self.notify, said, timeout=6, markup=False)
 
     def action_next_param(self) -> None:
         """Scatter the objective by the next searched parameter."""
@@ -547,7 +556,7 @@ class SweepScreen(Screen[None]):
     def action_detach(self) -> None:
         """Go back and leave the sweep running (come back from the runs screen or with `tuitrain attach`)."""
         if self.running:
-            self.notify(f"{self.sweep_dir.name} keeps running.", title="Detached", timeout=4)
+            self.notify(printable(f"{self.sweep_dir.name} keeps running."), title="Detached", timeout=4, markup=False)
         self.dismiss()
 
     def action_back(self) -> None:
@@ -563,20 +572,22 @@ class SweepScreen(Screen[None]):
         """While the sweep runs, ask whether to stop it or leave it running (the app asks before quitting)."""
         if not self.running:
             return True
-        answer = await self.app.push_screen_wait(QuitRunDialog(self.sweep_dir.name))
+        answer = await self.app.push_screen_wait(QuitRunDialog(printable(self.sweep_dir.name)))
         if answer == "stop":
             try:
                 self.source.stop_sweep(self.sweep_dir)
             except ValueError as exc:
-                self.notify(str(exc), title="Stop sweep", severity="error")
+                self._error(exc, "Stop sweep")
                 return False
         return answer in ("stop", "leave")
 
     def palette_commands(self) -> list[SystemCommand]:
         """Extra command-palette entries: scatter by each parameter, sort each way."""
+        # The palette reads its texts as markup; parameter names come from sweep.json.
+        shown = {name: escape_markup(printable(name)) for name in self.names}
         commands = [
-            SystemCommand(f"Scatter by {name}", f"The objective against {name}", partial(self._scatter_by, name))
-            for name in self.names
+            SystemCommand(f"Scatter by {shown[n]}", f"The objective against {shown[n]}", partial(self._scatter_by, n))
+            for n in self.names
         ]
         commands += [
             SystemCommand(f"Sort by {sort}", f"Order the leaderboard by {sort}", partial(self._sort_by, sort))
@@ -597,5 +608,9 @@ class SweepScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
-            self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            self.error = printable(f"{event.worker.name} failed: {event.worker.error}")
+            self._error(event.worker.error, f"{event.worker.name} failed", timeout=10)
+
+    def _error(self, error: object, title: str, timeout: float = 8) -> None:
+        """An error notice: its text may quote a file's content or path, so it is shown literally."""
+        self.notify(printable(error), title=title, severity="error", timeout=timeout, markup=False)

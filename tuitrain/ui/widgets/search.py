@@ -33,6 +33,7 @@ from tuitrain.spec.errors import SpecIssue
 from tuitrain.sweep.preview import DRAWS, draws, histogram, histogram_lines
 from tuitrain.sweep.space import DIST_NAMES, Distribution
 from tuitrain.sweep.spec import ObjectiveSpec, PrunerSpec, SweepSpec, save_sweep, user_sweep_dir
+from tuitrain.text import printable, printable_lines
 from tuitrain.ui.messages import SearchChanged, SearchRequested
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.search_space import (
@@ -203,7 +204,8 @@ class SearchForm(Widget):
             mark = Text("✗", style=ERROR_STYLE)
         else:
             mark = Text("✓", style=OK_STYLE)
-        now = Text(field.now if field is not None else "(gone)", no_wrap=True, overflow="ellipsis")
+        # Values, paths and ranges come from the experiment's file: shown printable, as Text (never markup).
+        now = Text(printable(field.now if field is not None else "(gone)"), no_wrap=True, overflow="ellipsis")
         drawn = range_text(table) if table is not None else ""
         label = field.label if field is not None else path
         return [mark, _cut(label), now, _cut(drawn)]
@@ -272,7 +274,7 @@ class SearchForm(Widget):
         table = self.draft.space.get(path)
         shown = table or (suggested_distribution(field) if field is not None else {"dist": "choice", "values": []})
         title = path if field is None else f"{path}: now {field.now}"
-        self.query_one("#search-title", Static).update(title)
+        self.query_one("#search-title", Static).update(printable(title))
         dists = field.dists if field is not None else (shown.get("dist", "choice"),)
         with self.prevent(*EDITOR_CHANGES):
             self._show_on(table is not None)
@@ -435,14 +437,14 @@ class SearchForm(Widget):
             names = ", ".join(self.fields[p].label if p in self.fields else p for p in self.draft.space)
             settings = self.draft.settings
             summary.append(f"Searching {len(self.draft.space)}: ")
-            summary.append(names)
+            summary.append(printable(names))
             summary.append(f" · {settings.get('trials')} trials, {settings.get('parallel')} at once · ")
             errors = [i for i in self.result.issues if i.severity == "error"]
             if errors:
                 summary.append(f"✗ {len(errors)} problem{'s' if len(errors) > 1 else ''}", style=ERROR_STYLE)
                 general = [i for i in errors if i.path == "base" or not i.path]
                 if general:
-                    summary.append(f": {general[0].message}")
+                    summary.append(printable(f": {general[0].message}"))
             else:
                 summary.append("✓ ready", style=OK_STYLE)
         self.query_one("#search-summary", Static).update(summary)
@@ -489,7 +491,8 @@ class SearchForm(Widget):
             return False
         if not result.ok or result.spec is None:
             first = next((i for i in result.issues if i.severity == "error"), None)
-            self.notify(str(first) if first else "The search has problems.", title="Search", severity="error")
+            said = printable(first) if first else "The search has problems."
+            self.notify(said, title="Search", severity="error", markup=False)
             return False
         self.post_message(SearchRequested(result.spec, self.base_dir))
         return True
@@ -531,9 +534,9 @@ class SearchForm(Widget):
             target.parent.mkdir(parents=True, exist_ok=True)
             save_sweep(spec.model_copy(update={"name": name}), target)
         except OSError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=8)
+            self.notify(printable(exc), title="Not saved", severity="error", timeout=8, markup=False)
             return None
-        self.notify(f"Saved {target}.", timeout=4)
+        self.notify(printable(f"Saved {target}."), timeout=4, markup=False)
         return target
 
 
@@ -546,7 +549,7 @@ def _on_label(searched: bool) -> str:
 
 
 def _cut(text: str) -> Text:
-    return Text(text, no_wrap=True, overflow="ellipsis")
+    return Text(printable(text), no_wrap=True, overflow="ellipsis")
 
 
 def _settings_fields(model: type, names: tuple[str, ...]) -> tuple[Any, ...]:
@@ -573,7 +576,7 @@ def _issue_lines(issues: list[SpecIssue], strip: str = "") -> Text:
             text.append("\n")
         where = issue.path.removeprefix(strip).lstrip(".")
         text.append("✗ " if issue.severity == "error" else "⚠ ", style=ERROR_STYLE)
-        text.append(f"{where}: {issue.message}" if where else issue.message)
+        text.append(printable(f"{where}: {issue.message}" if where else issue.message))
     return text
 
 
@@ -615,4 +618,4 @@ def histogram_text(field: Searchable | None, table: dict[str, Any] | None, seed:
     values = draws(dist, DRAWS, seed)
     scale = {"log": "log", "reverse_log": "log of 1 - x", "linear": "linear", "categorical": ""}[axis.scale]
     head = f"{DRAWS} draws (seed {seed})" + (f", on a {scale} axis:" if scale else ":")
-    return Text("\n".join([head, *histogram_lines(histogram(dist, values, axis=axis))]))
+    return Text(printable_lines("\n".join([head, *histogram_lines(histogram(dist, values, axis=axis))])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tuitrain.formatting import short
+from tuitrain.text import printable
 from tuitrain.ui.chart_math import Series, clip_off_chart, focus_range, nice_ticks
 from tuitrain.ui.sweep_view import ScatterData
 from tuitrain.ui.widgets.charts import COMPARE_COLORS, COMPARE_MARKERS, Chart
@@ -76,7 +77,9 @@ class ScatterChart(Chart):
         plt.xlim(x_lo - margin, x_hi + margin)
         plt.ylim(lo, hi)
         ticks = [t for t in data.xticks if x_lo - margin <= t[0] <= x_hi + margin]
-        plt.xticks([p for p, _ in ticks], [label for _, label in ticks])
+        # plotext's picture is read back as ANSI: tick labels (choice values) and names from sweep.json are
+        # made printable first, so an escape sequence in them is shown, not obeyed.
+        plt.xticks([p for p, _ in ticks], [printable(label) for _, label in ticks])
         yticks = nice_ticks(lo, hi, max(2, (height - 4) // 2))
         plt.yticks(yticks, [short(t) for t in yticks])
         legend = []
@@ -88,7 +91,7 @@ class ScatterChart(Chart):
             xs = [x for x, _ in points]
             plt.scatter(xs, clip_off_chart([y for _, y in points], lo, hi), marker=marker, color=color)
             legend.append(f"{marker} {word}")
-        head = f"{data.metric} by {data.param.rsplit('.', 1)[-1]} ({data.scale})"
+        head = printable(f"{data.metric} by {data.param.rsplit('.', 1)[-1]} ({data.scale})")
         text = head
         for part in legend:
             if len(text) + 2 + len(part) > width - 2:
