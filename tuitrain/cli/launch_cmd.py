@@ -35,7 +35,7 @@ def launch(
             if len(exc.issues) > 1
             else ""
         )
-        fail(f"{exc.source}: {exc.issues[0]}{more}")
+        fail(f"{exc.line(0)}{more}")
     source = LocalRunsSource(common.runs_root(runs_dir), workspace.data_dir(data_dir))
 
     # Imported here so the other commands never pay for textual.
