@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from tuitrain.cli import attach_cmd, launch_cmd, presets_cmd, run_cmd, runs_cmd, sweep_cmd
+from tuitrain.cli.common import QuietFlagsGroup
 
 app = typer.Typer(
     name="tuitrain",
+    cls=QuietFlagsGroup,
     help="Configure, train and watch Keras experiments from a terminal (built for SSH).",
     no_args_is_help=True,
     add_completion=False,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, console, fail, runs_root, table_console
+from tuitrain.cli.common import RunsDir, console, fail, is_terminal, runs_root, table_console
 from tuitrain.formatting import duration, number
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 RunArg = Annotated[str, typer.Argument(help="Run directory name (or a unique start of it), or a path.")]
 
@@ -71,7 +74,10 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
 
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
-    """A run's history table, its experiment (TOML) and what the analysis says about it."""
+    """A run's experiment as TOML, with its history table and what the analysis says as TOML comments.
+
+    The whole output is valid TOML (``tuitrain runs show RUN > exp.toml`` is a preset to run again).
+    """
     from tuitrain.runs import load_run
 
     run_dir = _find(run, runs_dir)
@@ -79,22 +85,41 @@ def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)
+        headers = ("epoch", *keys)
+        cells = [(str(int(row.get("epoch", i))), *(_cell(row.get(k)) for k in keys)) for i, row in enumerate(history, 1)]
         table = Table(box=None, pad_edge=False, header_style="bold", title=f"history of {run_dir.name}")
-        table.add_column("epoch", justify="right")
-        for key in keys:
-            table.add_column(key, justify="right")
-        for i, row in enumerate(history, start=1):
-            table.add_row(str(int(row.get("epoch", i))), *(_cell(row.get(k)) for k in keys))
-        console.print(table)
+        for header in headers:
+            table.add_column(header, justify="right")
+        for cell in cells:
+            table.add_row(*cell)
+        _comment(_rendered(table, headers, cells))
     else:
-        console.print("no epoch finished yet", markup=False)
-    console.print()
+        _comment(["no epoch finished yet"])
     experiment = run_dir / "experiment.toml"
     if experiment.is_file():
-        console.print(f"# {experiment}", markup=False, highlight=False)
-        console.print(experiment.read_text(encoding="utf-8"), markup=False, highlight=False)
-    for line in summary_lines(run_dir, record.state, record.reason):
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+        _comment([str(experiment)])
+        # Verbatim: a console would wrap long strings at the terminal's width, and TOML can't hold that.
+        typer.echo(experiment.read_text(encoding="utf-8").rstrip("\n"))
+    _comment(summary_lines(run_dir, record.state, record.reason))
+
+
+def _rendered(table: Table, headers: tuple[str, ...], cells: list[tuple[str, ...]]) -> list[str]:
+    """The lines of ``table`` as a terminal (or, piped, a console wide enough for whole rows) shows them."""
+    out = table_console(headers, cells)
+    with out.capture() as captured:
+        out.print(table)
+    return captured.get().rstrip("\n").splitlines()
+
+
+def _comment(lines: list[str]) -> None:
+    """Print ``lines`` as TOML comments, unwrapped (a wrapped line would no longer be a comment)."""
+    piped = not is_terminal()
+    for line in lines:
+        # A comment ends at the line's end: text from a run (an error) must not start a new line.
+        flat = " ".join(line.splitlines())
+        if piped:  # TOML allows no control characters in a comment (a terminal gets the table's colours)
+            flat = _CONTROL.sub("", flat)
+        typer.echo(f"# {flat}".rstrip())
 
 
 @app.command("delete")
