@@ -86,7 +86,9 @@ def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)
         headers = ("epoch", *keys)
-        cells = [(str(int(row.get("epoch", i))), *(_cell(row.get(k)) for k in keys)) for i, row in enumerate(history, 1)]
+        cells = [
+            (str(int(row.get("epoch", i))), *(_cell(row.get(k)) for k in keys)) for i, row in enumerate(history, 1)
+        ]
         table = Table(box=None, pad_edge=False, header_style="bold", title=f"history of {run_dir.name}")
         for header in headers:
             table.add_column(header, justify="right")
