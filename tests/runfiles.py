@@ -132,6 +132,7 @@ class FakeSource:
     """
 
     runs_root: Path = Path("runs")
+    data_dir: Path | None = None
     exp: Experiment | None = None
     alive: bool | None = True
     error: str | None = None

@@ -29,6 +29,9 @@ class RunsSource(Protocol):
     runs_root: Path
     """The folder the runs are in (shown to the user; new runs are made there)."""
 
+    data_dir: Path | None
+    """The folder the trainers it starts look in first for data files (None: the default search)."""
+
     def list(self) -> list[RunSummary]:
         """Every run, newest first (cheap enough to call every few seconds)."""
         ...

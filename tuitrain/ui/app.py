@@ -81,6 +81,7 @@ class TuitrainApp(App[None]):
             preset_name=self.preset_name,
             preset_path=self.preset_path,
             preset_source=self.preset_source,
+            data_dir=self.source.data_dir,
         )
 
     @property
@@ -143,6 +144,8 @@ class TuitrainApp(App[None]):
     @on(SetupScreen.RunRequested)
     def _run_requested(self, event: SetupScreen.RunRequested) -> None:
         event.stop()
+        # The data folder set on the Data tab holds for every run started from here on (re-runs too).
+        self.source.data_dir = event.data_dir
         self.start_experiment(event.experiment, event.preset_dir)
 
     def start_experiment(self, experiment: Experiment, preset_dir: Path | None = None) -> Worker[None]:

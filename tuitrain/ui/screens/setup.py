@@ -17,6 +17,7 @@ from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
+from tuitrain.ui.widgets.data_folder import DataFolderField
 from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
 from tuitrain.ui.widgets.fields import FormEdited, FormPart
 from tuitrain.ui.widgets.presets import PresetPanel
@@ -66,12 +67,14 @@ class SetupScreen(Screen[None]):
     ]
 
     class RunRequested(Message):
-        """The user asked to start ``experiment``; ``preset_dir`` resolves its relative paths."""
+        """The user asked to start ``experiment``; ``preset_dir`` resolves its relative paths,
+        ``data_dir`` is searched first for its data set's files."""
 
-        def __init__(self, experiment: Experiment, preset_dir: Path) -> None:
+        def __init__(self, experiment: Experiment, preset_dir: Path, data_dir: Path | None) -> None:
             super().__init__()
             self.experiment = experiment
             self.preset_dir = preset_dir
+            self.data_dir = data_dir
 
     def __init__(
         self,
@@ -80,14 +83,16 @@ class SetupScreen(Screen[None]):
         preset_name: str | None = None,
         preset_path: Path | None = None,
         preset_source: str | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__(id="setup")
         self._initial = initial
+        self.data_dir = data_dir
         self._baseline = initial
         self.preset_name = preset_name
         self.preset_path = preset_path
         self.preset_source = preset_source
-        self.validation: Validation = validate_data(initial.model_dump(mode="python"), self.base_dir)
+        self.validation: Validation = validate_data(initial.model_dump(mode="python"), self.base_dir, data_dir)
 
     # ------------------------------------------------------------------ layout
 
@@ -96,7 +101,8 @@ class SetupScreen(Screen[None]):
         with Horizontal(id="setup-body"):
             yield PresetPanel(presets.list_presets, id="presets")
             with Vertical(id="editor"):
-                yield ExperimentForm(self._initial, id="form")
+                data_folder = DataFolderField(self.data_dir, id="data-folder-field")
+                yield ExperimentForm(self._initial, extras={"data": [data_folder]}, id="form")
                 with Horizontal(id="status-bar"):
                     yield StatusLine(id="status")
                     yield Button("Start ▶", id="start-button", compact=True, variant="success")
@@ -147,7 +153,7 @@ class SetupScreen(Screen[None]):
 
     def revalidate(self) -> Validation:
         """Validate what is in the form now and show the outcome everywhere."""
-        self.validation = validation = validate_data(self.form.to_data(), self.base_dir)
+        self.validation = validation = validate_data(self.form.to_data(), self.base_dir, self.data_dir)
         self.form.show_issues(validation.issues)
         self.form.show_output(validation.output_text())
         self.query_one(StatusLine).show(validation)
@@ -175,6 +181,12 @@ class SetupScreen(Screen[None]):
         event.stop()
         self.revalidate()
 
+    @on(DataFolderField.Changed)
+    def _data_folder_edited(self, event: DataFolderField.Changed) -> None:
+        event.stop()
+        self.data_dir = event.folder
+        self.revalidate()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Start shows as disabled while the experiment has errors."""
         if action == "start":
@@ -184,12 +196,13 @@ class SetupScreen(Screen[None]):
     # ------------------------------------------------------------------ start
 
     def action_start(self) -> None:
-        """Ask the app to start training the edited experiment."""
-        experiment = self.validation.experiment
-        if experiment is None or not self.validation.ok:
+        """Ask the app to start training the edited experiment (its data files are looked for again first)."""
+        validation = self.revalidate()  # a data file may have appeared or gone since the last edit
+        experiment = validation.experiment
+        if experiment is None or not validation.ok:
             self.notify("Fix the errors listed at the bottom before starting.", severity="error")
             return
-        self.post_message(self.RunRequested(experiment, self.base_dir))
+        self.post_message(self.RunRequested(experiment, self.base_dir, self.data_dir))
 
     @on(Button.Pressed, "#start-button")
     def _start_pressed(self, event: Button.Pressed) -> None:
@@ -352,8 +365,9 @@ class SetupScreen(Screen[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Show the focused field's description in the help bar."""
-        part = next((w for w in [event.widget, *event.widget.ancestors] if isinstance(w, FormPart)), None)
-        text = part.help_text if part is not None and part.help_text else ""
+        # The nearest widget that describes itself: a form field, or the data folder.
+        owner = next((w for w in [event.widget, *event.widget.ancestors] if getattr(w, "help_text", "")), None)
+        text = str(getattr(owner, "help_text", ""))
         if not text and event.widget.id in ("preset-list", "preset-filter"):
             text = "Type to filter presets; Enter loads the highlighted one (unsaved edits are asked about first)."
         help_bar = self.query_one("#help-bar", Static)

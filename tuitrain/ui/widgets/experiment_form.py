@@ -119,7 +119,10 @@ class ExperimentForm(Widget):
     }
     """
 
-    def __init__(self, experiment: Experiment, *, id: str | None = None) -> None:
+    def __init__(
+        self, experiment: Experiment, *, extras: dict[str, list[Widget]] | None = None, id: str | None = None
+    ) -> None:
+        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
         super().__init__(id=id)
         self._data = experiment.model_dump(mode="python")
         # Every part exists from the start (it holds its slice of the data), but a section's parts
@@ -135,6 +138,7 @@ class ExperimentForm(Widget):
                 widgets.append(part)
                 if name == "layers":
                     widgets.append(self._output)
+            widgets += (extras or {}).get(section.id, [])
             self._sections[section.id] = widgets
         self._mounted: set[str] = set()
         self._issues: list[SpecIssue] = []

@@ -1,0 +1,80 @@
+"""Pilot tests of the setup screen as a daily tool (issue 14): data files found before starting,
+paths completed, focus visible, text that fits at 80 columns, the first visit of every tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input
+
+from tuitrain.ui.widgets.summary import IssueList
+
+
+@pytest.fixture
+def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A machine without any data set file: an empty home, no $TUITRAIN_DATA or $KERAS_HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("TUITRAIN_DATA", raising=False)
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    return home
+
+
+async def test_a_missing_data_file_is_an_error_on_the_data_tab_and_the_folder_can_be_set_there(
+    make_app, source, no_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUITRAIN_OFFLINE", "1")
+    app = make_app("mnist-mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        setup = app.setup
+        (error,) = setup.validation.errors
+        assert error.path == "dataset"
+        assert error.message.startswith("mnist.npz not found in ~/.keras/datasets and downloading is off")
+        assert "set the data folder below" in error.message
+        assert [i.path for i in app.query_one(IssueList).issues] == ["dataset"]
+        assert setup.query_one("#start-button", Button).disabled
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert source.started == []  # nothing started, so no run folder to fail in
+
+        folder = tmp_path / "my-data"
+        folder.mkdir()
+        (folder / "mnist.npz").write_bytes(b"")
+        field = setup.form.query_one("#data-folder", Input)  # on the Data tab, the first one shown
+        field.focus()
+        field.value = str(folder)
+        await pilot.pause()
+        assert setup.validation.ok
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert len(source.started) == 1
+        assert source.data_dir == folder
+
+
+async def test_a_file_that_will_be_downloaded_is_a_warning(make_app, no_data: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TUITRAIN_OFFLINE", raising=False)
+    app = make_app("mnist-mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        validation = app.setup.validation
+        assert validation.ok
+        (warning,) = [w for w in validation.warnings if w.path == "dataset"]
+        assert "the run will download it into ~/.keras/datasets" in warning.message
+
+
+async def test_the_data_folder_given_on_the_command_line_is_where_it_looks_first(
+    make_app, source, no_data: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("TUITRAIN_OFFLINE", "1")
+    folder = tmp_path / "given"
+    folder.mkdir()
+    (folder / "mnist.npz").write_bytes(b"")
+    source.data_dir = folder
+    app = make_app("mnist-mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.setup.validation.ok
+        assert app.setup.form.query_one("#data-folder", Input).value == str(folder)
