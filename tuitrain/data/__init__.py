@@ -33,7 +33,21 @@ _HOMES = {
     "load_dataset": "registry",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "DataError",
+    "DatasetInfo",
+    "DatasetUnavailable",
+    "Features",
+    "LabelKind",
+    "LoadedData",
+    "describe",
+    "downloads_allowed",
+    "find_local",
+    "keras_cache_dir",
+    "load_dataset",
+    "locate_dataset",
+    "search_dirs",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
 from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
-from tuitrain.ui.widgets.fields import FormEdited, FormPart
+from tuitrain.ui.widgets.fields import FormEdited
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
 from tuitrain.workspace import preset_name_problem, read_for_editing, relative_data_base

@@ -39,7 +39,7 @@ def complete_path(text: str, *, folders_only: bool = False) -> str | None:
         return None
     if not matches:
         return None
-    shared = os.path.commonprefix(matches)
+    shared = os.path.commonprefix(matches)  # noqa: RUF071 - names in one folder, compared as text on purpose
     name = shared if len(shared) > len(prefix) else matches[0]
     completed = text[: len(text) - len(prefix)] + name
     return completed if completed != text else None
