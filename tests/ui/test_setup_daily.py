@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runfiles import wait_for_screen, wait_until
 from textual.widgets import Button, Input
 
+from tuitrain.ui.screens.dialogs import PromptDialog
 from tuitrain.ui.widgets.summary import IssueList
 
 
@@ -78,3 +80,41 @@ async def test_the_data_folder_given_on_the_command_line_is_where_it_looks_first
         await pilot.pause()
         assert app.setup.validation.ok
         assert app.setup.form.query_one("#data-folder", Input).value == str(folder)
+
+
+async def test_ctrl_o_completes_paths_with_tab(make_app, tmp_path: Path) -> None:
+    folder = tmp_path / "presets-here"
+    folder.mkdir()
+    (folder / "my-long-preset-name.toml").write_text('name = "x"\n')
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for_screen(pilot, PromptDialog)
+        field = app.screen.query_one("#prompt-input", Input)
+        field.value = str(tmp_path / "pres")
+        field.cursor_position = len(field.value)
+        await pilot.pause()
+        await wait_until(pilot, lambda: field._suggestion)  # the suggestion is worked out in a worker
+        await pilot.press("tab")
+        assert field.value == f"{folder}/"
+        await pilot.press("m")
+        await wait_until(pilot, lambda: field._suggestion)
+        await pilot.press("tab")
+        assert field.value == str(folder / "my-long-preset-name.toml")
+        assert field.has_focus  # Tab completed; it did not move on
+
+
+async def test_start_option_starts_at_once(make_app, source) -> None:
+    app = make_app(start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: len(source.started) == 1)
+
+
+async def test_start_option_with_errors_starts_nothing(make_app, source, no_data: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TUITRAIN_OFFLINE", "1")
+    app = make_app("mnist-mlp", start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert source.started == []
+        assert app.screen is app.setup

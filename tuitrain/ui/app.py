@@ -60,8 +60,11 @@ class TuitrainApp(App[None]):
         preset_path: Path | None = None,
         preset_source: str | None = None,
         open_run: str | None = None,
+        start: bool = False,
         exit_on_hangup: bool = False,
     ) -> None:
+        """``start``: start the experiment at once, as Start on the setup screen does (which stays
+        open, with the errors, when it can't)."""
         super().__init__()
         # No animation: over SSH every animated frame is bandwidth and latency.
         self.animation_level = "none"
@@ -71,6 +74,7 @@ class TuitrainApp(App[None]):
         self.preset_path = preset_path
         self.preset_source = preset_source
         self.open_run = open_run
+        self.start_at_once = start
         self.exit_on_hangup = exit_on_hangup
         self.active_run: Path | None = None
 
@@ -98,6 +102,8 @@ class TuitrainApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.open_run:
             self.open_monitor(self._run_dir(self.open_run))
+        elif self.start_at_once:
+            self.call_after_refresh(self.setup.action_start)  # once the setup screen's form is mounted
 
     def on_unmount(self) -> None:
         if self.exit_on_hangup:

@@ -281,6 +281,7 @@ class SetupScreen(Screen[None]):
                 placeholder="path/to/preset.toml",
                 help="TOML, JSON or YAML; relative paths are from the current folder.",
                 submit="open",
+                path=True,
             )
         )
         if answer is None:
