@@ -6,11 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.color import ColorSystem
 from runfiles import wait_for_screen, wait_until
 from textual.widgets import Button, Input
 
 from tuitrain.ui.screens.dialogs import PromptDialog
+from tuitrain.ui.screens.setup import SetupScreen
+from tuitrain.ui.widgets.fields import FormPart
 from tuitrain.ui.widgets.summary import IssueList
+
+
+async def part(setup: SetupScreen, path: str) -> FormPart:
+    """The form part that owns ``path``, brought on screen."""
+    found = await setup.form.reveal(path)
+    assert found is not None
+    return found
 
 
 @pytest.fixture
@@ -118,3 +128,35 @@ async def test_start_option_with_errors_starts_nothing(make_app, source, no_data
         await pilot.pause()
         assert source.started == []
         assert app.screen is app.setup
+
+
+@pytest.mark.parametrize("colours", ["256", "16", "no-color"])
+async def test_focused_drop_downs_and_checkboxes_are_reversed_at_every_colour_depth(
+    make_app, colours: str, monkeypatch
+) -> None:
+    from textual.widgets import Checkbox, Select
+    from textual.widgets._select import SelectCurrent
+
+    if colours == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        if colours != "no-color":
+            app.console._color_system = {"256": ColorSystem.EIGHT_BIT, "16": ColorSystem.STANDARD}[colours]
+        await pilot.pause()  # the screen's first focus is set after a refresh
+        setup = app.setup
+        picker = (await part(setup, "dataset")).query_one(Select)
+        current = picker.query_one(SelectCurrent)
+        assert not current.styles.text_style.reverse
+        picker.focus()
+        await pilot.pause()
+        assert picker.has_focus, app.focused
+        assert current.styles.text_style.reverse and current.styles.text_style.bold, current.styles.text_style
+        setup.form.show_section("stopping")
+        await pilot.pause()
+        box = (await part(setup, "early_stopping")).query(Checkbox).first()
+        label = box.get_component_rich_style("toggle--label")
+        assert not label.reverse
+        box.focus()
+        await pilot.pause()
+        assert box.get_component_rich_style("toggle--label").reverse
