@@ -160,3 +160,26 @@ async def test_focused_drop_downs_and_checkboxes_are_reversed_at_every_colour_de
         box.focus()
         await pilot.pause()
         assert box.get_component_rich_style("toggle--label").reverse
+
+
+async def test_at_80_columns_labels_stay_on_one_line_and_f1_shows_the_whole_help(make_app) -> None:
+    from textual.widgets import Label
+
+    app = make_app("mnist-sgd-momentum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        setup = app.setup
+        setup.form.show_section("optimizer")
+        mounting = setup.form.ensure_section("optimizer")
+        if mounting is not None:
+            await mounting
+        await pilot.pause()
+        labels = [w for w in setup.form.query(Label).results() if w.has_class("field-label") and w.region.width]
+        assert any(str(w.content) == "initial_learning_rate" for w in labels)
+        assert all(w.region.height == 1 for w in labels), [(str(w.content), w.region) for w in labels]
+        field = await part(setup, "optimizer.momentum")
+        field.focus_editor()
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == [field.help_text]

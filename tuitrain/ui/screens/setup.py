@@ -57,6 +57,13 @@ class SetupScreen(Screen[None]):
             tooltip="Previous section of the form",
         ),
         Binding(
+            "f1",
+            "field_help",
+            "Help",
+            id="field-help",
+            tooltip="The whole description of the focused field (the help bar may cut it)",
+        ),
+        Binding(
             "ctrl+l",
             "focus_issues",
             "Problems",
@@ -374,6 +381,14 @@ class SetupScreen(Screen[None]):
         help_bar = self.query_one("#help-bar", Static)
         help_bar.update(text)
         help_bar.set_class(not text, "-empty")
+
+    def action_field_help(self) -> None:
+        """Show the focused field's whole description, which the help bar cuts at two lines."""
+        text = self.query_one("#help-bar", Static).content
+        if not str(text):
+            self.notify("Focus a field first: F1 shows all of its description.", timeout=4)
+            return
+        self.notify(str(text), title="Help", timeout=20, markup=False)
 
     # ------------------------------------------------------------------ quitting
 
