@@ -11,12 +11,11 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-import tomli_w
-import yaml
 from pydantic import ValidationError
 
 from tuitrain.fsutil import atomic_write_text
@@ -194,22 +193,32 @@ _YAML_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 _TEXT_FIELDS = frozenset({"name", "description", "monitor", "path"})
 
 
-class _PresetYamlLoader(yaml.SafeLoader):
-    """``yaml.safe_load`` without anchors and aliases: a preset never needs them, and a few nested
-    aliases ("billion laughs") expand into billions of values that would hang the validator."""
+@cache
+def _yaml_loader() -> type:
+    """``yaml.safe_load``'s loader without anchors and aliases: a preset never needs them, and a few
+    nested aliases ("billion laughs") expand into billions of values that would hang the validator.
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed in a preset", event.start_mark
-            )
-        return super().compose_node(parent, index)
+    Made on first use: PyYAML is imported only when a YAML preset is read, not by every start.
+    """
+    import yaml
+
+    class PresetYamlLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "anchors and aliases (&name, *name) are not allowed in a preset", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return PresetYamlLoader
 
 
 def _parse_yaml(text: str, src: str) -> Any:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_PresetYamlLoader)  # a SafeLoader subclass: as safe as safe_load
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader subclass: as safe as safe_load
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -350,6 +359,8 @@ def _suffix_rank(path: Path) -> int:
 
 def to_toml(exp: Experiment) -> str:
     """Serialize an experiment as TOML. ``None`` fields are left out: they are the defaults."""
+    import tomli_w  # only when writing: a start that only reads presets does without it
+
     data = _tags_first(exp.model_dump(mode="json", exclude_none=True))
     return tomli_w.dumps(data)
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training incl
         ("imdb_bench.py", ["--small", "--epochs", "2"], "seed/tuitrain"),
         ("overhead_bench.py", ["--only", "imdb", "--epochs", "2", "--repeats", "1"], "ratio"),
         ("analysis_bench.py", ["--epochs", "50", "--repeats", "1"], "ratio"),
-        ("ui_bench.py", ["--repeats", "1", "--epochs", "50"], "ratio"),
+        ("ui_bench.py", ["--repeats", "1", "--epochs", "50", "--no-tensorflow"], "ratio"),
         ("sweep_bench.py", ["--small"], "ratio fresh/warm"),
         ("sweep_storage_bench.py", ["--small"], "wall time ratio journal/sqlite"),
     ],

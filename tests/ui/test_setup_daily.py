@@ -183,3 +183,61 @@ async def test_at_80_columns_labels_stay_on_one_line_and_f1_shows_the_whole_help
         await pilot.press("f1")
         await pilot.pause()
         assert [n.message for n in app._notifications] == [field.help_text]
+
+
+# ---------------------------------------------------------------------- start-up (issue 14, item 13)
+
+
+async def test_every_tab_is_built_after_the_first_frame_so_a_first_visit_is_never_blank(make_app) -> None:
+    from tuitrain.ui.widgets.experiment_form import SECTIONS
+    from tuitrain.ui.widgets.layers import LayerList
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.setup.form
+        await wait_until(pilot, lambda: form.mounted_sections == {s.id for s in SECTIONS})
+        assert "layers" not in {s.id for s in SECTIONS[:1]}  # built without being visited
+        await pilot.press("ctrl+n")  # the Layers tab, first visit
+        await pilot.pause()
+        layer_list = form.query_one(LayerList)
+        assert layer_list.option_count == 2 and layer_list.region.height > 0
+
+
+def test_the_form_builds_no_field_before_it_is_shown_and_still_holds_the_whole_experiment() -> None:
+    from tuitrain import presets
+    from tuitrain.ui.widgets.experiment_form import ExperimentForm
+    from tuitrain.workspace import read_for_editing
+
+    experiment = read_for_editing(presets.find("mnist-sgd-momentum"))
+    form = ExperimentForm(experiment)
+    assert form._roots == []
+    assert type(experiment).model_validate(form.to_data()) == experiment
+
+
+async def test_the_setup_screen_has_its_size_classes_before_its_widgets_are_styled(make_app, monkeypatch) -> None:
+    from tuitrain.ui.widgets.experiment_form import ExperimentForm
+
+    seen: list[set[str]] = []
+    compose = ExperimentForm.compose
+
+    def spy(self):
+        seen.append(set(self.screen.classes))
+        return compose(self)
+
+    monkeypatch.setattr(ExperimentForm, "compose", spy)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert {"-narrow", "-short"} <= seen[0]
+
+
+@pytest.mark.parametrize("size", [(79, 23), (80, 24), (119, 39), (120, 40), (200, 60)])
+def test_preset_breakpoints_picks_what_textual_picks(size: tuple[int, int]) -> None:
+    from textual.screen import Screen
+
+    from tuitrain.ui.breakpoints import breakpoint_class
+    from tuitrain.ui.screens.setup import SetupScreen
+
+    width, height = size
+    for value, points in ((width, SetupScreen.HORIZONTAL_BREAKPOINTS), (height, SetupScreen.VERTICAL_BREAKPOINTS)):
+        assert {breakpoint_class(value, points)} - {None} == Screen._get_breakpoint_classes(None, value, points)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Header, Static
 
 from tuitrain import presets
 from tuitrain.spec import Experiment
+from tuitrain.ui.breakpoints import preset_breakpoints
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
@@ -104,6 +105,7 @@ class SetupScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        preset_breakpoints(self, self.app.size)  # before any child is styled: see tuitrain.ui.breakpoints
         yield Header(icon="≡")
         with Horizontal(id="setup-body"):
             yield PresetPanel(presets.list_presets, id="presets")
@@ -120,7 +122,8 @@ class SetupScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "tuitrain setup"
         self.presets.mark_current(self.preset_name)
-        self.revalidate()
+        # The form holds exactly what __init__ validated: show that, rather than validate it again.
+        self.show_validation(self.validation)
         # After a refresh: the width breakpoint classes (-narrow/-wide) are set by then.
         self.call_after_refresh(self._initial_focus)
 
@@ -161,6 +164,11 @@ class SetupScreen(Screen[None]):
     def revalidate(self) -> Validation:
         """Validate what is in the form now and show the outcome everywhere."""
         self.validation = validation = validate_data(self.form.to_data(), self.base_dir, self.data_dir)
+        self.show_validation(validation)
+        return validation
+
+    def show_validation(self, validation: Validation) -> None:
+        """Show a validation's outcome everywhere: by the fields, in the status line and issue list, on Start."""
         self.form.show_issues(validation.issues)
         self.form.show_output(validation.output_text())
         self.query_one(StatusLine).show(validation)
@@ -168,7 +176,6 @@ class SetupScreen(Screen[None]):
         self.query_one("#start-button", Button).disabled = not validation.ok
         self._update_title()
         self.refresh_bindings()
-        return validation
 
     def _update_title(self) -> None:
         name = self.preset_name or "new experiment"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +11,7 @@ from pydantic import BaseModel
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
@@ -20,6 +23,9 @@ from tuitrain.ui.widgets.forms import ModelForm, join_path, make_part
 from tuitrain.ui.widgets.layers import LayerStack
 
 _MODELS: dict[str, type[BaseModel]] = {"": Experiment, "model": ModelSpec}
+
+PREFETCH_PAUSE = 0.05
+"""Seconds between building two hidden tabs after the first frame: input is served in between."""
 
 
 @dataclass(frozen=True)
@@ -125,21 +131,12 @@ class ExperimentForm(Widget):
         """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
         super().__init__(id=id)
         self._data = experiment.model_dump(mode="python")
-        # Every part exists from the start (it holds its slice of the data), but a section's parts
-        # are mounted only when its tab is first shown: hundreds of widgets would slow the start.
-        self._sections: dict[str, list[Widget]] = {}
+        self._extras = extras or {}
         self._output = Static("", id="derived-output", markup=False)
-        self._roots: list[FormPart] = []
-        for section in SECTIONS:
-            widgets: list[Widget] = []
-            for table, name in section.fields:
-                part = self._root_part(table, name)
-                self._roots.append(part)
-                widgets.append(part)
-                if name == "layers":
-                    widgets.append(self._output)
-            widgets += (extras or {}).get(section.id, [])
-            self._sections[section.id] = widgets
+        # A section's parts are built when it is first needed (shown, searched for a field, or
+        # prefetched after the first frame), then mounted: until then ``to_data`` reads that section
+        # from ``_data``. Any Section in SECTIONS takes part; nothing here names one.
+        self._built: dict[str, list[FormPart]] = {}
         self._mounted: set[str] = set()
         self._issues: list[SpecIssue] = []
         self._reroute_pending = False
@@ -158,13 +155,50 @@ class ExperimentForm(Widget):
 
     def on_mount(self) -> None:
         self.ensure_section(SECTIONS[0].id)
+        # The other tabs are built once the first frame is out, one at a time, so that a first visit
+        # finds its fields in place instead of a blank tab while hundreds of widgets mount.
+        self.call_after_refresh(self._prefetch_sections)
+
+    def _prefetch_sections(self) -> None:
+        self.run_worker(self._mount_hidden_sections(), group="prefetch-sections", exclusive=True)
+
+    async def _mount_hidden_sections(self) -> None:
+        for section in SECTIONS:
+            if not self.is_attached:
+                return  # the app is closing: its widgets are going
+            try:
+                mounting = self.ensure_section(section.id)
+            except NoMatches:
+                return  # the tabs were removed under us: the app is closing
+            if mounting is not None:
+                await mounting
+                await asyncio.sleep(PREFETCH_PAUSE)  # keys typed meanwhile are handled first
+
+    def _build(self, section_id: str) -> list[FormPart]:
+        """The section's root parts, built on first use from the data held."""
+        parts = self._built.get(section_id)
+        if parts is None:
+            section = next(s for s in SECTIONS if s.id == section_id)
+            parts = self._built[section_id] = [self._root_part(table, name) for table, name in section.fields]
+        return parts
 
     def ensure_section(self, section_id: str) -> AwaitMount | None:
-        """Mount a section's fields if they are not yet; await the result to wait for them."""
+        """Build and mount a section's fields if they are not yet; await the result to wait for them."""
         if section_id in self._mounted:
             return None
         self._mounted.add(section_id)
-        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(self._sections[section_id])
+        widgets: list[Widget] = []
+        for part in self._build(section_id):
+            widgets.append(part)
+            if part.field_name == "layers":
+                widgets.append(self._output)
+        widgets += self._extras.get(section_id, [])
+        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(widgets)
+
+    @property
+    def mounted_sections(self) -> set[str]:
+        """Ids of the sections whose fields are mounted."""
+        return set(self._mounted)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -193,11 +227,23 @@ class ExperimentForm(Widget):
 
     # ------------------------------------------------------------------ data
 
+    @property
+    def _roots(self) -> list[FormPart]:
+        """Every root part built so far."""
+        return [part for parts in self._built.values() for part in parts]
+
     def to_data(self) -> dict[str, Any]:
         """The experiment as plain data, exactly as edited (it may not validate)."""
         data: dict[str, Any] = {}
-        for part in self._roots:
-            set_in(data, part.path, part.to_data())
+        for section in SECTIONS:
+            built = self._built.get(section.id)
+            if built is not None:
+                for part in built:
+                    set_in(data, part.path, part.to_data())
+                continue
+            for table, name in section.fields:  # not built: nothing in it was edited
+                path = join_path(table, name)
+                set_in(data, path, copy.deepcopy(get_in(self._data, path)))
         return data
 
     def load_model(self, experiment: Experiment) -> None:
@@ -210,8 +256,9 @@ class ExperimentForm(Widget):
 
     @property
     def layer_stack(self) -> LayerStack:
-        """The layer stack editor."""
-        return next(p for p in self._roots if isinstance(p, LayerStack))
+        """The layer stack editor (built now if its section was not yet)."""
+        section = self._section_of(join_path("model", "layers"))
+        return next(p for p in self._build(section.id) if isinstance(p, LayerStack))
 
     def issue_targets(self) -> dict[str, FormPart]:
         """Every part that shows issues, by the spec path it owns."""
@@ -224,7 +271,9 @@ class ExperimentForm(Widget):
         routed = route_issues(issues, list(targets))
         for path, part in targets.items():
             part.show_issues(routed.get(path, []))
-        self.layer_stack.mark_layers(issues)
+        for part in self._roots:
+            if isinstance(part, LayerStack):
+                part.mark_layers(issues)  # once built; building it routes the issues again
 
     def on_part_mounted(self, event: PartMounted) -> None:
         """New fields appeared: route the current issues again once they are all in place."""
