@@ -188,19 +188,21 @@ async def test_at_80_columns_labels_stay_on_one_line_and_f1_shows_the_whole_help
 # ---------------------------------------------------------------------- start-up (issue 14, item 13)
 
 
-async def test_every_tab_is_built_after_the_first_frame_so_a_first_visit_is_never_blank(make_app) -> None:
-    from tuitrain.ui.widgets.experiment_form import SECTIONS
+async def test_the_first_frame_mounts_only_the_visible_tab_and_a_first_visit_shows_its_fields(make_app) -> None:
     from tuitrain.ui.widgets.layers import LayerList
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
         form = app.setup.form
-        await wait_until(pilot, lambda: form.mounted_sections == {s.id for s in SECTIONS})
-        assert "layers" not in {s.id for s in SECTIONS[:1]}  # built without being visited
+        assert form.mounted_sections == {"data"}
+        assert [p.path for p in form._roots] == ["name", "description", "dataset"]  # the others not even built
         await pilot.press("ctrl+n")  # the Layers tab, first visit
+        await wait_until(pilot, lambda: form.query(LayerList))
         await pilot.pause()
         layer_list = form.query_one(LayerList)
         assert layer_list.option_count == 2 and layer_list.region.height > 0
+        assert app.setup.validation.ok
 
 
 def test_the_form_builds_no_field_before_it_is_shown_and_still_holds_the_whole_experiment() -> None:
