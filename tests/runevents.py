@@ -10,9 +10,15 @@ EXPERIMENT = 'name = "digits-overfit"\n[dataset]\nname = "digits"\n[training]\ne
 """The experiment.toml of :func:`make_run` unless a test gives its own."""
 
 
-def started(pid: int = 999_999_999, epochs: int = 10, time: float = 1000.0, params: int = 100) -> RunStarted:
-    """The trainer's first event; the default pid is no process (a trainer that is gone)."""
+def started(
+    pid: int = 999_999_999, epochs: int = 10, time: float = 1000.0, params: int = 100, pid_start: int | None = None
+) -> RunStarted:
+    """The trainer's first event; the default pid is no process (a trainer that is gone).
+
+    ``pid_start``: the trainer's start time in clock ticks (tells it from a process that reused the pid).
+    """
     return RunStarted(
+        pid_start=pid_start,
         time=time,
         run_id="r",
         experiment_name="digits-overfit",

@@ -94,6 +94,9 @@ class ScriptedProbe:
     def skipped_lines(self) -> list[int]:
         return []
 
+    def log_problem(self) -> str | None:
+        return None
+
     def trainer_alive(self) -> bool | None:
         return self.source.alive
 
@@ -133,6 +136,7 @@ class FakeSource:
 
     runs_root: Path = Path("runs")
     data_dir: Path | None = None
+    skipped: list[str] = field(default_factory=list)
     exp: Experiment | None = None
     alive: bool | None = True
     error: str | None = None

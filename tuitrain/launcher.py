@@ -11,6 +11,7 @@ signals: SIGTERM asks it to stop after the current batch and keep what it traine
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,14 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuitrain import runs
-from tuitrain.fsutil import atomic_write_text
+from tuitrain.fsutil import atomic_write_text, os_error_text
 from tuitrain.presets import to_toml
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
-TRAINER_MODULE = "tuitrain.engine"
-WORKER_MODULE = "tuitrain.engine.worker"
+TRAINER_MODULE = runs.status.TRAINER_MODULE
+WORKER_MODULE = runs.status.WORKER_MODULE
+
+
+class LaunchError(RuntimeError):
+    """A run could not be created or started (one line: what, where, and the fix)."""
 
 
 @dataclass
@@ -55,13 +60,27 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
     """Create the run directory with ``experiment.toml`` (resolved) and a "pending" status; return it.
 
     ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
+
+    Raises :class:`LaunchError` when the runs folder cannot hold a new run (it is a file, it cannot be
+    written, the disk is full); a half-made run directory is removed again.
     """
     exp = absolute_npz(exp, preset_dir)
     resolved = resolve(exp, preset_dir)
-    run_dir = runs.new_run_dir(runs.runs_root(runs_root), exp.name)
+    root = runs.runs_root(runs_root)
+    try:
+        if root.exists() and not root.is_dir():
+            raise LaunchError(f"the runs folder {root} is a file, not a folder: pass --runs-dir DIR of a folder")
+        run_dir = runs.new_run_dir(root, exp.name)
+    except OSError as exc:
+        raise LaunchError(f"cannot create a run in {root}: {os_error_text(exc)}") from None
     paths = runs.RunPaths(run_dir)
-    atomic_write_text(paths.experiment, to_toml(resolved))
-    runs.write_status(paths, runs.RunStatus(state="pending", started_at=time.time()))
+    try:
+        atomic_write_text(paths.experiment, to_toml(resolved))
+        runs.write_status(paths, runs.RunStatus(state="pending", started_at=time.time()))
+    except OSError as exc:
+        # Nothing was trained in it yet: a run folder without its experiment would only confuse.
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot write the new run {run_dir.name} in {root}: {os_error_text(exc)}") from None
     return run_dir
 
 
@@ -134,10 +153,15 @@ def start_run(
 
     ``preset_dir`` anchors a relative npz path (the folder of the preset file); ``data_dir`` is
     searched first for data files; ``offline`` forbids downloads; ``env`` is added to the trainer's
-    environment (see :func:`trainer_env`).
+    environment (see :func:`trainer_env`). Raises :class:`LaunchError` with one line when the run
+    cannot be created or started (a run directory made for a trainer that never started is removed).
     """
     run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None)
-    return spawn_trainer(run_dir, data_dir, offline=offline, env=env)
+    try:
+        return spawn_trainer(run_dir, data_dir, offline=offline, env=env)
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot start the trainer for {run_dir.name}: {os_error_text(exc)}") from None
 
 
 def spawn_trainer(
@@ -147,7 +171,11 @@ def spawn_trainer(
     offline: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> RunHandle:
-    """Start a trainer process for a run directory made by :func:`prepare_run`; return at once."""
+    """Start a trainer process for a run directory made by :func:`prepare_run`; return at once.
+
+    Raises OSError when the process or its log cannot be started (the caller decides what becomes
+    of the run directory).
+    """
     process = spawn_detached(trainer_command(run_dir, data_dir, offline), runs.RunPaths(run_dir).trainer_log, env=env)
     record_trainer(run_dir, process.pid)
     return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
@@ -198,23 +226,13 @@ def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:
     """True when ``pid`` is a live trainer of ``run_dir``, not a process that got a dead trainer's pid.
 
     Checks the start time recorded with the pid where known, and on Linux the command line: a trainer
-    of this run directory, or a warm worker (:func:`start_worker`) of the folder that holds it.
+    of this run directory, or a warm worker (:func:`start_worker`) of the folder that holds it (a
+    signal goes only to such a process; :func:`tuitrain.runs.status.is_trainer_of`).
     """
     if not runs.process_alive(pid, pid_start):
         return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    try:
-        args = cmdline.read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (or no access): the pid and start time are all there is to go on
-    target = Path(run_dir).resolve()
-    if TRAINER_MODULE.encode() in args:
-        return str(target).encode() in args
-    # A warm worker trains run directories inside the folder its command line names.
-    if WORKER_MODULE.encode() in args and b"--trials-dir" in args:
-        i = args.index(b"--trials-dir")
-        return i + 1 < len(args) and args[i + 1] == str(target.parent).encode()
-    return False
+    # No /proc (or no access): the pid and start time are all there is to go on.
+    return runs.status.is_trainer_of(pid, run_dir) is not False
 
 
 def stop_run(run_dir: Path | str) -> bool:

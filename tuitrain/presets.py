@@ -18,10 +18,11 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import ValidationError
 
-from tuitrain.fsutil import atomic_write_text
+from tuitrain.fsutil import atomic_write_text, os_error_text, read_regular
 from tuitrain.spec import Experiment
 from tuitrain.spec.checks import CheckResult, check_experiment
 from tuitrain.spec.errors import SpecIssue, issues_from_validation_error, quote_key
+from tuitrain.text import toml_printable
 
 MAX_PRESET_BYTES = 1_000_000
 PRESET_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
@@ -127,7 +128,7 @@ def read_preset_data(path: Path) -> dict[str, Any]:
             src, [SpecIssue("", "file not found: check the path or run 'tuitrain presets list'")]
         ) from None
     except OSError as exc:
-        raise PresetError(src, [SpecIssue("", f"can't read the file: {exc.strerror}")]) from None
+        raise PresetError(src, [SpecIssue("", f"can't read the file: {os_error_text(exc)}")]) from None
     if path.is_dir():
         raise PresetError(src, [SpecIssue("", "is a folder, not a preset file")])
     if not path.is_file():
@@ -136,10 +137,10 @@ def read_preset_data(path: Path) -> dict[str, Any]:
     if size > MAX_PRESET_BYTES:
         raise PresetError(src, [SpecIssue("", f"file is {size / 1e6:.1f} MB; a preset is at most 1 MB of text")])
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_PRESET_BYTES + 1)  # the file may have grown since stat()
+        # open_regular: the path may have been swapped for a FIFO since the checks above.
+        raw = read_regular(path, MAX_PRESET_BYTES + 1)  # the file may have grown since stat()
     except OSError as exc:
-        raise PresetError(src, [SpecIssue("", f"can't read the file: {exc.strerror or exc}")]) from None
+        raise PresetError(src, [SpecIssue("", f"can't read the file: {os_error_text(exc)}")]) from None
     if len(raw) > MAX_PRESET_BYTES:
         raise PresetError(src, [SpecIssue("", "file is over 1 MB; a preset is at most 1 MB of text")])
     try:
@@ -309,8 +310,8 @@ def find(name_or_path: str) -> Path:
     """Resolve a preset name (built-in first, then ./presets, then the user folder) or a file path."""
     candidate = Path(name_or_path).expanduser()
     if candidate.suffix.lower() in PRESET_SUFFIXES or os.sep in name_or_path or candidate.is_file():
-        if candidate.is_file():
-            return candidate
+        if candidate.is_file() or candidate.exists():
+            return candidate  # (not a regular file: read_preset_data says what it is instead)
         raise PresetError(name_or_path, [SpecIssue("", "file not found: check the path")])
     for _source, folder in search_dirs():
         for suffix in PRESET_SUFFIXES:
@@ -333,8 +334,13 @@ def list_presets() -> list[PresetInfo]:
     for source, folder in search_dirs():
         if not folder.is_dir():
             continue
+        try:
+            entries = list(folder.iterdir())
+        except OSError as exc:
+            infos.append(PresetInfo(folder.name, source, folder, error=f"cannot list {folder}: {os_error_text(exc)}"))
+            continue
         # In find()'s suffix order, so that of mine.toml and mine.json the one listed is the one loaded.
-        for path in sorted(folder.iterdir(), key=lambda p: (p.stem, _suffix_rank(p))):
+        for path in sorted(entries, key=lambda p: (p.stem, _suffix_rank(p))):
             if path.suffix.lower() not in PRESET_SUFFIXES or not path.is_file() or path.name.startswith("."):
                 continue
             if path.stem in names:  # shadowed by an earlier folder: lookup would never reach it
@@ -358,11 +364,14 @@ def _suffix_rank(path: Path) -> int:
 
 
 def to_toml(exp: Experiment) -> str:
-    """Serialize an experiment as TOML. ``None`` fields are left out: they are the defaults."""
+    """Serialize an experiment as TOML. ``None`` fields are left out: they are the defaults.
+
+    Every control character in a string is written as an escape, so ``cat`` on the file is safe.
+    """
     import tomli_w  # only when writing: a start that only reads presets does without it
 
     data = _tags_first(exp.model_dump(mode="json", exclude_none=True))
-    return tomli_w.dumps(data)
+    return toml_printable(tomli_w.dumps(data))
 
 
 def _tags_first(node: Any) -> Any:
@@ -376,11 +385,17 @@ def _tags_first(node: Any) -> Any:
 
 
 def save(exp: Experiment, name: str, folder: Path | None = None, overwrite: bool = False) -> Path:
-    """Write ``exp`` as user preset ``name`` atomically; never over a built-in, never silently over a file."""
+    """Write ``exp`` as user preset ``name`` atomically; never over a built-in, never silently over a file.
+
+    Raises ValueError (a bad name, a file where the folder should be), FileExistsError, or OSError
+    (the disk is full, the folder cannot be written: the old file, if any, is left as it was).
+    """
     check_name(name)
     folder = Path(folder) if folder is not None else user_dir()
     if (builtin_dir() / f"{name}.toml").exists() and folder.resolve() != builtin_dir().resolve():
         raise FileExistsError(f"{name!r} is a built-in preset: save under another name")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder: save the preset into a folder")
     folder.mkdir(parents=True, exist_ok=True)
     target = (folder / f"{name}.toml").resolve()
     if target.parent != folder.resolve():

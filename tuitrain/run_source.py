@@ -28,12 +28,18 @@ class RunsSource(Protocol):
 
     runs_root: Path
     """The folder the runs are in (shown to the user; new runs are made there)."""
+    skipped: list[str]
+    """Folders the last :meth:`list` could not read, one line each (``"NAME: permission denied"``)."""
 
     data_dir: Path | None
     """The folder the trainers it starts look in first for data files (None: the default search)."""
 
     def list(self) -> list[RunSummary]:
-        """Every run, newest first (cheap enough to call every few seconds)."""
+        """Every run, newest first (cheap enough to call every few seconds).
+
+        A folder that cannot be read is left out and noted in :attr:`skipped`; only a runs folder that
+        is not a readable folder raises (ValueError, one line).
+        """
         ...
 
     def load(self, run_dir: Path) -> RunRecord:
@@ -60,7 +66,8 @@ class RunsSource(Protocol):
         ...
 
     def delete(self, run_dir: Path) -> None:
-        """Remove the run; raises ValueError or RuntimeError (a run that still trains) with one line on why."""
+        """Remove the run, only ever a run directory inside :attr:`runs_root`; raises ValueError (not such
+        a run) or RuntimeError (a run that still trains) with one line on why."""
         ...
 
 
@@ -78,6 +85,7 @@ class LocalRunsSource:
         self.runs_root = Path(runs_root)
         self.data_dir = data_dir
         self.pace = pace
+        self.skipped: list[str] = []
         self._listed = False
         self._root_signature: tuple[int, int] | None = None  # the folder's, at the last full read
         self._rows: dict[Path, tuple[tuple[object, ...], RunSummary]] = {}
@@ -87,14 +95,15 @@ class LocalRunsSource:
 
         Cheap to call every few seconds: a run is read again only when its event log or status file
         changed, or while it is active (its trainer may have died without writing anything); the
-        whole folder is read again when runs were added or removed.
+        whole folder is read again when runs were added or removed (and :attr:`skipped` with it).
         """
         from tuitrain import runs
         from tuitrain.runs.status import ACTIVE_STATES
 
         root_signature = _signature(self.runs_root)
         if not self._listed or self._root_signature != root_signature:
-            summaries = runs.list_runs(self.runs_root)
+            scan = runs.scan_runs(self.runs_root)
+            summaries, self.skipped = scan.runs, scan.skipped
             self._listed, self._root_signature = True, root_signature
             self._rows = {Path(s.run_dir): (_run_signature(Path(s.run_dir)), s) for s in summaries}
             return summaries
@@ -104,8 +113,8 @@ class LocalRunsSource:
                 continue
             try:
                 self._rows[run_dir] = (now, runs.RunSummary.from_record(runs.load_run(run_dir)))
-            except OSError:
-                # Removed between two looks: the next full read (the folder changed) drops it.
+            except (OSError, ValueError, RuntimeError):
+                # Removed (or made unreadable) between two looks: the next full read notes or drops it.
                 continue
         rows = [row for _, row in self._rows.values()]
         rows.sort(key=lambda r: (r.started_at or 0.0, r.name), reverse=True)
@@ -139,10 +148,14 @@ class LocalRunsSource:
         return stop_run(run_dir)
 
     def delete(self, run_dir: Path) -> None:
-        """Remove the run's folder (:func:`tuitrain.runs.delete_run` refuses a run that still trains)."""
+        """Remove the run's folder: only a run directly inside the runs folder this source lists.
+
+        :func:`tuitrain.runs.delete_run` resolves symbolic links on both sides and refuses anything
+        else (a folder elsewhere, a link, a folder that is not a run) and a run that still trains.
+        """
         from tuitrain import runs
 
-        runs.delete_run(Path(run_dir))
+        runs.delete_run(self.runs_root, Path(run_dir))
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

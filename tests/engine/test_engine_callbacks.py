@@ -131,44 +131,41 @@ def test_a_failed_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pyte
     assert not list(tmp_path.glob(".best.keras*"))
 
 
-def test_best_model_saving_stays_within_its_time_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With saves that cost a lot of the training time, later bests wait in memory and are flushed."""
-    saved: list[int] = []
-    # Clock readings in call order: epoch 1 begins, ends, its save starts and (10 s later) ends; epochs
-    # 2 and 3 begin and end; the final flush starts and ends.
-    clock = iter([0.0, 1.0, 1.0, 11.0, 11.0, 12.0, 12.0, 13.0, 13.0, 14.0])
-
-    class Recorder:
-        def best_saved(self, epoch, monitor, value):
-            saved.append(epoch)
-
-        def epoch_ended(self, *a):
-            pass
-
-        def flag_raised(self, flag):
-            pass
-
+def test_best_model_writer_saves_snapshots_in_the_background_newest_wins(tmp_path: Path) -> None:
+    """Training hands over a copy of the weights and goes on; the file ends up holding the newest one."""
     model = _trained_model()
-    cb = callbacks.RunCallback(
-        Recorder(),
-        _NoAnalysis(),
-        export_model=model,
-        best_path=tmp_path / "best.keras",
-        monitor="val_loss",
-        mode="auto",
-        optimizer_name="adam",
-        steps_per_epoch=1,
-        clock=lambda: next(clock),
-    )
-    cb.set_model(model)
-    monkeypatch.setattr(callbacks, "save_model", lambda m, p: None)
-    for epoch, val_loss in enumerate([1.0, 0.9, 0.8], start=0):
-        cb.on_epoch_begin(epoch)
-        cb.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_loss})
-    assert saved == [1]  # epochs 2 and 3 improved, but 10 s of saving is far over 2% of 3 s of training
-    assert cb.outcome.best_epoch == 3
-    cb.flush_best()
-    assert saved == [1, 3]
+    saved: list[tuple[int, float]] = []
+    writer = callbacks.BestModelWriter(model, tmp_path / "best.keras", lambda e, v: saved.append((e, v)))
+    snapshots = []
+    for epoch in range(1, 6):
+        # Each epoch changes the weights; the writer gets a copy, the model is trained on.
+        model.set_weights([w + epoch for w in model.get_weights()])
+        snapshots.append(model.get_weights())
+        writer.submit(epoch, 1.0 / epoch, snapshots[-1])
+    model.set_weights([w * 0 for w in model.get_weights()])  # training goes on: the saved file must not see it
+    writer.close()
+    assert saved[-1] == (5, 0.2) and [e for e, _ in saved] == sorted({e for e, _ in saved})
+    assert writer.saved_epoch == 5 and writer.error is None
+    loaded = keras.saving.load_model(tmp_path / "best.keras", safe_mode=True)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), snapshots[-1], strict=True))
+    assert not list(tmp_path.glob(".best.keras*"))
+
+
+def test_a_failed_background_save_ends_training_with_its_error_and_keeps_the_old_file(tmp_path: Path) -> None:
+    """A save that fails (here: the run folder became a file's path) is raised in the training thread."""
+    model = _trained_model()
+    target = tmp_path / "run" / "best.keras"
+    target.parent.mkdir()
+    writer = callbacks.BestModelWriter(model, target, lambda e, v: None)
+    writer.submit(1, 0.5, model.get_weights())
+    writer.flush()
+    before = target.read_bytes()
+    (tmp_path / "run").rename(tmp_path / "moved")
+    (tmp_path / "run").write_text("a file where the run folder was")
+    writer.submit(2, 0.4, model.get_weights())
+    writer.flush()
+    assert isinstance(writer.error, OSError) and writer.saved_epoch == 1
+    assert (tmp_path / "moved" / "best.keras").read_bytes() == before
 
 
 class _NoAnalysis:

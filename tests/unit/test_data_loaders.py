@@ -271,13 +271,14 @@ def test_describe_npz_reads_headers_and_labels_only(tmp_path: Path, monkeypatch:
 
     write_fake_user_npz(tmp_path / "d.npz", n_train=33, n_test=11, features=(2, 5), num_classes=4)
     read: list[str] = []
-    real = usernpz.load_arrays
+    real = usernpz.scan_array
 
-    def spy(path: Path, names: list[str], allow_object: bool = False) -> dict[str, np.ndarray]:
-        read.extend(names)
-        return real(path, names, allow_object)
+    def spy(path: Path, name: str, visit: object) -> object:
+        read.append(name)
+        return real(path, name, visit)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(usernpz, "load_arrays", spy)
+    monkeypatch.setattr(usernpz, "scan_array", spy)
+    monkeypatch.setattr(usernpz, "load_arrays", None)  # nothing is loaded whole
     info = describe(NpzDataset(path="d.npz"), base_dir=tmp_path)
     assert info == DatasetInfo(10, 4, "multiclass", 33, 11)
     assert sorted(read) == ["y_test", "y_train"]

@@ -118,7 +118,9 @@ def test_tailer_reads_only_new_bytes(tmp_path: Path, monkeypatch) -> None:
     tailer = EventTailer(path)
     assert len(tailer.poll()) == 100
     reads: list[int] = []
-    real_open = open
+    from tuitrain.runs import reader
+
+    real_open = reader.open_regular
 
     class Spy:
         def __init__(self, fh):
@@ -138,7 +140,7 @@ def test_tailer_reads_only_new_bytes(tmp_path: Path, monkeypatch) -> None:
             reads.append(len(data))
             return data
 
-    monkeypatch.setattr("builtins.open", lambda *a, **k: Spy(real_open(*a, **k)))
+    monkeypatch.setattr(reader, "open_regular", lambda path: Spy(real_open(path)))
     new = line(epoch(101))
     append(path, new)
     assert [e.epoch for e in tailer.poll()] == [101]  # type: ignore[union-attr]

@@ -130,10 +130,11 @@ def test_a_quiet_run_with_a_live_trainer_is_not_an_orphan(tmp_path: Path) -> Non
     from tuitrain.runs.record import ORPHAN_AFTER
 
     # A long epoch writes nothing for minutes; the recorded pid decides, not the quiet.
-    run = make_run(tmp_path / "a", [started(pid=os.getpid())], RunStatus.for_this_process("running"))
+    me = process_start_time(os.getpid())
+    run = make_run(tmp_path / "a", [started(pid=os.getpid(), pid_start=me)], RunStatus.for_this_process("running"))
     _age(run, ORPHAN_AFTER * 10)
     assert load_run(run).state == "running" and trainer_alive(run) is True
-    # A hand-broken status: the run_started event's pid is used.
+    # A hand-broken status: the run_started event's pid (and its start time) is used.
     (run / "status.json").write_text("{broken")
     _age(run, ORPHAN_AFTER * 10)
     assert load_run(run).state == "running" and trainer_alive(run) is True

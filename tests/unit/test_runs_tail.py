@@ -5,6 +5,7 @@ Also ``tuitrain run``'s follower, which prints what the same loop hands it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from runevents import epoch, make_run, started
 from tuitrain.cli.follow import ChildProbe, Follower
 from tuitrain.runs import (
     BatchProgress,
+    EpochEnded,
     Event,
     EventWriter,
     FlagRaised,
@@ -39,6 +41,7 @@ class Scripted:
     alive: list[bool | None] = field(default_factory=list)
     ended: tuple[RunState, str | None] = ("crashed", None)
     there: bool = True
+    problems: list[str | None] = field(default_factory=list)
 
     def exists(self) -> bool:
         return self.there
@@ -48,6 +51,9 @@ class Scripted:
 
     def skipped_lines(self) -> Sequence[int]:
         return self.bad.pop(0) if self.bad else []
+
+    def log_problem(self) -> str | None:
+        return self.problems.pop(0) if self.problems else None
 
     def trainer_alive(self) -> bool | None:
         return self.alive.pop(0) if self.alive else True
@@ -87,6 +93,27 @@ def test_skipped_lines_are_said_once_per_poll() -> None:
         "Unreadable line(s) 3 of the event log were skipped.",
         "Unreadable line(s) 5, 6 of the event log were skipped.",
     ]
+
+
+def test_a_log_that_cannot_be_read_is_said_once_while_it_lasts() -> None:
+    fifo = "events.jsonl: is a FIFO (named pipe), not a regular file"
+    folder = "events.jsonl: is a folder, not a regular file"
+    probe = Scripted(problems=[fifo, fifo, fifo, None, folder, folder], alive=[None] * 10)
+    result, seen = follow(probe, limit=7)
+    assert result == "cancelled"
+    assert [e.detail for e in seen if isinstance(e, LogProblem)] == [
+        f"The event log cannot be read: {fifo}.",
+        f"The event log cannot be read: {folder}.",
+    ]
+
+
+def test_directory_probe_reports_a_fifo_as_the_log_without_opening_it(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run-1", [started()])
+    RunPaths(run_dir).events.unlink()
+    os.mkfifo(RunPaths(run_dir).events)
+    probe = DirectoryProbe(run_dir)
+    assert list(probe.poll()) == []  # returns at once: a FIFO opened for reading would block
+    assert "FIFO" in (probe.log_problem() or "")
 
 
 def test_a_gone_trainer_is_a_crash_after_one_last_read() -> None:
@@ -176,3 +203,15 @@ def test_a_child_trainer_that_exits_without_a_word_is_a_crash_with_its_exit_stat
     assert probe.trainer_alive() is False
     state, reason = probe.how_it_ended()
     assert state == "crashed" and "exit status 3" in (reason or "")
+
+
+def test_the_follower_prints_file_text_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = make_run(tmp_path / "run-1", [])
+    follower = Follower(run_dir, epochs=1, interactive=False)
+    hostile = "[b]x\x1b]0;pwned\x07"
+    logs = {"loss": 0.5, f"val_{hostile}": 0.25}
+    follower.show(EpochEnded(epoch=1, logs=logs, learning_rate=0.01, epoch_seconds=1.0))
+    follower.show(LogProblem(detail=f"odd {hostile}"))
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "val_[b]x\\x1b]0;pwned\\x07 0.2500" in out and "odd [b]x\\x1b]0;pwned\\x07" in err

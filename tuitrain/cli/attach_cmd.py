@@ -24,7 +24,10 @@ def find_run(run: str | None, runs_root: Path) -> Path:
             return Path(runs.resolve_run(runs_root, run))
         except (runs.RunNotFound, ValueError) as exc:
             fail(f"{exc} (list them with 'tuitrain runs list --runs-dir {runs_root}')")
-    latest = runs.latest_running(runs_root)
+    try:
+        latest = runs.latest_running(runs_root)
+    except runs.RunsRootError as exc:
+        fail(str(exc))
     if latest is None:
         fail(
             f"no run is training in {runs_root}: name one ('tuitrain attach RUN'; 'tuitrain runs list' shows them) "

@@ -9,7 +9,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup, TyperOption
+
+from tuitrain.text import printable, printable_lines
 
 RunsDir = Annotated[
     Path | None,
@@ -26,10 +29,30 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``tuitrain: message`` on stderr and exit with ``code`` (never a traceback)."""
+    """Print ``tuitrain: message`` on stderr and exit with ``code`` (never a traceback).
+
+    The message may quote files (names, keys, values): control characters in it are escaped.
+    """
     for line in message.splitlines() or [message]:
-        err_console.print(f"tuitrain: {line}", markup=False, emoji=False, soft_wrap=True)
+        say(f"tuitrain: {line}", err=True)
     raise typer.Exit(code)
+
+
+def say(text: object, *, err: bool = False, style: str | None = None, multiline: bool = False) -> None:
+    """Print one line (or, with ``multiline``, a block) of text that may come from a file.
+
+    Never markup, emoji codes or highlighting, and control characters shown as escapes: a preset
+    description or a run folder name prints as what it is, and cannot steer the terminal.
+    """
+    shown = printable_lines(text) if multiline else printable(text)
+    (err_console if err else console).print(
+        shown, markup=False, emoji=False, highlight=False, soft_wrap=True, style=style
+    )
+
+
+def cell(text: object) -> Text:
+    """A table cell holding text from a file: shown literally (no markup) with controls escaped."""
+    return Text(printable(text), no_wrap=False)
 
 
 def runs_root(runs_dir: Path | None) -> Path:
@@ -64,12 +87,7 @@ def run_dashboard(app: Any) -> None:
         raise typer.Exit(app.return_code)
     detached = app.detached_run()
     if detached is not None:
-        console.print(
-            f"{detached.name} keeps training; watch it again with 'tuitrain attach {detached.name}'",
-            markup=False,
-            emoji=False,
-            soft_wrap=True,
-        )
+        say(f"{detached.name} keeps training; watch it again with 'tuitrain attach {detached.name}'")
 
 
 def quiet_flags(command: Any, ctx: Any) -> None:

@@ -6,18 +6,20 @@ import contextlib
 import os
 import signal
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from tuitrain.cli.common import console, err_console, is_terminal
+from tuitrain.cli.common import console, is_terminal, say
 from tuitrain.cli.runs_cmd import summary_lines
 from tuitrain.formatting import duration, number, short
 from tuitrain.runs.events import BatchProgress, EpochEnded, FlagRaised, RunFailed, RunFinished, RunStarted
 from tuitrain.runs.status import ACTIVE_STATES, RunState
 from tuitrain.runs.tail import DirectoryProbe, LogProblem, TailEvent, TrainerGone, tail_run
+from tuitrain.text import printable
 
 POLL_SECONDS = 0.1
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2, "diverged": 3}
@@ -42,30 +44,20 @@ class Follower:
     _task: Any = None
 
     def follow(self, handle: Any) -> str:
-        """Print events until the run ends; Ctrl+C stops it gracefully. Returns the final state."""
-        from tuitrain.launcher import stop_run
-
+        """Print events until the run ends; Ctrl+C stops it gracefully, twice at once. Returns the final state."""
         probe = ChildProbe(self.run_dir, handle.process)
         self._progress = self._make_progress() if self.interactive else None
         if self._progress is not None:
             self._task = self._progress.add_task("starting the trainer", total=None, metrics="", eta="")
-        interrupts = 0
+        interrupts = _Interrupts(handle.pid, self._note)
         try:
-            if self._progress is not None:
-                self._progress.start()
-            while True:
-                try:
-                    # Returns once the run has ended. Called again after Ctrl+C, it goes on where it
-                    # stopped: the probe keeps its place in the log.
-                    tail_run(probe, self.show, lambda: False, interval=POLL_SECONDS)
-                    break
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    if interrupts == 1:
-                        stop_run(self.run_dir)
-                        self._note("stopping after the current batch (Ctrl+C again ends the trainer at once)")
-                    elif handle.pid is not None:
-                        _kill(handle.pid)
+            with interrupts.installed():
+                if self._progress is not None:
+                    self._progress.start()
+                # Returns once the run has ended, or at a Ctrl+C: acted on, then followed on where it
+                # stopped (the probe keeps its place in the log).
+                while tail_run(probe, self.show, interrupts.pending, interval=POLL_SECONDS) == "cancelled":
+                    interrupts.act()
         finally:
             if self._progress is not None:
                 self._progress.stop()
@@ -76,18 +68,18 @@ class Follower:
 
     def _make_progress(self) -> Progress:
         return Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[metrics]}"),
-            TextColumn("{task.fields[eta]}"),
+            TextColumn("{task.fields[metrics]}", markup=False),
+            TextColumn("{task.fields[eta]}", markup=False),
             console=console,
             transient=True,
             refresh_per_second=4,
         )
 
     def _note(self, text: str) -> None:
-        console.print(text, markup=False, soft_wrap=True, highlight=False)
+        say(text)
 
     def show(self, event: TailEvent) -> None:
         """Print one event of the run (or keep it for the end: the final state and why)."""
@@ -128,7 +120,7 @@ class Follower:
             case TrainerGone():
                 self.state, self.reason = event.state, event.reason
             case LogProblem():
-                err_console.print(f"tuitrain: warning: {event.detail}", markup=False, soft_wrap=True)
+                say(f"tuitrain: warning: {event.detail}", err=True)
 
     def _eta(self, epoch: int, step: int, steps: int) -> str:
         if not self._epoch_times:
@@ -145,9 +137,9 @@ class Follower:
         lines = summary_lines(self.run_dir, self.state or "crashed", self.reason)
         console.print()
         if EXIT_CODES.get(self.state or "crashed", 1) != 0:
-            err_console.print(f"tuitrain: {lines.pop(0)}", markup=False, soft_wrap=True, highlight=False)
+            say(f"tuitrain: {lines.pop(0)}", err=True)
         for line in lines:
-            console.print(line, markup=False, soft_wrap=True, highlight=False)
+            say(line)
 
 
 class ChildProbe(DirectoryProbe):
@@ -179,7 +171,8 @@ def _started_line(event: RunStarted) -> str:
 
 
 def _metrics(logs: dict[str, float], train_only: bool = False) -> str:
-    return "  ".join(f"{k} {number(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
+    shown = (f"{printable(k)} {number(v)}" for k, v in logs.items() if not (train_only and k.startswith("val_")))
+    return "  ".join(shown)
 
 
 def _epoch_line(event: EpochEnded, epochs: int) -> str:
@@ -193,6 +186,56 @@ def _crash_reason(run_dir: Path, returncode: int | None) -> str:
     return f"the trainer ended ({how}) without recording an outcome: see {run_dir / 'trainer.log'}"
 
 
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)  # the trainer's second stop signal ends it at once
+class _Interrupts:
+    """Ctrl+C while following a run, counted by a signal handler that never raises.
+
+    A KeyboardInterrupt could land anywhere, even inside the handling of the one before (two quick
+    presses), and end the command with a traceback; counting in the handler and acting in the loop
+    cannot. First press: ask the trainer to stop after its batch (SIGTERM); second: a second stop
+    request (SIGINT), which makes the trainer record the run as stopped and end at once; third:
+    SIGKILL, for a trainer that does not respond at all.
+    """
+
+    def __init__(self, pid: int | None, note: Callable[[str], object]) -> None:
+        self.pid = pid
+        self.note = note
+        self.count = 0
+        self.handled = 0
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.count += 1
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Interrupts]:
+        """SIGINT counted here while inside (the previous handler restored after)."""
+        previous = signal.signal(signal.SIGINT, self._handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def pending(self) -> bool:
+        """True when a press has not been acted on yet (the follower's tail loop then returns)."""
+        return self.handled < self.count
+
+    def act(self) -> None:
+        """Act on every press not acted on yet."""
+        while self.handled < self.count:
+            self.handled += 1
+            # The trainer is this process's child: until it is reaped its pid cannot name another process.
+            if self.handled == 1:
+                self._signal(signal.SIGTERM)
+                self.note("stopping after the current batch (Ctrl+C again stops it at once)")
+            elif self.handled == 2:
+                # Another signal than the first: two of one kind sent before the trainer took the first
+                # would merge into one (POSIX does not queue them); the trainer counts either kind.
+                self._signal(signal.SIGINT)
+                self.note("stopping at once (what was trained is kept; Ctrl+C again kills the trainer)")
+            elif self.handled == 3:
+                self._signal(signal.SIGKILL)
+                self.note("killed the trainer")
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from tuitrain import presets
-from tuitrain.cli.common import console, err_console, fail
+from tuitrain.cli.common import cell, console, fail, say
+from tuitrain.fsutil import os_error_text
 from tuitrain.spec import Experiment
 from tuitrain.spec.checks import resolve
+from tuitrain.text import printable
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,8 +32,8 @@ def list_cmd() -> None:
         table.add_column(col, overflow="fold" if col == "description" else "ellipsis")
     for info in presets.list_presets():
         desc = f"[broken] {info.error}" if info.error else info.description
-        # Text cells: a description or error may hold "[...]", which rich would read as markup.
-        table.add_row(*(Text(cell) for cell in (info.name, info.source, info.dataset, desc)))
+        # Text cells: a description or error may hold "[...]" (markup) or escape sequences.
+        table.add_row(*(cell(text) for text in (info.name, info.source, info.dataset, desc)))
     console.print(table)
     # Where "user" presets live: where 'presets new' and the dashboard's Ctrl+S write, to copy or edit.
     folder = presets.user_dir()
@@ -52,7 +53,8 @@ def show_cmd(
         fail(str(exc))
     exp = resolve(loaded.experiment, loaded.path.parent if loaded.path else None)
     # Plain echo, not rich: the output is TOML meant to be redirected into a file, so no wrapping.
-    typer.echo(f"# {loaded.path}")
+    # The TOML writer escapes control characters in strings; the comment lines are escaped here.
+    typer.echo(printable(f"# {loaded.path}"))
     params, output = loaded.check.params, loaded.check.output
     if params is not None and output is not None:
         typer.echo(
@@ -60,7 +62,7 @@ def show_cmd(
             f"output layer: Dense {output.units} {output.activation}"
         )
     for warning in loaded.check.warnings:
-        typer.echo(f"# warning: {warning}")
+        typer.echo(printable(f"# warning: {warning}"))
     typer.echo(presets.to_toml(exp), nl=False)
 
 
@@ -76,11 +78,11 @@ def validate_cmd(
         except presets.PresetError as exc:
             failed = True
             for issue in exc.issues:
-                err_console.print(f"{path}: {issue}", markup=False, emoji=False, soft_wrap=True)
+                say(f"{path}: {issue}", err=True)
             continue
-        console.print(f"{path}: ok", markup=False, emoji=False, soft_wrap=True)
+        say(f"{path}: ok")
         for warning in loaded.check.warnings:
-            console.print(f"{path}: warning: {warning}", markup=False, emoji=False, soft_wrap=True)
+            say(f"{path}: warning: {warning}")
     if failed:
         raise typer.Exit(1)
 
@@ -114,4 +116,7 @@ def new_cmd(
         fail(str(exc) if builtin else f"{exc} (--force overwrites it)")
     except ValueError as exc:
         fail(str(exc))
-    console.print(f"saved {path}", markup=False, emoji=False, soft_wrap=True)
+    except OSError as exc:
+        where = folder if folder is not None else presets.user_dir()
+        fail(f"cannot save preset {name!r} in {where}: {os_error_text(exc)}")
+    say(f"saved {path}")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tuitrain import presets, workspace
-from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal
+from tuitrain.cli.common import DataDir, RunsDir, fail, is_terminal, say
 
 
 def run(
@@ -34,24 +34,25 @@ def run(
     """
     # Imported here: the other commands (and the dashboard's start) never pay for them.
     from tuitrain.cli.follow import EXIT_CODES, Follower
-    from tuitrain.launcher import start_run
+    from tuitrain.launcher import LaunchError, start_run
 
     try:
         loaded = presets.load(preset, list(set_ or []))
     except presets.PresetError as exc:
         fail(str(exc))
     for warning in loaded.check.warnings:
-        err_console.print(f"tuitrain: warning: {warning}", markup=False, soft_wrap=True)
+        say(f"tuitrain: warning: {warning}", err=True)
     data = workspace.data_dir(data_dir)
     preset_dir = loaded.path.parent if loaded.path is not None else None
-    handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
-    console.print(f"run {handle.run_dir} (trainer pid {handle.pid})", markup=False, soft_wrap=True)
+    try:
+        handle = start_run(loaded.experiment, runs_dir, data, preset_dir, offline=offline)
+    except LaunchError as exc:
+        fail(str(exc))
+    say(f"run {handle.run_dir} (trainer pid {handle.pid})")
     if is_terminal():
-        console.print(
-            "Ctrl+C stops it after the current batch; if this terminal closes, training goes on "
-            "('tuitrain attach' picks it up).",
-            markup=False,
-            soft_wrap=True,
+        say(
+            "Ctrl+C stops it after the current batch (twice: at once); if this terminal closes, training "
+            "goes on ('tuitrain attach' picks it up).",
             style="dim",
         )
     follower = Follower(handle.run_dir, epochs=loaded.experiment.training.epochs, pid=handle.pid)

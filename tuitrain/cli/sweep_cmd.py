@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,9 +12,8 @@ import typer
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
-from rich.text import Text
 
-from tuitrain.cli.common import DataDir, RunsDir, console, err_console, fail, is_terminal, table_console
+from tuitrain.cli.common import DataDir, RunsDir, cell, console, fail, is_terminal, say, table_console
 from tuitrain.formatting import duration
 from tuitrain.workspace import data_dir
 
@@ -98,14 +98,12 @@ def run(
     paths = prepare_sweep(resolved, runs_dir, folder, offline)
     controller = start_controller(paths, folder, offline or None)
     spec = resolved.spec
-    console.print(
+    say(
         f"sweep {paths.root}: {spec.trials} trials of {len(resolved.params)} hyperparameter(s), "
-        f"{spec.sampler} sampler" + (f", {spec.pruner.kind} pruning" if spec.pruner.kind != "none" else ""),
-        markup=False,
-        soft_wrap=True,
+        f"{spec.sampler} sampler" + (f", {spec.pruner.kind} pruning" if spec.pruner.kind != "none" else "")
     )
     if detach:
-        console.print(f"follow it with 'tuitrain sweep show {paths.sweep_id}'", markup=False, soft_wrap=True)
+        say(f"follow it with 'tuitrain sweep show {paths.sweep_id}'")
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
 
@@ -186,9 +184,8 @@ def follow(paths: Any, controller: Any = None) -> str:
 
     interactive = is_terminal()
     if interactive:
-        console.print(
+        say(
             "Ctrl+C stops the sweep after its trials' current batch; if this terminal closes, the sweep goes on.",
-            markup=False,
             style="dim",
         )
     printed: dict[int, str] = {}
@@ -216,9 +213,9 @@ def follow(paths: Any, controller: Any = None) -> str:
             except KeyboardInterrupt:
                 interrupts += 1
                 if interrupts > 1:
-                    console.print("left the sweep stopping on its own ('tuitrain sweep show' follows it)")
+                    say("left the sweep stopping on its own ('tuitrain sweep show' follows it)")
                     return "stopped"
-                console.print(stop_sweep(paths) + " (Ctrl+C again leaves it stopping on its own)", markup=False)
+                say(stop_sweep(paths) + " (Ctrl+C again leaves it stopping on its own)")
     finally:
         if live is not None:
             live.stop()
@@ -234,11 +231,21 @@ def _ours(record: Any, controller: Any) -> bool:
     return controller is None or (record.status is not None and record.status.pid == controller.pid)
 
 
+LOG_TAIL_BYTES = 65536
+"""How much of the end of the controller's log is read for its last line."""
+
+
 def _last_line(path: Path) -> str:
+    from tuitrain.fsutil import open_regular, os_error_text
+
     try:
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return f"{path} cannot be read"
+        # Only a regular file is opened (a FIFO in its place would block); only its end is read.
+        with open_regular(path) as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - LOG_TAIL_BYTES))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return f"{path} cannot be read: {os_error_text(exc)}"
+    lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1].strip() if lines else f"nothing in {path}"
 
 
@@ -261,20 +268,20 @@ def _print_changes(record: Any, printed: dict[int, str]) -> None:
             continue
         printed[trial.number] = trial.state
         line = _trial_line(trial, record.status.metric, shown)
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+        say(line)
 
 
 def _live_view(record: Any) -> Any:
     status = record.status
     if status is None:
-        return Text(record.reason or "starting")
+        return cell(record.reason or "starting")
     done = sum(not t.active for t in record.trials)
     best = record.best
     head = f"{record.sweep_id}: {record.state}, {done}/{status.trials_planned} trials done"
     if best is not None and best.objective is not None:
         head += f"; best trial {best.number}: {status.metric} {best.objective:.4g} at epoch {best.best_epoch}"
     recent = sorted(record.trials, key=lambda t: (not t.active, -t.number))[:12]
-    return Group(Text(head), _table(recent, status, live=True)[0])
+    return Group(cell(head), _table(recent, status, live=True)[0])
 
 
 def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table, list[str], list[list[str]]]:
@@ -291,9 +298,10 @@ def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table
         rows.append([str(t.number), t.state, *params, objective, extra, duration(t.duration)])
     table = Table(box=None, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 1 else "right", overflow="fold")
+        # Parameter and metric names come from the sweep's files: shown literally.
+        table.add_column(cell(header), justify="left" if i == 1 else "right", overflow="fold")
     for row in rows:
-        table.add_row(*(Text(c) for c in row))
+        table.add_row(*(cell(c) for c in row))
     return table, headers, rows
 
 
@@ -361,14 +369,14 @@ def _summary(record: Any) -> None:
         return
     line = f"{record.state}: {status.message or record.reason or ''}".rstrip(": ")
     if record.state in ("failed", "crashed"):
-        err_console.print(f"tuitrain: {line}", markup=False, soft_wrap=True, highlight=False)
+        say(f"tuitrain: {line}", err=True)
     else:
-        console.print(line, markup=False, soft_wrap=True, highlight=False)
+        say(line)
     best = record.best
     if best is not None:
         for text in _best_lines(record, best):
-            console.print(text, markup=False, soft_wrap=True, highlight=False)
-    console.print(f"sweep folder: {record.paths.root}", markup=False, soft_wrap=True)
+            say(text)
+    say(f"sweep folder: {record.paths.root}")
 
 
 def _best_lines(record: Any, best: Any) -> list[str]:
@@ -390,12 +398,15 @@ def _best_lines(record: Any, best: Any) -> list[str]:
 @app.command("list")
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every sweep: its state, trials done of planned, the best objective, sampler, duration."""
-    from tuitrain.sweep.layout import sweeps_root
+    from tuitrain.sweep.layout import SweepNotFound, sweeps_root
     from tuitrain.sweep.status import list_sweeps
 
-    records = list_sweeps(runs_dir)
+    try:
+        records = list_sweeps(runs_dir)
+    except SweepNotFound as exc:  # the sweeps folder cannot be read
+        fail(str(exc))
     if not records:
-        console.print(f"no sweeps in {sweeps_root(runs_dir)} (start one with 'tuitrain sweep run NAME')", markup=False)
+        say(f"no sweeps in {sweeps_root(runs_dir)} (start one with 'tuitrain sweep run NAME')")
         return
     headers = ("sweep", "state", "trials", "best", "sampler", "duration")
     rows = []
@@ -414,7 +425,7 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
     for header in headers:
         table.add_column(header, justify="right" if header in ("trials", "best") else "left")
     for row in rows:
-        table.add_row(*(Text(c) for c in row))
+        table.add_row(*(cell(c) for c in row))
     table_console(headers, rows).print(table)
 
 
@@ -431,16 +442,14 @@ def show_cmd(
     record = _load(sweep, runs_dir)
     status = record.status
     done = sum(not t.active for t in record.trials)
-    console.print(
+    say(
         f"{record.sweep_id}: {record.state}; {done}/{status.trials_planned} trials; objective {status.metric} "
         f"({status.mode}) at each trial's best epoch; {status.sampler} sampler, pruner {status.pruner}, "
         f"{status.workers} workers in {', '.join(status.slots) or '-'}"
-        + (f"; refines {status.parent}" if status.parent else ""),
-        markup=False,
-        soft_wrap=True,
+        + (f"; refines {status.parent}" if status.parent else "")
     )
     if record.reason and record.state in ("crashed", "failed"):
-        console.print(record.reason, markup=False, soft_wrap=True)
+        say(record.reason)
     ranked = status.ranked()
     numbers = {t.number for t in ranked}
     order = ranked + sorted((t for t in record.trials if t.number not in numbers), key=lambda t: t.number)
@@ -449,14 +458,14 @@ def show_cmd(
         table_console(headers, rows).print(table)
     distinct = _distinct_values(record.trials)
     if distinct:
-        console.print("distinct values tried: " + "; ".join(distinct), markup=False, soft_wrap=True)
+        say("distinct values tried: " + "; ".join(distinct))
     for trial in order:
         if trial.message and trial.state not in ("finished",):
-            console.print(f"trial {trial.number}: {trial.message}", markup=False, soft_wrap=True, highlight=False)
+            say(f"trial {trial.number}: {trial.message}")
     best = record.best
     if best is not None:
         for text in _best_lines(record, best):
-            console.print(text, markup=False, soft_wrap=True, highlight=False)
+            say(text)
 
 
 def _distinct_values(trials: list[Any]) -> list[str]:
@@ -487,14 +496,14 @@ def stop_cmd(
 
     paths = _find(sweep, runs_dir)
     try:
-        console.print(stop_sweep(paths), markup=False, soft_wrap=True)
+        say(stop_sweep(paths))
     except ValueError as exc:
         fail(str(exc))
     if wait and not wait_stopped(paths, 120):
         fail(f"{paths.sweep_id} is still stopping after 2 minutes: see {paths.log}")
     if wait:
         record = load_sweep(paths)
-        console.print(f"{paths.sweep_id}: {record.state}", markup=False)
+        say(f"{paths.sweep_id}: {record.state}")
 
 
 @app.command("resume")
@@ -520,7 +529,7 @@ def resume_cmd(
     if left <= 0 and not any(t.active for t in status.trials) and status.state == "finished":
         fail(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
     controller = start_controller(paths, data_dir(data_dir_), offline or None)
-    console.print(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go", markup=False)
+    say(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go")
     if detach:
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
@@ -566,9 +575,9 @@ def refine_cmd(
     save_sweep(spec, target)
     for param in refined.params:
         old = next(p.dist for p in parent.params if p.name == param.name)
-        console.print(f"{param.name}: {old.describe()} -> {param.dist.describe()}", markup=False, soft_wrap=True)
+        say(f"{param.name}: {old.describe()} -> {param.dist.describe()}")
     run_ref = spec.name if out is None else str(target)
-    console.print(f"wrote {target}; run it with 'tuitrain sweep run {run_ref}'", markup=False, soft_wrap=True)
+    say(f"wrote {target}; run it with 'tuitrain sweep run {run_ref}'")
 
 
 @app.command("best")
@@ -581,8 +590,6 @@ def best_cmd(
     runs_dir: RunsDir = None,
 ) -> None:
     """The best trial: its objective and epoch, run directory and parameters as --set options."""
-    import tomllib
-
     from tuitrain import presets
 
     record = _load(sweep, runs_dir)
@@ -590,7 +597,7 @@ def best_cmd(
     if best is None:
         fail(f"{record.sweep_id} has no trial with a final objective yet")
     for text in _best_lines(record, best):
-        console.print(text, markup=False, soft_wrap=True, highlight=False)
+        say(text)
     if save_preset is None:
         return
     path = record.run_dir(best) / "experiment.toml"
@@ -599,9 +606,8 @@ def best_cmd(
     except ValueError as exc:
         fail(str(exc))
     try:
-        exp = presets.experiment_from_data(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        fail(f"{path}: cannot read the trial's experiment: {exc}")
+        # The preset reader: regular files only, one line for every way the file can be wrong.
+        exp = presets.experiment_from_data(presets.read_preset_data(path), str(path))
     except presets.PresetError as exc:
         fail(str(exc))
     description = (
@@ -615,7 +621,7 @@ def best_cmd(
         fail(f"{exc} (--force overwrites a user preset)")
     except (OSError, ValueError) as exc:
         fail(f"cannot save preset {save_preset!r}: {exc}")
-    console.print(f"saved {saved}; train it with 'tuitrain run {save_preset}'", markup=False, soft_wrap=True)
+    say(f"saved {saved}; train it with 'tuitrain run {save_preset}'")
 
 
 @app.command("presets")
@@ -627,5 +633,5 @@ def presets_cmd() -> None:
     for col in ("name", "source", "description"):
         table.add_column(col, overflow="fold" if col == "description" else "ellipsis")
     for sweep_name, source, _path, text in list_sweep_presets():
-        table.add_row(Text(sweep_name), Text(source), Text(text))
+        table.add_row(cell(sweep_name), cell(source), cell(text))
     console.print(table)

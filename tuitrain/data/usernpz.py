@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tuitrain.data.errors import DataError
-from tuitrain.data.npzfile import ArrayHeader, array_names, load_arrays, read_headers
+from tuitrain.data.npzfile import ArrayHeader, array_names, load_arrays, read_headers, scan_array
 
 REQUIRED_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
@@ -49,6 +49,7 @@ def resolve_path(path: str, base_dir: Path | None) -> Path:
 
 
 def _open_check(path: Path) -> dict[str, ArrayHeader]:
+    """The four arrays' headers, each checked for its size (see :func:`~tuitrain.data.npzfile.check_member_size`)."""
     if not path.exists():
         raise DataError(f"data file {path} not found: check dataset.path (relative paths start at the preset's folder)")
     names = array_names(path)
@@ -112,25 +113,49 @@ def _class_ids(path: Path, name: str, y: np.ndarray) -> tuple[np.ndarray, int]:
     return ids, max(width, int(ids.max(initial=-1)) + 1)
 
 
+def _require_two_classes(path: Path, present: list[int]) -> None:
+    if len(present) < 2:
+        raise DataError(
+            f"{path}: y_train has only one class ({present[0] if present else 'none'}): a classifier needs at least 2"
+        )
+
+
 def _labels(path: Path, y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     train, k_train = _class_ids(path, "y_train", y_train)
     test, k_test = _class_ids(path, "y_test", y_test)
-    present = np.unique(train)
-    if len(present) < 2:
-        raise DataError(
-            f"{path}: y_train has only one class ({present[0] if len(present) else 'none'}): "
-            "a classifier needs at least 2"
-        )
+    _require_two_classes(path, np.unique(train)[:2].tolist())
     return train, test, max(k_train, k_test)
 
 
+def _scan_labels(path: Path, name: str) -> tuple[int, list[int]]:
+    """(classes the labels imply, up to two distinct class ids) by the rules of :func:`_class_ids`,
+    reading the label array a block at a time (memory stays a few MB whatever the file holds)."""
+    classes = 0
+    present: set[int] = set()
+
+    def visit(block: np.ndarray) -> None:
+        nonlocal classes
+        ids, k = _class_ids(path, name, block if block.shape[1] > 1 else block[:, 0])
+        classes = max(classes, k)
+        if len(present) < 2 and len(ids):
+            present.update(np.unique(ids)[:2].tolist())
+
+    scan_array(path, name, visit)
+    return classes, sorted(present)[:2]
+
+
 def describe_npz(path: Path) -> UserShape:
-    """Shape of a user data set from the array headers plus the (small) label arrays; x is not read."""
+    """Shape of a user data set from the array headers plus a scan of the labels; x is not read.
+
+    Memory stays bounded whatever the file holds: headers first (an array too big or absurdly
+    compressed is refused before anything is read), then the labels in blocks.
+    """
     headers = _open_check(path)
     dim, n_train, n_test = _check_layout(path, headers)
-    ys = load_arrays(path, ["y_train", "y_test"])
-    _, _, num_classes = _labels(path, ys["y_train"], ys["y_test"])
-    return UserShape(dim, num_classes, n_train, n_test)
+    k_train, present = _scan_labels(path, "y_train")
+    k_test, _ = _scan_labels(path, "y_test")
+    _require_two_classes(path, present)
+    return UserShape(dim, max(k_train, k_test), n_train, n_test)
 
 
 def load_npz_dataset(path: Path) -> UserArrays:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from tuitrain.engine.signals import StopRequest, stop_on_signals
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.run_dir / 'experiment.toml'} not found: start runs with 'tuitrain run'")
     stop = StopRequest()
     with stop_on_signals(stop):
+        # Until the trainer takes over, a second stop request records the run as stopped before it began.
+        # (Imported before TensorFlow: no TensorFlow in it, and no import from the signal thread.)
+        from tuitrain.engine.record import stop_before_training
+
+        stop.on_force(partial(stop_before_training, args.run_dir))
         # Imported here: a SIGTERM during the seconds-long TensorFlow import is a stop request too.
         from tuitrain.engine import trainer
         from tuitrain.engine.threads import apply_thread_limits

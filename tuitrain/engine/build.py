@@ -47,6 +47,7 @@ from tuitrain.spec import (
     RMSprop,
 )
 from tuitrain.spec.checks import OutputLayer
+from tuitrain.text import identifier
 
 LabelFormat = Literal["binary", "sparse", "one_hot"]
 """How labels are fed: binary = float 0/1 column; sparse = integer class ids; one_hot = float rows."""
@@ -425,9 +426,8 @@ def build_model(
 
 
 def _model_name(exp: Experiment) -> str:
-    """A Keras-safe model name from the experiment name."""
-    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in exp.name).strip("_")
-    return cleaned[:60] or "model"
+    """A Keras-safe model name from the experiment name (which may be any printable text)."""
+    return identifier(exp.name, fallback="model")
 
 
 def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:

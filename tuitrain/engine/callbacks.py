@@ -5,6 +5,11 @@ Per batch: NaN/inf detection (stop at once, with a sentence saying where and why
 the learning rate in effect and the epoch's wall time, the streaming analysis and its flags, the
 history row, the status, and the best model (by the early-stopping monitor), saved atomically.
 
+The best model is written by a :class:`BestModelWriter` thread from a copy of the weights taken at
+the epoch's end (``get_weights`` copies), so training never waits for a save and a new best reaches
+disk within one save's time (the one in progress, if any, then this one; a newer best replaces a
+waiting one). After a kill, ``best.keras`` holds the epoch the last ``best_saved`` event names.
+
 A model that runs several steps per execution (sparse input, see :mod:`tuitrain.engine.build`) gets
 the per-batch calls once per group of batches: the checks happen after the group, and the batch they
 name is the group's last.
@@ -14,7 +19,9 @@ What the record goes to is a :class:`Recorder` (the run directory in the trainer
 
 from __future__ import annotations
 
+import atexit
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +30,7 @@ from typing import Any, Literal, Protocol
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tuitrain.analysis import Flag, StreamingAnalyzer, resolve_mode
 from tuitrain.engine.build import current_learning_rate
@@ -31,11 +39,6 @@ from tuitrain.fsutil import atomic_path
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between batch-progress events (about four a second)."""
-SAVE_BUDGET = 0.01
-"""At most this fraction of the training time goes to saving the best model while training runs
-(beyond the first save, after epoch 1). A newer best waits in memory meanwhile and is written as soon
-as the budget allows, and in any case when training ends (finished, stopped, diverged or failed; a
-kill -9 loses only the best weights still waiting, never the previous best.keras)."""
 # Learning rates above these (as in the spec's warnings) are called "too high" in a divergence message.
 ADAPTIVE_LR_LIMIT = 0.1
 SGD_LR_LIMIT = 1.0
@@ -56,7 +59,97 @@ class Recorder(Protocol):
         """The analysis noticed something."""
 
     def best_saved(self, epoch: int, monitor: str, value: float) -> None:
-        """``best.keras`` now holds the weights after ``epoch``."""
+        """``best.keras`` now holds the weights after ``epoch`` (called from the writer thread)."""
+
+
+class BestModelWriter:
+    """Writes ``best.keras`` from one background thread: the newest submitted weights win.
+
+    The writer owns a copy of the model (same layers and compile settings, built once, on the first
+    submit, in the caller's thread, in host memory) and loads each snapshot into it before saving, so
+    the model being trained is never touched from here. Saves are atomic (:func:`save_model`); ``on_saved(epoch,
+    value)`` is called after each, from the writer thread. The saved file holds the architecture, the
+    weights and the compile settings; the optimizer's running state stays with ``final.keras``.
+    """
+
+    def __init__(self, model: keras.Model, path: Path, on_saved: Callable[[int, float], None]) -> None:
+        self.model = model
+        self.path = path
+        self.on_saved = on_saved
+        self.saved_epoch: int | None = None
+        self.error: BaseException | None = None
+        """The last save's failure (disk full ...), if any; the previous best.keras is then intact."""
+        self._copy: keras.Model | None = None
+        self._cond = threading.Condition()
+        self._waiting: tuple[int, float, list[np.ndarray]] | None = None
+        self._busy = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, epoch: int, value: float, weights: list[np.ndarray]) -> None:
+        """Queue ``weights`` (a copy, e.g. ``get_weights()``) of ``epoch`` for saving; replaces a waiting one."""
+        if self._copy is None:
+            # In host memory: on a GPU the copy would take as much of the card as the weights themselves.
+            with tf.device("/CPU:0"):
+                self._copy = keras.models.clone_model(self.model)
+                self._copy.compile_from_config(self.model.get_compile_config())
+        with self._cond:
+            if self._closed:
+                return
+            self._waiting = (epoch, value, weights)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tuitrain-best-model", daemon=True)
+                self._thread.start()
+                # A process that ends without closing the writer (a benchmark, a test) must not be torn
+                # down in the middle of a save: Python finalizing under a running TensorFlow call can hang.
+                atexit.register(self.close)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._waiting is None and not self._closed:
+                    self._cond.wait()
+                if self._waiting is None:
+                    return
+                epoch, value, weights = self._waiting
+                self._waiting = None
+                self._busy = True
+            try:
+                assert self._copy is not None
+                self._copy.set_weights(weights)
+                save_model(self._copy, self.path)
+                self.saved_epoch = epoch
+                self.on_saved(epoch, value)
+            except Exception as exc:
+                # Kept for the training thread to raise at the next epoch's end: the run then fails
+                # with this error in its record (a full disk ...), and the previous best.keras stays.
+                self.error = exc
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted snapshot is on disk (or failed); False if ``timeout`` ran out first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._waiting is not None or self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self) -> None:
+        """Write what is waiting, then end the thread (idempotent)."""
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            atexit.unregister(self.close)
 
 
 @dataclass
@@ -132,13 +225,9 @@ class RunCallback(keras.callbacks.Callback):
         self._epoch_start = 0.0
         self._last_progress = 0.0
         self._partial = False
-        # Best-model saving: when saving every improvement would cost more than SAVE_BUDGET of the
-        # training time, the newest best weights wait in memory (and are written at the end, or as
-        # soon as the budget allows) instead of slowing training down.
-        self._train_seconds = 0.0
-        self._save_seconds = 0.0
-        self._pending_best: list[np.ndarray] | None = None
-        self._pending_epoch: int | None = None
+        self._best_writer = (
+            BestModelWriter(export_model, best_path, self._best_saved) if best_path is not None else None
+        )
 
     # ------------------------------------------------------------ batches
 
@@ -199,47 +288,45 @@ class RunCallback(keras.callbacks.Callback):
         for flag in self.analyzer.add_epoch({**values, "learning_rate": lr}):
             self.outcome.flags.append(flag)
             self.recorder.flag_raised(flag)
-        self._train_seconds += seconds
         self._track_best(values)
 
     def _track_best(self, values: Mapping[str, float]) -> None:
+        if self._best_writer is not None and self._best_writer.error is not None:
+            error, self._best_writer.error = self._best_writer.error, None
+            raise error
         value = values.get(self.monitor)
         if value is not None and improved(value, self.outcome.best_value, self.mode):
             self.outcome.best_epoch = self._epoch
             self.outcome.best_value = value
-            if self._may_save():
-                self._pending_best = None
-                self._save_best_now(self._epoch)
-            else:
-                self._pending_best = [np.array(w) for w in self.export_model.get_weights()]
-                self._pending_epoch = self._epoch
-        elif self._pending_best is not None and self._may_save():
-            self.flush_best()
+            if self._best_writer is not None:
+                # get_weights copies: training goes on while the writer thread saves this snapshot.
+                self._best_writer.submit(self._epoch, value, self.export_model.get_weights())
 
-    def _may_save(self) -> bool:
-        return self.best_path is not None and self._save_seconds <= SAVE_BUDGET * self._train_seconds
-
-    def _save_best_now(self, epoch: int) -> None:
-        assert self.best_path is not None
-        start = self.clock()
-        save_model(self.export_model, self.best_path)
-        self._save_seconds += self.clock() - start
+    def _best_saved(self, epoch: int, value: float) -> None:
         self.outcome.best_saved_epoch = epoch
-        assert self.outcome.best_value is not None
-        self.recorder.best_saved(epoch, self.monitor, self.outcome.best_value)
+        self.recorder.best_saved(epoch, self.monitor, value)
 
-    def flush_best(self) -> None:
-        """Write best weights that are still waiting in memory (called at the end of training too)."""
-        if self._pending_best is None or self.best_path is None or self._pending_epoch is None:
+    def flush_best(self, timeout: float | None = None) -> bool:
+        """Wait until the newest best is on disk (called when training ends); False if ``timeout`` ran out.
+
+        Raises the writer's error when the last save failed (the previous best.keras is then intact).
+        """
+        if self._best_writer is None:
+            return True
+        done = self._best_writer.flush(timeout)
+        if done and self._best_writer.error is not None:
+            error, self._best_writer.error = self._best_writer.error, None
+            raise error
+        return done
+
+    def finish_best(self) -> None:
+        """Write the newest best and end the writer thread (when training is over); raises a save's error."""
+        if self._best_writer is None:
             return
-        current = self.export_model.get_weights()
-        self.export_model.set_weights(self._pending_best)
-        try:
-            self._save_best_now(self._pending_epoch)
-        finally:
-            self.export_model.set_weights(current)
-        self._pending_best = None
-        self._pending_epoch = None
+        self._best_writer.close()
+        if self._best_writer.error is not None:
+            error, self._best_writer.error = self._best_writer.error, None
+            raise error
 
 
 def save_model(model: keras.Model, path: Path) -> None:

@@ -1,7 +1,8 @@
 """Train one run: read its experiment, load data, build, fit with the run callback, record the outcome.
 
 Every way a run can end is recorded: finished (all epochs, or early stopping), stopped (SIGTERM or
-SIGINT: after the current batch, final model saved), diverged (NaN/inf loss: the history and the best
+SIGINT: after the current batch, final model saved; a second one: at once, with the epochs trained
+and the best model kept, see :mod:`tuitrain.engine.signals`), diverged (NaN/inf loss: the history and the best
 model are kept, nothing is cleaned up), failed (any error: one line in the final event and the
 status, the traceback in ``traceback.txt``). A trainer that dies without recording (kill -9, power
 loss) is recognised by the reader as crashed.
@@ -31,9 +32,11 @@ from tuitrain.engine.datasets import Pipelines, make_pipelines
 from tuitrain.engine.device import DeviceInfo, setup_device
 from tuitrain.engine.record import RunRecorder
 from tuitrain.engine.signals import StopRequest
+from tuitrain.fsutil import os_error_text, remove_temporaries
 from tuitrain.presets import PresetError
 from tuitrain.spec import DenseLayer, Experiment, ImdbDataset
 from tuitrain.spec.checks import check_experiment
+from tuitrain.spec.memory import out_of_memory_advice
 from tuitrain.spec.training import MAX_SEED
 
 EXIT_OK = 0
@@ -276,10 +279,16 @@ def failure_message(exc: BaseException, exp: Experiment | None, device: DeviceIn
     if isinstance(exc, DataError | RunError | BuildError | PresetError):
         return str(exc).splitlines()[0]
     if isinstance(exc, tf.errors.ResourceExhaustedError | MemoryError):
-        where = "GPU" if device is not None and device.kind == "gpu" else "memory"
-        batch = exp.training.batch_size if exp is not None else None
-        smaller = f" (training.batch_size = {max(1, batch // 2)})" if batch and batch > 1 else ""
-        return f"out of {where} memory: use a smaller batch{smaller} or a smaller model"
+        on_gpu = device is not None and device.kind == "gpu"
+        where = "GPU memory" if on_gpu else "memory"
+        if exp is None:
+            return f"out of {where}: use a smaller batch or a smaller model"
+        # The estimate names the part that takes the most (the model's size, a batch's activations or
+        # the data) and the change that makes it fit.
+        return f"out of {where}: {out_of_memory_advice(exp, on_gpu=on_gpu)}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f" writing {Path(exc.filename).name}" if exc.filename else ""
+        return f"{type(exc).__name__}{where}: {os_error_text(exc)}"
     return one_line(exc)
 
 
@@ -299,6 +308,7 @@ def run(
     exp: Experiment | None = None
     prep: Prepared | None = None
     run_cb: RunCallback | None = None
+    stop.on_force(lambda signal_name: force_stop(recorder, run_cb, signal_name))
     try:
         exp = recorder.read_experiment()
         recorder.log(f"tuitrain trainer pid {os.getpid()}: {exp.name}")
@@ -331,6 +341,10 @@ def run(
             raise
         return EXIT_FAILED
     finally:
+        if run_cb is not None:
+            # Idempotent; a warm worker trains its next trial in this process, so no best-model writer
+            # thread of this run may outlive it, whatever way it ended.
+            _keep_best(run_cb, recorder)
         recorder.close()
 
 
@@ -338,10 +352,33 @@ def _stop_reason(stop: StopRequest) -> str:
     return f"stopped by {stop.signal_name}" if stop.signal_name else "stopped on request"
 
 
+FORCED_SAVE_WAIT = 2.0
+"""Seconds a forced stop lets a best model that is being saved reach the disk before the process ends."""
+
+
+def force_stop(recorder: RunRecorder, run_cb: RunCallback | None, signal_name: str) -> None:
+    """A second stop request: record the run as stopped now, with what was trained, without the batch.
+
+    Runs on the stop-signal thread while training may be mid-batch; the process ends right after
+    (:meth:`tuitrain.engine.signals.StopRequest.received`). A best model already being written gets
+    :data:`FORCED_SAVE_WAIT` seconds; the record names the epoch best.keras holds either way.
+    """
+    if run_cb is not None:
+        try:
+            run_cb.flush_best(timeout=FORCED_SAVE_WAIT)
+        except Exception as exc:  # logged: the stop is what matters now
+            recorder.log(f"could not save the best model: {one_line(exc)}")
+    recorder.stopped_at_once(signal_name, wait=1.0)
+    recorder.log(f"stopped at once by a second {signal_name}")
+    recorder.close()
+    # Interrupted atomic writes of this process (a best model, history.csv) would stay behind.
+    remove_temporaries(recorder.paths.root)
+
+
 def _keep_best(run_cb: RunCallback, recorder: RunRecorder) -> None:
     """Write best weights still waiting in memory; a failure here must not hide the original error."""
     try:
-        run_cb.flush_best()
+        run_cb.finish_best()
     except Exception as exc:  # logged: the run's own error is what matters
         recorder.log(f"could not save the best model: {one_line(exc)}")
 
@@ -354,7 +391,7 @@ def _finish(
     stop: StopRequest,
 ) -> int:
     outcome = run_cb.outcome
-    run_cb.flush_best()
+    run_cb.finish_best()
     if outcome.halt == "diverged":
         # No final model: its weights are NaN. The best model and the history stay as they are.
         recorder.diverged(outcome)

@@ -8,10 +8,13 @@ Between trials it resets Keras (``clear_session``, then every trial seeds itself
 garbage, so a trial starts from the state a fresh process would give it. Each trial's output goes to
 its own ``trainer.log``.
 
-Signals follow the trainer's rules: SIGTERM or SIGINT during a trial stops that trial after its current
-batch (a second one ends the worker at once). One that arrives while the worker waits is meant for the
-trial already written to its stdin, if there is one: that trial then stops before it trains; otherwise
-it is stale (meant for a trial that has just ended) and ignored. The worker ends when its stdin closes,
+Signals follow the trainer's rules (:mod:`tuitrain.engine.signals`: every delivery is counted at once,
+even mid-batch): SIGTERM or SIGINT during a trial stops that trial after its current batch; a second one
+records the trial as stopped with what it trained and its best model, and ends the worker at once. One
+that arrives while the worker waits is meant for the trial already written to its stdin, if there is
+one: that trial then stops before it trains; otherwise it is stale (meant for a trial that has just
+ended) and ignored. Each trial's best-model writer thread is closed (joined) before the trial ends, so
+nothing of one trial is still writing while the next one trains. The worker ends when its stdin closes,
 so a worker whose controller was killed finishes its trial and then exits.
 """
 
@@ -25,10 +28,11 @@ import select
 import signal
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from types import FrameType
 
-from tuitrain.engine.signals import StopRequest
+from tuitrain.engine.record import stop_before_training
+from tuitrain.engine.signals import StopRequest, stop_signals_to
 
 
 class _Stops:
@@ -38,19 +42,15 @@ class _Stops:
         self.current: StopRequest | None = None
         self.early: str | None = None
 
-    def handler(self, signum: int, frame: FrameType | None) -> None:
-        """Stop the current trial (twice: end the process), or the queued one while waiting."""
-        name = signal.Signals(signum).name
+    def received(self, name: str) -> None:
+        """One stop signal (on the signal watcher thread): to the current trial's request (the second
+        one forces its stop and ends the process), or to the queued trial while waiting."""
         current = self.current
         if current is None:
             if _input_waiting():
                 self.early = name
             return
-        if current.requested:
-            signal.signal(signum, signal.SIG_DFL)
-            signal.raise_signal(signum)
-            return
-        current.set(name)
+        current.received(name)
 
     def next_request(self) -> StopRequest:
         """A fresh stop request for the next trial (already set if a signal came while waiting)."""
@@ -104,10 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="never download a data set")
     args = parser.parse_args(argv)
     stops = _Stops()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stops.handler)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # its own session anyway; never ended by a hang-up
+    with stop_signals_to(stops.received):
+        return _serve(args, parser, stops)
 
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser, stops: _Stops) -> int:
+    """Import TensorFlow once, then train each run directory read from stdin (signals already handled)."""
     import keras
 
     from tuitrain.engine import trainer
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {run_dir}: not a prepared run directory inside {args.trials_dir}", flush=True)
             continue
         stop = stops.next_request()
+        # Until the trainer takes over, a second stop request records the trial as stopped before it began.
+        stop.on_force(partial(stop_before_training, run_dir))
         print(f"training {run_dir.name}", flush=True)
         try:
             with output_to(run_dir / "trainer.log"):

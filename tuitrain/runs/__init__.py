@@ -10,6 +10,7 @@ Reader side: :func:`read_events`, :class:`EventTailer`, :func:`load_run`, :func:
 from tuitrain.runs import events
 from tuitrain.runs.events import (
     BatchProgress,
+    BestSaved,
     EpochEnded,
     Event,
     FinalEvent,
@@ -24,6 +25,7 @@ from tuitrain.runs.events import (
 )
 from tuitrain.runs.layout import (
     RunPaths,
+    is_run_dir,
     looks_like_run,
     new_run_dir,
     runs_root,
@@ -33,16 +35,28 @@ from tuitrain.runs.layout import (
 from tuitrain.runs.listing import (
     LATEST,
     AmbiguousRun,
+    NotARunDirectory,
     RunBusy,
     RunNotFound,
+    RunsRootError,
+    RunsScan,
     RunSummary,
+    deletable_run,
     delete_run,
     latest_running,
     list_runs,
     resolve_run,
+    scan_runs,
 )
 from tuitrain.runs.reader import EventLog, EventTailer, read_events
-from tuitrain.runs.record import RunRecord, last_error, load_run, trainer_alive
+from tuitrain.runs.record import (
+    RunRecord,
+    last_error,
+    load_run,
+    read_experiment_text,
+    remove_stale_temporaries,
+    trainer_alive,
+)
 from tuitrain.runs.status import (
     RUN_STATES,
     RunState,
@@ -61,6 +75,7 @@ __all__ = [
     "RUN_STATES",
     "AmbiguousRun",
     "BatchProgress",
+    "BestSaved",
     "EpochEnded",
     "Event",
     "EventLog",
@@ -69,6 +84,7 @@ __all__ = [
     "FinalEvent",
     "FlagRaised",
     "HistoryCsvWriter",
+    "NotARunDirectory",
     "RunBusy",
     "RunFailed",
     "RunFinished",
@@ -79,12 +95,16 @@ __all__ = [
     "RunState",
     "RunStatus",
     "RunSummary",
+    "RunsRootError",
+    "RunsScan",
     "StatusFile",
+    "deletable_run",
     "delete_run",
     "dump_event",
     "events",
     "history_csv_text",
     "is_final",
+    "is_run_dir",
     "last_error",
     "latest_running",
     "list_runs",
@@ -96,11 +116,14 @@ __all__ = [
     "process_alive",
     "process_start_time",
     "read_events",
+    "read_experiment_text",
     "read_status",
+    "remove_stale_temporaries",
     "resolve_run",
     "runs_root",
     "safe_child",
     "sanitize_name",
+    "scan_runs",
     "status_alive",
     "this_host",
     "trainer_alive",

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
 
+from tuitrain.text import printable
+
 if TYPE_CHECKING:
     from tuitrain.analysis import Flag
 
@@ -28,8 +30,9 @@ Severity = Literal["info", "warning", "error"]
 
 
 def one_line(text: object, max_length: int = MAX_LINE_TEXT) -> str:
-    """``text`` as one line: whitespace runs (newlines included) become one space; cut at ``max_length``."""
-    flat = " ".join(str(text).split())
+    """``text`` as one line: whitespace runs (newlines included) become one space, other control
+    characters visible escapes (:func:`tuitrain.text.printable`); cut at ``max_length``."""
+    flat = printable(" ".join(str(text).split()))
     return flat if len(flat) <= max_length else flat[: max_length - 1] + "…"
 
 
@@ -81,6 +84,9 @@ class RunStarted(_Event):
     params_total: int = Field(ge=0)
     params_trainable: int = Field(ge=0)
     pid: int = Field(description="The trainer's process id.")
+    pid_start: int | None = Field(
+        default=None, description="The trainer's start time in clock ticks after boot (tells it from a reused pid)."
+    )
     epochs: int = Field(ge=0, description="Epochs planned.")
     steps_per_epoch: int = Field(ge=0, description="Batches per epoch.")
     train_samples: int = Field(ge=0)
@@ -184,6 +190,23 @@ class FlagRaised(_Event):
         )
 
 
+class BestSaved(_Event):
+    """``best.keras`` now holds the weights after ``epoch`` (written once the file is safely on disk)."""
+
+    type: Literal["best_saved"] = "best_saved"
+    time: float = Field(default_factory=_now, description="Unix seconds.")
+    epoch: int = Field(ge=1, description="The epoch whose weights the file holds.")
+    monitor: str = Field(description="The metric that chose it (the early-stopping monitor).")
+    value: float = Field(description="Its value at that epoch.")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_as_float(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.mode == "json" or type(value) is float:
+            return value
+        return _float_or_raise("value", value)
+
+
 class RunFinished(_Event):
     """Training ended on its own ("finished": all epochs or early stopping) or on request ("stopped")."""
 
@@ -228,7 +251,7 @@ class RunFailed(_Event):
 
 
 Event = Annotated[
-    RunStarted | EpochEnded | BatchProgress | FlagRaised | RunFinished | RunFailed,
+    RunStarted | EpochEnded | BatchProgress | FlagRaised | BestSaved | RunFinished | RunFailed,
     Field(discriminator="type"),
 ]
 """Any event; pydantic picks the model by ``type``."""
@@ -241,7 +264,7 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     cls.model_fields["type"].default: cls
-    for cls in (RunStarted, EpochEnded, BatchProgress, FlagRaised, RunFinished, RunFailed)
+    for cls in (RunStarted, EpochEnded, BatchProgress, FlagRaised, BestSaved, RunFinished, RunFailed)
 }
 """Model class by ``type`` value."""
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tuitrain.text import ascii_fold
 
 RUNS_ENV = "TUITRAIN_RUNS"
 """Environment variable naming the runs root (below ``--runs-dir``, above the default ``./runs``)."""
@@ -73,10 +76,33 @@ RUN_MARKERS = ("experiment.toml", "events.jsonl", "status.json")
 """A directory holding at least one of these is a run directory."""
 
 
-def looks_like_run(path: Path) -> bool:
-    """True if ``path`` is a directory with at least one of the files every run starts with."""
+def is_run_dir(path: Path | str) -> bool:
+    """True if ``path`` is a folder holding one of the files every run starts with.
+
+    Raises OSError when that cannot be checked (permission denied, a symbolic link loop), where
+    ``Path.is_dir`` would quietly say False; a missing path or a file is simply not a run.
+    """
     path = Path(path)
-    return path.is_dir() and any((path / marker).is_file() for marker in RUN_MARKERS)
+    try:
+        if not stat.S_ISDIR(os.stat(path).st_mode):
+            return False
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    for marker in RUN_MARKERS:
+        try:
+            os.stat(path / marker)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        return True
+    return False
+
+
+def looks_like_run(path: Path | str) -> bool:
+    """:func:`is_run_dir`, False (never an error) for a folder that cannot be examined."""
+    try:
+        return is_run_dir(path)
+    except OSError:
+        return False
 
 
 def runs_root(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -90,8 +116,11 @@ def runs_root(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def sanitize_name(name: str, max_length: int = MAX_NAME_LENGTH) -> str:
-    """``name`` reduced to letters, digits, ``-``, ``_`` and ``.``; no leading dot or dash; never empty."""
-    cleaned = _UNSAFE.sub("-", name.strip())
+    """``name`` reduced to letters, digits, ``-``, ``_`` and ``.``; no leading dot or dash; never empty.
+
+    Accented letters keep their base letter ("größe" -> "grosse"); anything else becomes "-".
+    """
+    cleaned = _UNSAFE.sub("-", ascii_fold(name.strip()))
     # A leading dot would hide the directory; a leading dash reads as an option on command lines.
     cleaned = cleaned.lstrip(".-")[:max_length].rstrip(".-")
     return cleaned or "run"

@@ -1,14 +1,24 @@
-"""The runs folder: list runs, find one by name, prefix or "latest", and delete one safely."""
+"""The runs folder: list runs, find one by name, prefix or "latest", and delete one safely.
+
+Listing never stops at one bad entry: a run folder that cannot be read (permission denied, a symbolic
+link loop, a FIFO where a run file belongs) is skipped with a one-line note, and the rest are listed.
+
+Deleting removes only a run directory directly inside the runs root it was listed from, after
+resolving symbolic links on both sides: a path elsewhere, a symbolic link, the root itself or a folder
+that is not a run is refused with one line, and so is a run whose trainer still runs.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from tuitrain.fsutil import os_error_text
 from tuitrain.runs.events import one_line
-from tuitrain.runs.layout import looks_like_run, safe_child
+from tuitrain.runs.layout import is_run_dir, runs_root, safe_child
 from tuitrain.runs.record import RunRecord, load_run
 from tuitrain.runs.status import ACTIVE_STATES, RunState
 
@@ -26,6 +36,14 @@ class AmbiguousRun(RunNotFound):
 
 class RunBusy(RuntimeError):
     """The run's trainer still runs, so the run cannot be deleted."""
+
+
+class RunsRootError(ValueError):
+    """The runs root exists but is not a folder that can be read (one line says what it is)."""
+
+
+class NotARunDirectory(ValueError):
+    """A delete was asked for something that is not a run directory inside the runs root."""
 
 
 @dataclass(frozen=True)
@@ -51,15 +69,13 @@ class RunSummary:
     started_at: float | None
     error: str | None = None
     trainer_alive: bool | None = None
+    notes: tuple[str, ...] = ()
+    """Every problem found in the run's files, one line each (``error`` joins them)."""
 
     @classmethod
     def from_record(cls, record: RunRecord) -> RunSummary:
         """The summary of a loaded run."""
-        problems = []
-        if record.experiment_error:
-            problems.append(record.experiment_error)
-        if record.bad_lines:
-            problems.append(f"{len(record.bad_lines)} unreadable line(s) in events.jsonl skipped")
+        problems = record.notes
         return cls(
             run_dir=record.path,
             name=record.run_id,
@@ -76,45 +92,64 @@ class RunSummary:
             started_at=record.started_at,
             error="; ".join(problems) or None,
             trainer_alive=record.trainer_alive,
-        )
-
-    @classmethod
-    def unreadable(cls, run_dir: Path, error: str) -> RunSummary:
-        """The row of a run directory that could not be read at all."""
-        return cls(
-            run_dir=run_dir,
-            name=run_dir.name,
-            state="failed",
-            state_label="failed",
-            reason=error,
-            dataset=None,
-            experiment_name=None,
-            epochs_done=0,
-            epochs_planned=None,
-            best_val_loss=None,
-            best_val_accuracy=None,
-            duration=None,
-            started_at=None,
-            error=error,
+            notes=tuple(problems),
         )
 
 
-def _run_dirs(root: Path) -> list[Path]:
-    """The run directories directly under ``root`` (hidden folders and other folders skipped)."""
+@dataclass(frozen=True)
+class RunsScan:
+    """What a look at the runs root found: the runs (newest first) and the entries it had to skip."""
+
+    runs: list[RunSummary] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """One line per folder that could not be read (``"NAME: permission denied"``)."""
+
+
+def _check_root(root: Path) -> bool:
+    """True if ``root`` is a folder to list, False if it does not exist; RunsRootError otherwise."""
+    try:
+        mode = os.stat(root).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise RunsRootError(f"the runs folder {root} cannot be read: {os_error_text(exc)}") from None
+    if not stat.S_ISDIR(mode):
+        raise RunsRootError(f"the runs folder {root} is a file, not a folder: pass --runs-dir DIR of a folder")
+    return True
+
+
+def _scan_dirs(root: Path) -> tuple[list[Path], list[str]]:
+    """The run directories directly under ``root`` and notes on entries that could not be examined."""
+    if not _check_root(root):
+        return [], []
     try:
         entries = list(os.scandir(root))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    found = []
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        raise RunsRootError(f"the runs folder {root} cannot be read: {os_error_text(exc)}") from None
+    found: list[Path] = []
+    skipped: list[str] = []
     for entry in entries:
         # Hidden names are temp files of atomic writes or the user's own; never runs (new_run_dir never
         # makes one).
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if looks_like_run(path):
-            found.append(path)
-    return found
+        try:
+            if is_run_dir(path):
+                found.append(path)
+        except OSError as exc:
+            skipped.append(f"{entry.name}: {os_error_text(exc)}")
+    return found, skipped
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    """The run directories directly under ``root`` (hidden and unreadable folders skipped)."""
+    try:
+        return _scan_dirs(root)[0]
+    except RunsRootError:
+        return []
 
 
 def _sort_time(summary: RunSummary) -> float:
@@ -126,23 +161,40 @@ def _sort_time(summary: RunSummary) -> float:
         return 0.0
 
 
-def list_runs(root: Path | str) -> list[RunSummary]:
-    """A summary of every run under ``root``, newest first; a missing root has none. Never raises for a run.
+def scan_runs(root: Path | str) -> RunsScan:
+    """Every run under ``root`` (newest first) and a note per folder that could not be read.
 
-    A run directory that cannot be read at all is listed with state "failed" and the error.
+    A missing root has no runs. Raises :class:`RunsRootError` only for a root that is not a readable
+    folder; never for a run.
     """
+    dirs, skipped = _scan_dirs(Path(root).expanduser())
     summaries = []
-    for run_dir in _run_dirs(Path(root).expanduser()):
+    for run_dir in dirs:
         try:
             summaries.append(RunSummary.from_record(load_run(run_dir)))
-        except (OSError, ValueError) as exc:
-            summaries.append(RunSummary.unreadable(run_dir, one_line(f"cannot read {run_dir.name}: {exc}")))
+        except (OSError, ValueError, RuntimeError) as exc:
+            # load_run reports damage in the record; what is left is a folder that cannot be read at all.
+            text = os_error_text(exc) if isinstance(exc, OSError) else str(exc)
+            skipped.append(one_line(f"{run_dir.name}: {text}"))
     summaries.sort(key=lambda s: (_sort_time(s), s.name), reverse=True)
-    return summaries
+    return RunsScan(summaries, skipped)
+
+
+def list_runs(root: Path | str) -> list[RunSummary]:
+    """A summary of every run under ``root``, newest first (see :func:`scan_runs`, which also says what it skipped)."""
+    return scan_runs(root).runs
 
 
 def _looks_like_path(ref: str) -> bool:
     return os.sep in ref or (os.altsep is not None and os.altsep in ref) or ref.startswith("~")
+
+
+def _is_run_or_not_found(path: Path) -> bool:
+    """:func:`_is_run_dir`, with a folder that cannot be examined raised as :class:`RunNotFound`."""
+    try:
+        return is_run_dir(path)
+    except OSError as exc:
+        raise RunNotFound(f"{path} cannot be read: {os_error_text(exc)}") from None
 
 
 def resolve_run(root: Path | str, ref: str | Path) -> Path:
@@ -150,31 +202,41 @@ def resolve_run(root: Path | str, ref: str | Path) -> Path:
 
     A name must stay inside ``root`` (see :func:`~tuitrain.runs.layout.safe_child`); a path (with a
     ``/``) is taken as given and must be a run directory. Raises :class:`RunNotFound` (or its subclass
-    :class:`AmbiguousRun`) with a one-line message.
+    :class:`AmbiguousRun`) with a one-line message, also for a symbolic link loop or a folder that
+    cannot be read.
     """
     base = Path(root).expanduser()
     text = str(ref).strip()
     if not text:
         raise RunNotFound("no run named: give a run name, a unique start of one, 'latest', or a path")
-    if text == LATEST:
-        runs = list_runs(base)
-        if not runs:
-            raise RunNotFound(f"no runs in {base}")
-        return runs[0].run_dir
-    if isinstance(ref, Path) or _looks_like_path(text):
-        path = Path(text).expanduser()
-        if not looks_like_run(path):
-            raise RunNotFound(f"{path} is not a run directory (it has no events.jsonl, status.json or experiment.toml)")
-        return path.absolute()
     try:
-        exact = safe_child(base, text)
-    except ValueError as exc:
+        if text == LATEST:
+            runs = list_runs(base)
+            if not runs:
+                raise RunNotFound(f"no runs in {base}")
+            return runs[0].run_dir
+        if isinstance(ref, Path) or _looks_like_path(text):
+            path = Path(text).expanduser()
+            if not _is_run_or_not_found(path):
+                raise RunNotFound(
+                    f"{path} is not a run directory (it has no events.jsonl, status.json or experiment.toml)"
+                )
+            return path.absolute()
+        try:
+            exact = safe_child(base, text)
+        except ValueError as exc:
+            raise RunNotFound(str(exc)) from None
+        if _is_run_or_not_found(exact):
+            return exact
+        matches = sorted(p for p in _scan_dirs(base)[0] if p.name.startswith(text))
+    except RunsRootError as exc:
         raise RunNotFound(str(exc)) from None
-    if exact.is_dir():
-        return exact
-    matches = sorted(p for p in _run_dirs(base) if p.name.startswith(text))
+    except (OSError, RuntimeError) as exc:
+        # Resolving a symbolic link loop raises (RuntimeError before Python 3.13, OSError after).
+        why = os_error_text(exc) if isinstance(exc, OSError) else "a symbolic link loop"
+        raise RunNotFound(f"{text!r} cannot be used as a run: {why}") from None
     if len(matches) == 1:
-        return safe_child(base, matches[0].name)
+        return base.resolve() / matches[0].name
     if not matches:
         raise RunNotFound(f"no run named {text!r} (or starting so) in {base}")
     shown = ", ".join(p.name for p in matches[:5]) + (", ..." if len(matches) > 5 else "")
@@ -189,27 +251,33 @@ def latest_running(root: Path | str) -> Path | None:
     return None
 
 
-def delete_run(root: Path | str, ref: str | Path | None = None, *, force: bool = False) -> Path:
-    """Delete a run directory and return its path.
+def deletable_run(root: Path | str, ref: str | Path, *, force: bool = False) -> Path:
+    """The resolved run directory :func:`delete_run` would remove for ``ref``, or the reason it would not.
 
-    ``delete_run(root, ref)`` deletes the run ``ref`` names (as :func:`resolve_run`), which must be a
-    folder directly inside ``root``; ``delete_run(run_dir)`` deletes that run directory. Refused
-    (ValueError) for a symbolic link, a folder outside ``root``, or one that is not a run directory;
-    refused (:class:`RunBusy`) while its trainer runs (or may run, on another host) unless ``force``.
+    Raises :class:`RunNotFound`, :class:`NotARunDirectory` or :class:`RunBusy` (see :func:`delete_run`);
+    deletes nothing, so a command can check before it asks "delete?".
     """
-    if ref is None:
-        target = Path(root).expanduser().absolute()
-        base = target.parent
-    else:
-        base = Path(root).expanduser()
-        target = resolve_run(base, ref)
-    if target.is_symlink():
-        raise ValueError(f"{target} is a symbolic link: remove the link itself, not the run it points to")
-    resolved = target.resolve()
-    if resolved.parent != base.resolve():
-        raise ValueError(f"{target} is not inside the runs folder {base}: refusing to delete it")
-    if not looks_like_run(resolved):
-        raise ValueError(f"{resolved} is not a run directory: refusing to delete it")
+    base = Path(root).expanduser()
+    target = resolve_run(base, ref)  # RunNotFound (a ValueError) when nothing matches
+    try:
+        base_real = base.resolve()
+        if target.is_symlink():
+            raise NotARunDirectory(f"{target} is a symbolic link: remove the link itself, not the run it points to")
+        resolved = target.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        why = os_error_text(exc) if isinstance(exc, OSError) else "a symbolic link loop"
+        raise NotARunDirectory(f"{ref} cannot be deleted: {why}") from None
+    if resolved.parent != base_real:
+        raise NotARunDirectory(
+            f"{resolved} is not inside the runs folder {base_real}: refusing to delete it "
+            "(pass --runs-dir of the runs folder it belongs to)"
+        )
+    try:
+        is_run = is_run_dir(resolved)
+    except OSError as exc:
+        raise NotARunDirectory(f"{resolved} cannot be read: {os_error_text(exc)}: nothing deleted") from None
+    if not is_run:
+        raise NotARunDirectory(f"{resolved} is not a run directory: refusing to delete it")
     if not force:
         record = load_run(resolved)
         # A live trainer, or one on another host that cannot be checked; a "pending" run with no
@@ -218,5 +286,23 @@ def delete_run(root: Path | str, ref: str | Path | None = None, *, force: bool =
             pid = record.status.pid if record.status is not None else None
             who = f"on {record.host}" if record.host else (f"pid {pid}" if pid else "starting")
             raise RunBusy(f"run {resolved.name} is still training ({who}): stop it first, then delete it")
+    return resolved
+
+
+def delete_run(root: Path | str, ref: str | Path | None = None, *, force: bool = False) -> Path:
+    """Delete one run directory inside a runs root and return its (resolved) path.
+
+    ``delete_run(root, ref)`` deletes the run ``ref`` names (a name, a unique prefix, ``"latest"`` or a
+    path, as :func:`resolve_run`); ``delete_run(run_dir)`` deletes ``run_dir`` from the default runs
+    root (``$TUITRAIN_RUNS``, else ``./runs``). Either way the run must resolve (symbolic links
+    followed on both sides) to a folder directly inside the root: anything else, a symbolic link, or a
+    folder that is not a run directory is refused with :class:`NotARunDirectory` (a ValueError), a
+    reference that names no run with :class:`RunNotFound` (a ValueError too), and a run whose trainer
+    runs (or may run, on another host) with :class:`RunBusy` unless ``force``.
+    """
+    if ref is None:
+        root, ref = runs_root(None), root
+    resolved = deletable_run(root, ref, force=force)
+    # rmtree itself refuses a symbolic link and removes links inside the run, never what they point to.
     shutil.rmtree(resolved)
     return resolved

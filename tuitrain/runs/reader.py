@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tuitrain.fsutil import open_regular, os_error_text, read_regular
 from tuitrain.runs.events import (
     BATCH_LINE_PREFIX,
     BatchProgress,
@@ -45,9 +46,12 @@ class EventLog:
 
 
 def events_file(path: Path | str) -> Path:
-    """``path`` itself, or ``path/events.jsonl`` when ``path`` is a (run) directory."""
+    """``path`` itself, or ``path/events.jsonl`` when ``path`` is a (run) directory.
+
+    A folder named ``events.jsonl`` is the log's own path (a folder where the file belongs), not a run.
+    """
     path = Path(path)
-    return path / EVENTS_FILE if path.is_dir() else path
+    return path / EVENTS_FILE if path.name != EVENTS_FILE and path.is_dir() else path
 
 
 # A line (after its leading newline) that is not batch progress written by dump_event. The search is
@@ -136,10 +140,11 @@ def read_events(path: Path | str, *, collapse_batches: bool = False) -> EventLog
     """Every event of an event log (``path``: the file or the run directory); a missing file has none.
 
     Safe while the trainer appends: what it has not finished writing shows as a torn tail.
-    ``collapse_batches`` drops out-of-date batch progress (see the module docstring).
+    ``collapse_batches`` drops out-of-date batch progress (see the module docstring). Only a regular
+    file is read: a folder, FIFO or device in its place raises OSError (never blocks).
     """
     try:
-        data = events_file(path).read_bytes()
+        data = read_regular(events_file(path))
     except FileNotFoundError:
         return EventLog()
     return parse_log_bytes(data, collapse_batches=collapse_batches)
@@ -161,6 +166,8 @@ class EventTailer:
         self.collapse_batches = collapse_batches
         self.restarts = 0
         self.bad_lines: list[int] = []
+        self.problem: str | None = None
+        """Why the log cannot be read now (a folder or FIFO in its place, permission denied), or None."""
         self._identity: tuple[int, int] | None = None
         self._offset = 0
         self._pending = b""
@@ -186,14 +193,22 @@ class EventTailer:
                 self._identity = None
                 self._restart()
             return []
+        except OSError as exc:
+            self.problem = f"{self.path.name}: {os_error_text(exc)}"
+            return []
         if self._identity is not None and size == self._offset:
             # Unchanged size: nothing new, unless the file was replaced by one of the same size (rare;
             # caught on the next growth by the identity check below).
             return []
         try:
-            fh = open(self.path, "rb")  # noqa: SIM115 (closed below; fstat needs the open file)
+            fh = open_regular(self.path)
         except FileNotFoundError:
             return []
+        except OSError as exc:
+            # A folder or FIFO in its place (never opened: a FIFO would block this thread for ever).
+            self.problem = f"{self.path.name}: {os_error_text(exc)}"
+            return []
+        self.problem = None
         with fh:
             st = os.fstat(fh.fileno())
             identity = (st.st_dev, st.st_ino)

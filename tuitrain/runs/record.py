@@ -2,7 +2,13 @@
 
 The state follows one rule (DESIGN.md section 5): a final event decides; without one, a live trainer
 means "running" (or "pending" before it has started), and a trainer that is gone means "crashed",
-with the history up to the last complete epoch kept.
+with the history up to the last complete epoch kept. Whether the trainer is alive follows the rules
+of :mod:`tuitrain.runs.status`.
+
+A record says only what the files prove: damage it finds (a folder or FIFO where a file belongs,
+skipped lines, a log cut short, a status that claims more than the log holds, ``best.keras`` behind
+the best epoch) is listed in :attr:`RunRecord.notes`, and a reason taken from the status file says
+when the event log does not back it up.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuitrain.fsutil import open_regular, os_error_text, read_regular, remove_temporaries
 from tuitrain.runs.events import (
     BatchProgress,
+    BestSaved,
     EpochEnded,
     Event,
     FlagRaised,
@@ -26,8 +34,16 @@ from tuitrain.runs.events import (
     one_line,
 )
 from tuitrain.runs.layout import RunPaths
-from tuitrain.runs.reader import read_events
-from tuitrain.runs.status import ACTIVE_STATES, RunState, RunStatus, process_alive, read_status, this_host
+from tuitrain.runs.reader import EventLog, read_events
+from tuitrain.runs.status import (
+    ACTIVE_STATES,
+    RunState,
+    RunStatus,
+    read_status,
+    read_status_checked,
+    this_host,
+    trainer_process_alive,
+)
 
 VAL_ACCURACY_KEYS = (
     "val_accuracy",
@@ -39,6 +55,8 @@ VAL_ACCURACY_KEYS = (
 """Log names that mean validation accuracy, in the order they are looked for."""
 
 _LOG_TAIL_BYTES = 8192
+MAX_EXPERIMENT_BYTES = 1_000_000
+"""An experiment.toml is a few KB; past this it is not one (and is not read into memory)."""
 
 if TYPE_CHECKING:
     from tuitrain.spec import Experiment
@@ -71,6 +89,11 @@ class RunRecord:
     last_batch: BatchProgress | None = None
     trainer_alive: bool | None = None
     host: str | None = None
+    events_error: str | None = None
+    """Why events.jsonl could not be read at all (a folder or FIFO in its place, permission denied)."""
+    status_error: str | None = None
+    """Why status.json could not be read (damaged, not a file), if it is there but unusable."""
+    best_saves: list[BestSaved] = field(default_factory=list)
 
     # ------------------------------------------------------------------ history
 
@@ -156,12 +179,71 @@ class RunRecord:
         return self.best(key, "max") if key else None
 
     @property
+    def monitor(self) -> tuple[str, str]:
+        """(metric, "min" or "max") that picks the best epoch and best.keras: the early-stopping monitor."""
+        from tuitrain.analysis.early_stopping import resolve_mode
+
+        stopping = (self.experiment or {}).get("early_stopping")
+        stopping = stopping if isinstance(stopping, dict) else {}
+        monitor = stopping.get("monitor") if isinstance(stopping.get("monitor"), str) else "val_loss"
+        mode = stopping.get("mode") if stopping.get("mode") in ("auto", "min", "max") else "auto"
+        return monitor, resolve_mode(monitor, mode)
+
+    @property
+    def best_by_monitor(self) -> tuple[int, float] | None:
+        """(epoch, value) of the best recorded epoch by :attr:`monitor` (what best.keras should hold)."""
+        monitor, mode = self.monitor
+        return self.best(monitor, mode)
+
+    @property
     def best_epoch(self) -> int | None:
-        """The best epoch as the trainer reported it, else the epoch of the lowest val_loss."""
+        """The best epoch as the trainer reported it, else the best recorded epoch by the monitor."""
         if isinstance(self.final, RunFinished) and self.final.best_epoch is not None:
             return self.final.best_epoch
-        best = self.best_val_loss
+        best = self.best_by_monitor
         return best[0] if best else None
+
+    @property
+    def best_saved_epoch(self) -> int | None:
+        """The epoch whose weights best.keras holds, as the trainer recorded after saving it (None: unknown)."""
+        if self.best_saves:
+            return self.best_saves[-1].epoch
+        return self.status.best_saved_epoch if self.status is not None else None
+
+    @property
+    def best_model_note(self) -> str | None:
+        """One line when best.keras does not hold the best epoch (or is missing), else None."""
+        best = self.best_epoch
+        saved = self.best_saved_epoch
+        if best is None or self.state in ACTIVE_STATES:
+            return None
+        exists = self.paths.best_model.is_file()
+        if saved is None:
+            if exists or not self.best_saves:
+                return None  # nothing recorded either way (a run of an older version, or no save yet)
+            return f"best.keras is missing (it held epoch {self.best_saves[-1].epoch})"
+        if not exists:
+            return f"best.keras is missing (it held epoch {saved})"
+        if saved < best:
+            why = "the trainer ended before it could save the best one" if self.state != "finished" else "not saved"
+            return f"best.keras holds epoch {saved}, not the best epoch {best}: {why}"
+        return None
+
+    @property
+    def notes(self) -> list[str]:
+        """Every problem found while reading the run, one line each (empty for a sound record)."""
+        found: list[str] = []
+        for problem in (self.events_error, self.status_error, self.experiment_error):
+            if problem:
+                found.append(problem)
+        if self.bad_lines:
+            shown = ", ".join(str(n) for n in self.bad_lines[:5]) + (", ..." if len(self.bad_lines) > 5 else "")
+            found.append(f"{len(self.bad_lines)} unreadable line(s) of events.jsonl skipped (line {shown})")
+        found.extend(_log_gaps(self))
+        note = self.best_model_note
+        if note:
+            found.append(note)
+        return found
 
     # ------------------------------------------------------------------ time and names
 
@@ -202,15 +284,14 @@ class RunRecord:
     def experiment_spec(self) -> Experiment | None:
         """The run's experiment as an Experiment, or None when its file is missing or does not validate
         (written by another version of tuitrain, or edited by hand): readers then fall back to defaults."""
-        from pydantic import ValidationError
-
         from tuitrain.spec import Experiment
 
         if self.experiment is None:
             return None
         try:
             return Experiment.model_validate(self.experiment)
-        except ValidationError:
+        except (ValueError, RecursionError):
+            # ValueError: pydantic's ValidationError; RecursionError: a hand-made file nested absurdly deep.
             return None
 
     @property
@@ -236,13 +317,96 @@ class RunRecord:
         return self.last_batch
 
 
-def _read_experiment(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _log_gaps(record: RunRecord) -> list[str]:
+    """What the event log itself lacks: its beginning, epochs, or the end the status or final event claims."""
+    notes: list[str] = []
+    if record.events_error is not None:
+        return notes
+    epochs = record.epochs
+    if record.epoch_events and record.started is None:
+        notes.append("events.jsonl has no run_started line: its beginning is missing")
+    elif record.started is not None and record.started.run_id != record.run_id:
+        notes.append(
+            f"events.jsonl was written for run {one_line(record.started.run_id)!r} "
+            "(the folder was renamed, or the log replaced)"
+        )
+    missing = [n for n in range(1, epochs[-1] + 1) if n not in set(epochs)] if epochs else []
+    if missing:
+        notes.append(f"events.jsonl has no record of {_epoch_list(missing)}")
+    claimed = _claimed_epochs(record)
+    if claimed is not None and claimed > record.epochs_done:
+        source = "its final event" if record.final is not None else "status.json"
+        notes.append(
+            f"{source} says {claimed} epochs were trained but events.jsonl records {record.epochs_done}: "
+            "the log was cut short or replaced"
+        )
+    elif record.final is None and record.status is not None and record.status.state not in ACTIVE_STATES:
+        notes.append(f"events.jsonl has no final event: the outcome ({record.status.state}) is from status.json")
+    return notes
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def _epoch_list(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"epoch {numbers[0]}"
+    if numbers[-1] - numbers[0] + 1 == len(numbers):
+        return f"epochs {numbers[0]}-{numbers[-1]}"
+    return f"{len(numbers)} epochs ({', '.join(str(n) for n in numbers[:5])}{', ...' if len(numbers) > 5 else ''})"
+
+
+def _claimed_epochs(record: RunRecord) -> int | None:
+    """Epochs the trainer said it finished (its final event, else an ended status), if it said so."""
+    if isinstance(record.final, RunFinished):
+        return record.final.epochs_done
+    if record.final is None and record.status is not None and record.status.state not in ACTIVE_STATES:
+        return record.status.epochs_done
+    return None
+
+
+def _experiment_bytes(path: Path) -> tuple[bytes | None, str | None]:
+    """An experiment file's bytes if it is a regular text file of at most 1 MB, else (None, why not)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), None
-    except FileNotFoundError:
+        raw = read_regular(path, MAX_EXPERIMENT_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
         return None, f"{path.name} is missing"
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        return None, one_line(f"{path.name} cannot be read: {os_error_text(exc)}")
+    if len(raw) > MAX_EXPERIMENT_BYTES:
+        return None, f"{path.name} is over {MAX_EXPERIMENT_BYTES // 1_000_000} MB: not an experiment file"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"{path.name} cannot be read: not UTF-8 text (a binary file?)"
+    if b"\x00" in raw:
+        return None, f"{path.name} cannot be read: it contains NUL bytes (a binary file?)"
+    return raw, None
+
+
+def read_experiment_data(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """An experiment file's TOML as a dict, or (None, one line on why not). Never raises.
+
+    Only a regular file of at most :data:`MAX_EXPERIMENT_BYTES` is read.
+    """
+    raw, error = _experiment_bytes(path)
+    if raw is None:
+        return None, error
+    try:
+        return tomllib.loads(raw.decode("utf-8")), None
+    except tomllib.TOMLDecodeError as exc:
         return None, one_line(f"{path.name} cannot be read: {exc}")
+    except RecursionError:
+        return None, f"{path.name} cannot be read: nested too deeply"
+
+
+def read_experiment_text(run_dir: Path | str) -> tuple[str | None, str | None]:
+    """The run's experiment.toml as text to show (controls escaped), or (None, why not). Never raises."""
+    from tuitrain.text import printable_lines
+
+    raw, error = _experiment_bytes(RunPaths(Path(run_dir)).experiment)
+    return (printable_lines(raw.decode("utf-8")), None) if raw is not None else (None, error)
 
 
 ORPHAN_AFTER = 60.0
@@ -276,20 +440,39 @@ def _judge(
     started: RunStarted | None,
     epochs_done: int,
     quiet: float = 0.0,
+    run_dir: Path | None = None,
+    events_error: str | None = None,
 ) -> tuple[RunState, str | None, bool | None, str | None]:
     """(state, reason, trainer alive, other host) by the rule of the module docstring.
 
-    ``quiet``: seconds since the run directory last changed (see :data:`ORPHAN_AFTER`).
+    ``quiet``: seconds since the run directory last changed (see :data:`ORPHAN_AFTER`); ``run_dir``
+    lets a pid recorded without its start time be checked against the process's command line;
+    ``events_error``: why the event log could not be read at all.
     """
     if final is not None:
         reason = final.reason if isinstance(final, RunFinished) else final.error
+        if isinstance(final, RunFinished) and final.epochs_done > epochs_done:
+            reason = (
+                f"the final event says {final.status} after {_epochs(final.epochs_done)}, but events.jsonl "
+                f"records only {_epochs(epochs_done)}: lines of the log were lost"
+            )
         return final.status, reason or None, None, None
     if status is not None and status.state not in ACTIVE_STATES:
         # The trainer wrote its end into the status but the final event is missing (lost with the disk
-        # cache, or the log was removed): trust the status.
-        return status.state, status.message, None, None
-    pid = status.pid if status is not None and status.pid is not None else (started.pid if started else None)
-    pid_start = status.pid_start if status is not None and status.pid is not None else None
+        # cache, or the log was cut short or removed): the status says how it ended; where the log does
+        # not back up what it claims, the reason says so instead of repeating the claim.
+        if events_error is not None:
+            lost = f"events.jsonl cannot be read ({events_error.removeprefix('events.jsonl: ')})"
+        elif status.epochs_done > epochs_done:
+            lost = f"events.jsonl records only {_epochs(epochs_done)} and no final event (it was cut short or replaced)"
+        else:
+            return status.state, status.message or None, None, None
+        claim = f"status.json says {status.state} after {_epochs(status.epochs_done)}"
+        return status.state, f"{claim}, but {lost}", None, None
+    if status is not None and status.pid is not None:
+        pid, pid_start = status.pid, status.pid_start
+    else:
+        pid, pid_start = (started.pid, started.pid_start) if started is not None else (None, None)
     if status is not None and status.host and status.host != this_host():
         return "running", f"training on {status.host}: its process cannot be checked from here", None, status.host
     underway = started is not None or (status is not None and status.state == "running")
@@ -297,7 +480,7 @@ def _judge(
         if quiet > ORPHAN_AFTER:
             return "crashed", _ORPHAN_REASON, False, None
         return ("running" if underway else "pending"), None, None, None
-    if process_alive(pid, pid_start):
+    if trainer_process_alive(pid, pid_start, run_dir):
         return ("running" if underway else "pending"), None, True, None
     kept = f"history kept up to epoch {epochs_done}" if epochs_done else "no epoch had finished"
     return "crashed", f"the trainer process (pid {pid}) ended without a final event; {kept}", False, None
@@ -311,15 +494,20 @@ def load_run(run_dir: Path | str) -> RunRecord:
     """
     path = Path(run_dir)
     paths = RunPaths(path)
-    experiment, experiment_error = _read_experiment(paths.experiment)
-    log = read_events(paths.events, collapse_batches=True)
-    status = read_status(paths.status)
+    experiment, experiment_error = read_experiment_data(paths.experiment)
+    events_error = None
+    try:
+        log = read_events(paths.events, collapse_batches=True)
+    except OSError as exc:
+        log, events_error = EventLog(), f"events.jsonl: {os_error_text(exc)}: no history could be read"
+    status, status_error = read_status_checked(paths.status)
 
     started: RunStarted | None = None
     final: RunFinished | RunFailed | None = None
     flags: list[FlagRaised] = []
     by_epoch: dict[int, EpochEnded] = {}
     last_batch: BatchProgress | None = None
+    best_saves: list[BestSaved] = []
     for event in log.events:
         if isinstance(event, EpochEnded):
             by_epoch[event.epoch] = event  # a repeated epoch (resumed run) keeps its last record
@@ -327,15 +515,17 @@ def load_run(run_dir: Path | str) -> RunRecord:
             last_batch = event
         elif isinstance(event, FlagRaised):
             flags.append(event)
+        elif isinstance(event, BestSaved):
+            best_saves.append(event)
         elif isinstance(event, RunStarted):
             started = event if started is None else started
         elif isinstance(event, RunFinished | RunFailed):
             final = event
     epoch_events = [by_epoch[k] for k in sorted(by_epoch)]
     state, reason, alive, host = _judge(
-        final, status, started, epoch_events[-1].epoch if epoch_events else 0, quiet_for(path)
+        final, status, started, epoch_events[-1].epoch if epoch_events else 0, quiet_for(path), path, events_error
     )
-    return RunRecord(
+    record = RunRecord(
         run_id=path.name,
         path=path,
         state=state,
@@ -353,7 +543,15 @@ def load_run(run_dir: Path | str) -> RunRecord:
         last_batch=last_batch,
         trainer_alive=alive,
         host=host,
+        events_error=events_error,
+        status_error=status_error,
+        best_saves=best_saves,
     )
+    note = record.best_model_note if state in ("crashed", "failed") else None
+    if note:
+        # Said plainly where the run's end is told (the monitor, the summary): not only among the notes.
+        record.reason = f"{reason}; {note}" if reason else note
+    return record
 
 
 def trainer_alive(run_dir: Path | str) -> bool | None:
@@ -368,28 +566,32 @@ def trainer_alive(run_dir: Path | str) -> bool | None:
     if status is not None and status.host and status.host != this_host():
         return None
     if status is not None and status.pid is not None:
-        return process_alive(status.pid, status.pid_start)
-    pid = _started_pid(paths)  # a hand-broken status: the trainer's own first event names it too
+        return trainer_process_alive(status.pid, status.pid_start, paths.root)
+    pid, pid_start = _started_pid(paths)  # a hand-broken status: the trainer's own first event names it too
     if pid is not None:
-        return process_alive(pid, None)
+        return trainer_process_alive(pid, pid_start, paths.root)
     return False if quiet_for(paths.root) > ORPHAN_AFTER else None
 
 
-def _started_pid(paths: RunPaths) -> int | None:
-    """The pid in the run_started event (the event log's first line), if it is there and readable."""
+def _started_pid(paths: RunPaths) -> tuple[int | None, int | None]:
+    """(pid, its start time) from the run_started event (the event log's first line), if readable."""
     try:
-        with open(paths.events, "rb") as fh:
+        with open_regular(paths.events) as fh:
             first = fh.readline(64 * 1024)
         event = json.loads(first)
     except (OSError, ValueError):
-        return None
-    pid = event.get("pid") if isinstance(event, dict) and event.get("type") == "run_started" else None
-    return pid if isinstance(pid, int) and pid > 0 else None
+        return None, None
+    if not isinstance(event, dict) or event.get("type") != "run_started":
+        return None, None
+    pid, start = event.get("pid"), event.get("pid_start")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None, None
+    return pid, start if isinstance(start, int) and not isinstance(start, bool) else None
 
 
 def _last_output_line(path: Path) -> str | None:
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(max(0, size - _LOG_TAIL_BYTES))
@@ -415,3 +617,16 @@ def last_error(run_dir: Path | str) -> str | None:
     if last:
         parts.append(f"its last output: {last}")
     return one_line("; ".join(parts))
+
+
+def remove_stale_temporaries(record: RunRecord) -> list[Path]:
+    """Delete the temporary files interrupted saves left in a run whose trainer is gone; return them.
+
+    An atomic save writes ``.best.keras.<random>.tmp.keras`` and renames it; a kill in between leaves
+    that file (up to the model's size) behind. Readers never look at it; once the run has ended (or
+    its trainer died) nothing will finish it, so it goes. A run that may still be training, here or
+    on another host, is left alone.
+    """
+    if record.state in ACTIVE_STATES or record.trainer_alive:
+        return []
+    return remove_temporaries(record.path)

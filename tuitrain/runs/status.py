@@ -4,6 +4,14 @@
 atomically. It records the trainer's pid together with the process's start time and host, so a
 reader can tell a live trainer from a dead one whose pid was reused, and knows when it cannot check
 at all (a run trained on another machine that shares the runs folder).
+
+The liveness rules (:func:`trainer_process_alive`), as a pid file is checked by tools that must not
+be fooled by pid reuse: a pid recorded on another host cannot be checked (unknown); a pid that is not
+a live, non-zombie process is dead; a recorded start time must match the process's (pid and start
+time name one process for the life of the machine); without a start time the process must show
+itself as this run's trainer on its command line (``-m tuitrain.engine RUN_DIR``, or a warm worker of
+the folder that holds the run) where the command line can be read (``/proc``), so ``"pid": 1`` or any
+other unrelated process is never taken for a trainer.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tuitrain.fsutil import atomic_write_text
+from tuitrain.fsutil import atomic_write_text, os_error_text, read_regular
 from tuitrain.runs.events import one_line
 from tuitrain.runs.layout import RunPaths
 
@@ -47,7 +55,10 @@ class RunStatus(BaseModel):
     updated_at: float | None = Field(default=None, description="Unix seconds of this write.")
     ended_at: float | None = Field(default=None, description="Unix seconds.")
     epochs_done: int = Field(default=0, ge=0)
-    best_epoch: int | None = Field(default=None, ge=1)
+    best_epoch: int | None = Field(default=None, ge=1, description="The best epoch by the monitor so far.")
+    best_saved_epoch: int | None = Field(
+        default=None, ge=1, description="The epoch whose weights best.keras holds (written after each save)."
+    )
     message: str | None = Field(default=None, description="One line: why it ended, or what it is doing.")
 
     @field_validator("message", mode="before")
@@ -92,17 +103,34 @@ def write_status(target: Path | RunPaths | str, status: RunStatus) -> None:
     atomic_write_text(_status_file(target), stamped.model_dump_json(indent=2) + "\n")
 
 
+MAX_STATUS_BYTES = 1_000_000
+"""A status file is a few hundred bytes; anything past this is not one."""
+
+
 def read_status(target: Path | RunPaths | str) -> RunStatus | None:
     """The run's status, or None when the file is missing or unreadable (never raises for its content)."""
+    return read_status_checked(target)[0]
+
+
+def read_status_checked(target: Path | RunPaths | str) -> tuple[RunStatus | None, str | None]:
+    """(the run's status or None, why it could not be read or None when it is fine or simply missing).
+
+    Only a regular file is opened (a FIFO in its place would block); never raises.
+    """
+    path = _status_file(target)
     try:
-        text = _status_file(target).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+        data = read_regular(path, MAX_STATUS_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except OSError as exc:
+        return None, f"{path.name}: {os_error_text(exc)}"
+    if len(data) > MAX_STATUS_BYTES:
+        return None, f"{path.name} is over {MAX_STATUS_BYTES // 1_000_000} MB: not a status file"
     try:
-        return RunStatus.model_validate_json(text)
+        return RunStatus.model_validate_json(data), None
     except (ValidationError, json.JSONDecodeError, UnicodeDecodeError):
         # Only a hand edit can break it (it is replaced atomically): the run is then judged by its events.
-        return None
+        return None, f"{path.name} is damaged (not a tuitrain status)"
 
 
 def _proc_stat(pid: int) -> tuple[str, int] | None:
@@ -151,13 +179,64 @@ def process_alive(pid: int, pid_start: int | None = None) -> bool:
     return pid_start is None or start == pid_start
 
 
-def status_alive(status: RunStatus) -> bool | None:
+TRAINER_MODULE = "tuitrain.engine"
+"""The module a trainer process runs (``python -m tuitrain.engine RUN_DIR``)."""
+WORKER_MODULE = "tuitrain.engine.worker"
+"""The module a warm worker runs (``python -m tuitrain.engine.worker --trials-dir DIR``): it trains the
+run directories inside DIR, one after the other."""
+
+
+def trainer_command_line(pid: int) -> list[bytes] | None:
+    """The command line of process ``pid`` (Linux ``/proc``), or None where it cannot be read."""
+    try:
+        raw = read_regular(f"/proc/{pid}/cmdline", 1 << 20)
+    except OSError:
+        return None
+    return raw.split(b"\0") if raw else None
+
+
+def is_trainer_of(pid: int, run_dir: Path | str) -> bool | None:
+    """Whether process ``pid``'s command line is a trainer of ``run_dir``: ``-m tuitrain.engine RUN_DIR``,
+    or a warm worker ``-m tuitrain.engine.worker --trials-dir DIR`` of the folder that holds it.
+
+    None when the command line cannot be read (no ``/proc``, or another user's process).
+    """
+    args = trainer_command_line(pid)
+    if args is None:
+        return None
+    try:
+        target = Path(run_dir).resolve()
+    except (OSError, RuntimeError):
+        target = Path(run_dir).absolute()
+    if TRAINER_MODULE.encode() in args:
+        return str(target).encode() in args
+    if WORKER_MODULE.encode() in args and b"--trials-dir" in args:
+        i = args.index(b"--trials-dir")
+        return i + 1 < len(args) and args[i + 1] == str(target.parent).encode()
+    return False
+
+
+def trainer_process_alive(pid: int, pid_start: int | None, run_dir: Path | str | None = None) -> bool:
+    """Whether ``pid`` is this run's trainer and still runs, by the rules in the module docstring.
+
+    ``pid_start`` (the start time recorded with the pid) identifies the process; without it, and with
+    ``run_dir`` given, the process's command line must be that run's trainer where it can be read.
+    """
+    if not process_alive(pid, pid_start):
+        return False
+    if pid_start is not None or run_dir is None:
+        return True
+    return is_trainer_of(pid, run_dir) is not False
+
+
+def status_alive(status: RunStatus, run_dir: Path | str | None = None) -> bool | None:
     """Whether the trainer a status names still runs: True/False, or None when that cannot be checked.
 
     None when no pid is recorded, or the trainer ran on another host (its pid means nothing here).
+    ``run_dir`` lets a pid recorded without its start time be checked by its command line.
     """
     if status.pid is None:
         return None
     if status.host and status.host != this_host():
         return None
-    return process_alive(status.pid, status.pid_start)
+    return trainer_process_alive(status.pid, status.pid_start, run_dir)

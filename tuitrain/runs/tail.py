@@ -4,7 +4,8 @@
 every ``interval`` seconds) and hands every event to ``emit``, oldest first. About once a second it asks
 whether the trainer still lives; a trainer gone without a final event is reported once as
 :class:`TrainerGone`, after a last poll for events that landed in between. Lines of the log that cannot
-be read, and a run directory that is not there, are reported as :class:`LogProblem`. The loop ends after
+be read, an event log that cannot be read at all (a folder or FIFO in its place: never opened), and a run
+directory that is not there, are reported as :class:`LogProblem`. The loop ends after
 a final event (or a :class:`TrainerGone`), or when ``is_cancelled()`` says so.
 
 The two notices are not written to any log: they are what a reader finds out. With the events of
@@ -62,6 +63,7 @@ TailEvent = (
     | events.EpochEnded
     | events.BatchProgress
     | events.FlagRaised
+    | events.BestSaved
     | events.RunFinished
     | events.RunFailed
     | LogProblem
@@ -88,6 +90,10 @@ class RunProbe(Protocol):
 
     def skipped_lines(self) -> Sequence[int]:
         """Numbers of the event-log lines found unreadable since the last call."""
+        ...
+
+    def log_problem(self) -> str | None:
+        """Why the event log cannot be read at all right now (``"events.jsonl: is a FIFO ..."``), or None."""
         ...
 
     def trainer_alive(self) -> bool | None:
@@ -122,6 +128,10 @@ class DirectoryProbe:
         self._bad_seen = len(self._tailer.bad_lines)
         return bad
 
+    def log_problem(self) -> str | None:
+        """The tailer's note on a log it could not open (it opens only a regular file), or None."""
+        return self._tailer.problem
+
     def trainer_alive(self) -> bool | None:
         """Whether the run's trainer process still exists (None: no pid recorded yet, or another host)."""
         return trainer_alive(self.run_dir)
@@ -154,8 +164,14 @@ def tail_run(
         emit(LogProblem(detail=f"There is no run directory at {probe.run_dir}: nothing to watch."))
         return "missing"
     next_check = clock()
+    reported: str | None = None  # the log problem last said: each is said once, while it lasts
     while not is_cancelled():
-        if _emit_new(probe, emit):
+        ended = _emit_new(probe, emit)
+        problem = probe.log_problem()
+        if problem and problem != reported:
+            emit(LogProblem(detail=f"The event log cannot be read: {problem}."))
+        reported = problem
+        if ended:
             return "ended"
         if clock() >= next_check:
             next_check = clock() + liveness_interval

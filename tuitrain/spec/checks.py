@@ -17,6 +17,7 @@ from tuitrain.spec.layers import (
     DropoutLayer,
     InitializerSpec,
 )
+from tuitrain.spec.memory import estimate, machine_memory, memory_issues
 from tuitrain.spec.optimizer import SGD
 
 ADAPTIVE_LR_LIMIT = 0.1
@@ -111,6 +112,7 @@ def check_experiment(exp: Experiment, base_dir: Path | None = None) -> CheckResu
         output = derive_output(exp, shape)
         _check_loss_and_output(exp, shape, output, errors, warnings)
         params = count_params(exp, shape.input_dim, output)
+        _check_memory(exp, shape, params, output, errors, warnings)
         train_size = exp.dataset.train_subset or shape.train_size
         if train_size is not None and exp.dataset.validation == "holdout":
             train_size = int(train_size * (1 - exp.dataset.holdout_fraction))
@@ -137,6 +139,20 @@ def check_experiment(exp: Experiment, base_dir: Path | None = None) -> CheckResu
             )
         )
     return CheckResult(errors, warnings, shape, output, params)
+
+
+def _check_memory(
+    exp: Experiment,
+    shape: DatasetShape,
+    params: ParamCount,
+    output: OutputLayer,
+    errors: list[SpecIssue],
+    warnings: list[SpecIssue],
+) -> None:
+    """Refuse what cannot fit in this machine's memory, warn when it comes close (see :mod:`tuitrain.spec.memory`)."""
+    est = estimate(exp, shape, params.total, params.trainable, output.units)
+    for issue in memory_issues(est, machine_memory()):
+        (errors if issue.severity == "error" else warnings).append(issue)
 
 
 def _check_loss_and_output(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tuitrain.spec.base import SpecModel
 from tuitrain.spec.dataset import DatasetSpec, DigitsDataset
@@ -42,6 +42,8 @@ __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Experiment", "Nadam", "
 class Experiment(SpecModel):
     """Everything needed to reproduce a run: data, network, optimizer, loss and training loop."""
 
+    # Any printable text (letters of any script, emoji, spaces): the run folder's suffix and the Keras
+    # model's name are derived from it (runs.layout.sanitize_name, text.identifier).
     name: str = Field("untitled", min_length=1, max_length=80, description="Short name; also the run folder's suffix.")
     description: str = Field("", max_length=2000, description="One line on what this experiment shows.")
     dataset: DatasetSpec = Field(default_factory=DigitsDataset, description="What to train on.")
@@ -64,6 +66,18 @@ class Experiment(SpecModel):
     overfitting: OverfittingSpec = Field(
         default_factory=OverfittingSpec, description="When the dashboard calls a run overfitting."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        # Shown in tables, titles and logs: a tab, newline, escape sequence or bidi override has no
+        # place in it. Everything printable is fine: folders and Keras get names derived from it.
+        if not value.strip():
+            raise ValueError("must not be blank: give the experiment a name")
+        if not value.isprintable():
+            bad = next(ch for ch in value if not ch.isprintable())
+            raise ValueError(f"must be printable text, but holds the control character {bad!r}: remove it")
+        return value
 
     def resolved_metrics(self) -> list[str]:
         """Metrics with the default filled in."""

@@ -27,7 +27,6 @@ import fcntl
 import math
 import os
 import time
-import tomllib
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +69,8 @@ def hold_lock(paths: SweepPaths) -> int:
 
     Raises ControllerBusy if another live process holds it.
     """
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o666)
+    # Non-blocking open: a FIFO put where the lock belongs must not hang the controller.
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -258,7 +258,12 @@ class Controller:
         if made.experiment is None:
             self._end_without_run(entry, "invalid", made.invalid or "invalid experiment")
             return
-        run_dir = launcher.prepare_run(made.experiment, self.paths.trials, self.sweep.base_dir)
+        try:
+            run_dir = launcher.prepare_run(made.experiment, self.paths.trials, self.sweep.base_dir)
+        except LaunchError as exc:
+            # The trials folder cannot hold a run (full disk, permissions): one line, like a trial that failed.
+            self._end_without_run(entry, "failed", str(exc))
+            return
         entry.run = run_dir.name
         self._write()
         assert self._executor is not None
@@ -461,6 +466,7 @@ class Controller:
 def _run_experiment(run_dir: Path) -> Experiment | None:
     path = runs.RunPaths(run_dir).experiment
     try:
-        return presets.experiment_from_data(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, tomllib.TOMLDecodeError, presets.PresetError):
+        # The preset reader opens only a regular file (a FIFO in its place would block the controller).
+        return presets.experiment_from_data(presets.read_preset_data(path), str(path))
+    except presets.PresetError:
         return None

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Protocol
 
 from tuitrain import launcher, runs
+from tuitrain.fsutil import os_error_text
+from tuitrain.launcher import LaunchError
 
 MEMORY_PER_CPU_TRIAL = 1.2e9
 """Bytes a CPU trial is planned with (TensorFlow alone takes ~0.7 GB; data and model come on top)."""
@@ -148,10 +150,6 @@ class Executor(Protocol):
         ...
 
 
-class LaunchError(RuntimeError):
-    """A trial's trainer could not be started (one line; the trial counts as failed, the sweep goes on)."""
-
-
 @dataclass
 class LocalExecutor:
     """Trainer processes on this machine: a fresh one per trial, or one warm worker per slot.
@@ -176,7 +174,7 @@ class LocalExecutor:
             try:
                 handle = launcher.spawn_trainer(run_dir, self.data_dir, offline=self.offline, env=slot.env)
             except OSError as exc:
-                raise LaunchError(f"could not start a trainer: {exc}") from exc
+                raise LaunchError(f"could not start a trainer: {os_error_text(exc)}") from exc
             if handle.process is not None:
                 self._children.append(handle.process)
             return
@@ -192,7 +190,7 @@ class LocalExecutor:
                 # The worker died since its last trial (killed, out of memory): start another once.
                 self._retire(slot)
                 if attempt == 2:
-                    raise LaunchError(f"could not hand the trial to a worker: {exc}") from exc
+                    raise LaunchError(f"could not hand the trial to a worker: {os_error_text(exc)}") from exc
 
     def _worker(self, slot: Slot) -> subprocess.Popen[bytes]:
         worker = self._workers.get(slot.name)
@@ -206,7 +204,7 @@ class LocalExecutor:
                 self.trials_dir, log_dir / f"{slot.name}.log", self.data_dir, offline=self.offline, env=slot.env
             )
         except OSError as exc:
-            raise LaunchError(f"could not start a worker: {exc}") from exc
+            raise LaunchError(f"could not start a worker: {os_error_text(exc)}") from exc
         self._workers[slot.name] = worker
         self._children.append(worker)
         return worker

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuitrain import runs
+from tuitrain.fsutil import os_error_text
 
 SWEEPS_DIR = "sweeps"
 """The folder of sweeps inside the runs root."""
@@ -90,9 +91,13 @@ def sweeps_root(runs_root: str | os.PathLike[str] | None = None) -> Path:
 
 
 def looks_like_sweep(path: Path) -> bool:
-    """True if ``path`` is a folder holding a sweep spec or status."""
+    """True if ``path`` is a folder holding a sweep spec or status (False for one that cannot be examined:
+    permission denied, a symbolic link loop)."""
     path = Path(path)
-    return path.is_dir() and any((path / marker).is_file() for marker in SWEEP_MARKERS)
+    try:
+        return path.is_dir() and any((path / marker).is_file() for marker in SWEEP_MARKERS)
+    except OSError:
+        return False
 
 
 def new_sweep_dir(runs_root: str | os.PathLike[str] | None, name: str) -> SweepPaths:
@@ -108,8 +113,11 @@ def sweep_dirs(runs_root: str | os.PathLike[str] | None = None) -> list[Path]:
     root = sweeps_root(runs_root)
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return []
+    except OSError as exc:
+        # A file where the folder belongs, permission denied, a symbolic link loop: one line, not a traceback.
+        raise SweepNotFound(f"the sweeps folder {root} cannot be read: {os_error_text(exc)}") from None
     return [Path(e.path) for e in entries if not e.name.startswith(".") and looks_like_sweep(Path(e.path))]
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tuitrain import launcher
+from tuitrain.runs.status import trainer_command_line
 from tuitrain.sweep.layout import SweepPaths, new_sweep_dir
 from tuitrain.sweep.resolve import ResolvedSweep, objective_mode
 from tuitrain.sweep.spec import save_sweep
@@ -72,7 +73,8 @@ def start_controller(
 def controller_running(paths: SweepPaths) -> bool:
     """True while a controller holds the sweep's lock (the kernel drops it the moment one dies)."""
     try:
-        fd = os.open(paths.lock, os.O_RDONLY)
+        # Non-blocking: a FIFO put where the lock belongs would otherwise hang every reader here.
+        fd = os.open(paths.lock, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return False
     try:
@@ -85,9 +87,8 @@ def controller_running(paths: SweepPaths) -> bool:
 
 
 def _is_controller(pid: int, paths: SweepPaths) -> bool:
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+    args = trainer_command_line(pid)
+    if args is None:
         return True  # no /proc: the pid, its start time and the lock are all there is
     return CONTROLLER_MODULE.encode() in args and str(paths.root.resolve()).encode() in args
 

@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tuitrain import runs
-from tuitrain.fsutil import atomic_write_text
+from tuitrain.fsutil import atomic_write_text, read_regular
 from tuitrain.runs.record import ORPHAN_AFTER
 from tuitrain.sweep.layout import SweepPaths
 
@@ -155,11 +155,12 @@ def write_sweep_status(paths: SweepPaths, status: SweepStatus) -> None:
 def read_sweep_status(paths: SweepPaths) -> SweepStatus | None:
     """The sweep's status, or None when ``sweep.json`` is missing or unreadable."""
     try:
-        text = paths.status.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+        # Only a regular file is opened: a FIFO in its place would block every reader.
+        data = read_regular(paths.status)
+    except OSError:
+        return None  # missing, a folder or FIFO in its place, permission denied: not readable
     try:
-        return SweepStatus.model_validate_json(text)
+        return SweepStatus.model_validate_json(data)
     except (ValidationError, json.JSONDecodeError, UnicodeDecodeError):
         return None  # only a hand edit breaks it: it is replaced atomically
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from tuitrain import presets
+from tuitrain.fsutil import file_kind, os_error_text
 from tuitrain.sweep.layout import SweepPaths
 from tuitrain.sweep.resolve import ResolvedSweep, applies
 from tuitrain.sweep.space import Choice, _IntRange
@@ -96,7 +99,19 @@ def make_pruner(sweep: ResolvedSweep) -> Any:
 
 
 def open_storage(paths: SweepPaths) -> JournalStorage:
-    """The sweep's study storage (created empty if missing)."""
+    """The sweep's study storage (created empty if missing).
+
+    Raises ValueError (one line) when something other than a regular file is in its place: Optuna
+    would open a FIFO and block for ever, or fail on a folder with a traceback.
+    """
+    try:
+        mode = os.stat(paths.study).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise ValueError(f"{paths.study} cannot be read: {os_error_text(exc)}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"{paths.study} is {file_kind(mode)}, not the study's journal file")
     return JournalStorage(JournalFileBackend(str(paths.study)))
 
 

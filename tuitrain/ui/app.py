@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from tuitrain.run_source import RunsSource
 from tuitrain.spec import Experiment
+from tuitrain.text import printable
 from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.screens import screen_class
 from tuitrain.ui.screens.setup import SetupScreen
@@ -172,7 +173,10 @@ class TuitrainApp(App[None]):
         """Every worker failure ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"{error}", title=f"{event.worker.name} failed", severity="error", timeout=10)
+            # The error may quote a file (a path, a run or preset name): shown literally.
+            self.notify(
+                printable(error), title=f"{event.worker.name} failed", severity="error", timeout=10, markup=False
+            )
 
     # ------------------------------------------------------------------ quitting
 

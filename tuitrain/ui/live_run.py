@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuitrain.analysis import AnalysisResult, Flag, Guessing, StreamingAnalyzer, resolve_mode
-from tuitrain.runs.events import BatchProgress, EpochEnded, FlagRaised, RunFailed, RunFinished, RunStarted
+from tuitrain.runs.events import (
+    BatchProgress,
+    BestSaved,
+    EpochEnded,
+    FlagRaised,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 from tuitrain.runs.status import ENDED_STATES, RunState
 from tuitrain.runs.tail import LogProblem, TailEvent, TrainerGone
 from tuitrain.spec.training import EarlyStoppingSpec, OverfittingSpec
@@ -73,6 +81,8 @@ class LiveRun:
         self.last_event_at: float | None = None
         """Wall time of the newest event seen (a crashed run ended after it)."""
         self.progress: Progress | None = None
+        self.best_saved_epoch: int | None = None
+        """The epoch whose weights best.keras holds (from the trainer's best_saved events), if known."""
         self.history: dict[str, list[float | None]] = {}
         self.learning_rates: list[float | None] = []
         self.epoch_seconds: list[float] = []
@@ -127,6 +137,9 @@ class LiveRun:
                 # The trainer's own analysis: the same flag ours raises is kept once.
                 flag = event.to_flag()
                 self._flags.setdefault((flag.epoch, flag.criterion), flag)
+                self.version += 1
+            case BestSaved():
+                self.best_saved_epoch = event.epoch
                 self.version += 1
             case RunFinished():
                 self._ended_as(event.status, event.reason or None, event.time)
@@ -210,7 +223,33 @@ class LiveRun:
         """The analysis in a few sentences ("Overfitting since epoch 4: ... Early stopping ... keep ...")."""
         if not self.epochs_done:
             return "No epoch has finished yet."
-        return self.analysis.summary()
+        note = self.best_model_note()
+        return self.analysis.summary() + (f" {note}" if note else "")
+
+    def best_model_note(self) -> str | None:
+        """Which epoch best.keras holds ("best.keras holds epoch 4."), and plainly when the run ended
+        before its best epoch was saved; None until the trainer recorded a save."""
+        saved = self.best_saved_epoch
+        if saved is None:
+            return None
+        best = self._best_by_monitor()
+        # While it trains, a newer best may still be on its way to disk: only an ended run is judged.
+        if self.ended and best is not None and saved < best:
+            why = "the run ended before it could save the best one" if self.state != "finished" else "not saved"
+            return f"best.keras holds epoch {saved}, not the best epoch {best}: {why}."
+        return f"best.keras holds epoch {saved}."
+
+    def _best_by_monitor(self) -> int | None:
+        """The best epoch by the early-stopping monitor and its mode (the metric that picks best.keras)."""
+        monitor = self.early_stopping.monitor
+        higher = resolve_mode(monitor, self.early_stopping.mode) == "max"
+        best: tuple[int, float] | None = None
+        for epoch, value in enumerate(self.series(monitor), start=1):
+            if value is None or not math.isfinite(value):
+                continue
+            if best is None or (value > best[1] if higher else value < best[1]):
+                best = (epoch, value)
+        return best[0] if best else None
 
     def metrics(self) -> list[str]:
         """Metric names logged (without ``val_``), loss first, in the order they appeared."""

@@ -15,11 +15,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.markup import escape as escape_markup
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Select, Static
@@ -30,6 +32,7 @@ from tuitrain.run_source import RunsSource
 from tuitrain.runs.status import FAILED_STATES
 from tuitrain.runs.tail import LogProblem
 from tuitrain.spec import Experiment
+from tuitrain.text import printable
 from tuitrain.ui.live_run import Clock, LiveRun
 from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.screens.dialogs import ConfirmDialog
@@ -199,7 +202,7 @@ class MonitorScreen(Screen[None]):
         return self.query_one(FlagsPanel)
 
     def on_mount(self) -> None:
-        self.sub_title = self.run.name
+        self.sub_title = printable(self.run.name)
         self._show_curve_mode()
         self._sync()
         if self.follow:
@@ -223,7 +226,8 @@ class MonitorScreen(Screen[None]):
             return
         message.stop()
         if isinstance(message.event, LogProblem):
-            self.notify(message.event.detail, title="Event log", severity="warning", timeout=8)
+            # The detail may quote the log's lines or names: shown literally.
+            self.notify(printable(message.event.detail), title="Event log", severity="warning", timeout=8, markup=False)
             return
         self.run.apply(message.event)
         self._schedule_sync()
@@ -232,7 +236,8 @@ class MonitorScreen(Screen[None]):
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            title = f"{event.worker.name} failed"
+            self.notify(printable(event.worker.error), title=title, severity="error", timeout=10, markup=False)
 
     # ------------------------------------------------------------------ drawing
 
@@ -295,7 +300,8 @@ class MonitorScreen(Screen[None]):
             self.metric = names[0]
         # self.metric is set first, so the Changed message this posts is recognised as no change.
         select = self.query_one("#metric-select", Select)
-        select.set_options([(n.replace("_", " "), n) for n in names])
+        # Text prompts: a metric's name comes from the event log (a Select reads a str prompt as markup).
+        select.set_options([(Text(printable(n.replace("_", " "))), n) for n in names])
         select.value = self.metric
 
     def _update_lr_visibility(self) -> None:
@@ -344,7 +350,7 @@ class MonitorScreen(Screen[None]):
 
     def action_detach(self) -> None:
         """Go back and leave the run training (re-attach from the runs screen or `tuitrain attach`)."""
-        self.notify(f"{self.run.name} keeps training.", title="Detached", timeout=4)
+        self.notify(f"{printable(self.run.name)} keeps training.", title="Detached", timeout=4, markup=False)
         self.dismiss()
 
     def action_back(self) -> None:
@@ -357,13 +363,13 @@ class MonitorScreen(Screen[None]):
 
     @work(exclusive=True, group="monitor-stop")
     async def _confirm_stop(self) -> None:
-        question = f"Stop {self.run.name} after the current batch? What was trained so far is kept."
+        question = f"Stop {printable(self.run.name)} after the current batch? What was trained so far is kept."
         if await self.app.push_screen_wait(ConfirmDialog(question, "Stop", "Keep training")):
             self.request_stop()
 
     def request_stop(self) -> Worker[Any]:
         """Stop the run now, without asking (in a thread: signalling must not stall a frame)."""
-        self.notify("Stopping after the current batch…", title=self.run.name, timeout=4)
+        self.notify("Stopping after the current batch…", title=printable(self.run.name), timeout=4)
         return self.run_worker(
             partial(self.source.stop, self.run_dir),
             name="Stopping the run",
@@ -376,7 +382,7 @@ class MonitorScreen(Screen[None]):
         """While the run trains, ask whether to stop it or leave it running (the app asks before quitting)."""
         if self.run.ended:
             return True
-        answer = await self.app.push_screen_wait(QuitRunDialog(self.run.name))
+        answer = await self.app.push_screen_wait(QuitRunDialog(printable(self.run.name)))
         if answer == "stop":
             self.source.stop(self.run_dir)
         return answer in ("stop", "leave")
@@ -385,9 +391,11 @@ class MonitorScreen(Screen[None]):
         """Extra command-palette entries: one per metric the right chart can show."""
         for metric in self.run.metrics():
             if metric != "loss":
+                # The palette reads its texts as markup; a metric's name comes from the event log.
+                shown = escape_markup(printable(metric))
                 yield SystemCommand(
-                    f"Show {metric.replace('_', ' ')}",
-                    f"Draw {metric} (train and validation) on the right chart",
+                    f"Show {shown.replace('_', ' ')}",
+                    f"Draw {shown} (train and validation) on the right chart",
                     partial(self._show_metric, metric),
                 )
 

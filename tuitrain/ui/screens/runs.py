@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.markup import escape as escape_markup
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
 from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.status import ACTIVE_STATES
+from tuitrain.text import printable
 from tuitrain.ui.messages import RunChosen
 from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.widgets.charts import CompareChart
@@ -55,9 +57,13 @@ def _best(value: tuple[int, float] | None, digits: int = 4) -> str:
 
 
 def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
-    """The table cells of one run (plain words: no colour needed)."""
+    """The table cells of one run (plain words: no colour needed).
+
+    A DataTable reads string cells as Rich markup, and a run folder's name is anyone's text ("[b]",
+    escape sequences): every cell is escaped for markup and has its control characters shown.
+    """
     epochs = f"{row.epochs_done}/{row.epochs_planned}" if row.epochs_planned else str(row.epochs_done)
-    return [
+    cells = [
         "✓" if marked else " ",
         row.name,
         row.state_label,
@@ -67,6 +73,7 @@ def row_cells(row: RunSummary, marked: bool) -> list[str | Text]:
         duration(row.duration, "--"),
         row.dataset or "--",
     ]
+    return [escape_markup(printable(cell)) for cell in cells]
 
 
 class RunsScreen(Screen[None]):
@@ -109,6 +116,8 @@ class RunsScreen(Screen[None]):
         self.compared: list[str] = []
         self.histories: dict[str, dict[str, list[float | None]]] = {}
         self.error: str | None = None
+        self.skipped: list[str] = []
+        """Folders of the runs root the last listing could not read (shown once as a notice)."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"Runs in {self.runs_root}", id="runs-title", markup=False)
@@ -150,7 +159,15 @@ class RunsScreen(Screen[None]):
     def _list_runs(self) -> list[RunSummary]:
         rows = self.source.list()
         self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self._note_skipped, list(self.source.skipped))
         return rows
+
+    def _note_skipped(self, skipped: list[str]) -> None:
+        """Say once which folders could not be read (they are left out of the table)."""
+        if skipped and skipped != self.skipped:
+            shown = "; ".join(printable(s) for s in skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+            self.notify(f"Skipped {len(skipped)} folder(s): {shown}", title="Runs", severity="warning", markup=False)
+        self.skipped = skipped
 
     def show_rows(self, rows: Sequence[RunSummary]) -> None:
         """Put ``rows`` in the table: update changed rows, add new ones, drop vanished ones."""
@@ -175,7 +192,7 @@ class RunsScreen(Screen[None]):
         self.set_class(not self.rows, "-empty")
         count = len(self.rows)
         running = sum(1 for r in self.rows.values() if r.state == "running")
-        title = f"Runs in {self.runs_root}: {count} run{'s' if count != 1 else ''}"
+        title = f"Runs in {printable(self.runs_root)}: {count} run{'s' if count != 1 else ''}"
         if running:
             title += f", {running} running"
         if self.marked:
@@ -269,7 +286,7 @@ class RunsScreen(Screen[None]):
                 chart.remove_series(key)
             for key, history in self.histories.items():
                 name = self.rows[key].name if key in self.rows else Path(key).name
-                chart.set_series(key, history.get(self.compare_metric, []), label=name)
+                chart.set_series(key, history.get(self.compare_metric, []), label=printable(name))
 
     def action_next_metric(self) -> None:
         """Compare the next validation metric the runs share."""
@@ -301,9 +318,10 @@ class RunsScreen(Screen[None]):
         if experiment is None:
             self.app.call_from_thread(
                 self.notify,
-                f"{row.name} has no readable experiment.toml, so it cannot be re-run.",
+                f"{printable(row.name)} has no readable experiment.toml, so it cannot be re-run.",
                 title="Re-run",
                 severity="error",
+                markup=False,
             )
             return
         run_dir = self.source.start(experiment)
@@ -324,12 +342,13 @@ class RunsScreen(Screen[None]):
             return
         if row.state in ACTIVE_STATES:
             self.notify(
-                f"{row.name} is still training: stop it first (open it, then s).",
+                f"{printable(row.name)} is still training: stop it first (open it, then s).",
                 title="Cannot delete",
                 severity="error",
+                markup=False,
             )
             return
-        question = f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone."
+        question = printable(f"Delete {row.name} and everything in {row.run_dir}? This cannot be undone.")
         if not await self.app.push_screen_wait(ConfirmDialog(question, "Delete", "Keep")):
             return
         try:
@@ -337,14 +356,17 @@ class RunsScreen(Screen[None]):
             await asyncio.to_thread(self.source.delete, row.run_dir)
         except (ValueError, RuntimeError, OSError) as exc:
             # The runs package refuses a run that started training meanwhile, or a folder that is not a run.
-            self.notify(str(exc), title=f"Cannot delete {row.name}", severity="error", timeout=8)
+            self.notify(
+                printable(exc), title=f"Cannot delete {printable(row.name)}", severity="error", timeout=8, markup=False
+            )
             self.action_refresh()
             return
-        self.notify(f"Deleted {row.name}.", timeout=4)
+        self.notify(f"Deleted {printable(row.name)}.", timeout=4, markup=False)
         self.show_rows([r for k, r in self.rows.items() if k != str(row.run_dir)])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
         if event.state == WorkerState.ERROR:
             self.error = f"{event.worker.name} failed: {event.worker.error}"
-            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)
+            title = f"{event.worker.name} failed"
+            self.notify(printable(event.worker.error), title=title, severity="error", timeout=10, markup=False)

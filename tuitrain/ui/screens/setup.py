@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Header, Static
 
 from tuitrain import presets
 from tuitrain.spec import Experiment
+from tuitrain.text import printable
 from tuitrain.ui.breakpoints import preset_breakpoints
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
@@ -180,7 +181,7 @@ class SetupScreen(Screen[None]):
     def _update_title(self) -> None:
         name = self.preset_name or "new experiment"
         source = f" ({self.preset_source})" if self.preset_source and self.preset_source != "file" else ""
-        self.sub_title = f"{name}{source}{' · modified' if self.dirty else ''}"
+        self.sub_title = printable(f"{name}{source}{' · modified' if self.dirty else ''}")
 
     def load_experiment(self, experiment: Experiment, name: str | None, path: Path | None, source: str | None) -> None:
         """Replace the form's content with ``experiment`` (no questions asked: callers ask first)."""
@@ -229,7 +230,7 @@ class SetupScreen(Screen[None]):
         """True if there are no unsaved edits, or the user agrees to lose them (call from a worker)."""
         if not self.dirty:
             return True
-        name = self.preset_name or "this experiment"
+        name = printable(self.preset_name or "this experiment")
         return bool(
             await self.app.push_screen_wait(
                 ConfirmDialog(
@@ -249,20 +250,28 @@ class SetupScreen(Screen[None]):
     async def choose_preset(self, info: presets.PresetInfo) -> None:
         """Load a listed preset, asking first if that would discard edits."""
         if info.error:
-            self.notify(f"{info.name} can't be loaded: {info.error}", severity="error", timeout=8)
+            self.notify(
+                printable(f"{info.name} can't be loaded: {info.error}"), severity="error", timeout=8, markup=False
+            )
             return
-        if not await self.confirm_discard(f"load {info.name}"):
+        if not await self.confirm_discard(f"load {printable(info.name)}"):
             return
         try:
             experiment = read_for_editing(info.path)
         except presets.PresetError as exc:
-            self.notify(str(exc.issues[0]), title=f"{info.name} can't be loaded", severity="error", timeout=8)
+            self.notify(
+                printable(exc.issues[0]),
+                title=f"{printable(info.name)} can't be loaded",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
             return
         self.load_experiment(experiment, info.name, info.path, info.source)
         if self.has_class("-narrow"):
             self.presets.remove_class("-open")
             self.form.focus_tabs()
-        self.notify(f"Loaded {info.name}.", timeout=3)
+        self.notify(f"Loaded {printable(info.name)}.", timeout=3, markup=False)
 
     def action_find_preset(self) -> None:
         """Show the preset list (it is folded away on narrow terminals) and focus its filter."""
@@ -284,7 +293,7 @@ class SetupScreen(Screen[None]):
             try:
                 read_for_editing(Path(text).expanduser())
             except presets.PresetError as exc:
-                return "; ".join(str(i) for i in exc.issues[:3])
+                return printable("; ".join(str(i) for i in exc.issues[:3]))
             return None
 
         answer = await self.app.push_screen_wait(
@@ -301,15 +310,15 @@ class SetupScreen(Screen[None]):
         if answer is None:
             return
         path = Path(answer).expanduser()
-        if not await self.confirm_discard(f"open {path.name}"):
+        if not await self.confirm_discard(f"open {printable(path.name)}"):
             return
         try:
             experiment = read_for_editing(path)
         except presets.PresetError as exc:  # the file changed since the dialog checked it
-            self.notify(str(exc.issues[0]), severity="error")
+            self.notify(printable(exc.issues[0]), severity="error", markup=False)
             return
         self.load_experiment(experiment, path.stem, path.resolve(), "file")
-        self.notify(f"Loaded {path}.", timeout=3)
+        self.notify(f"Loaded {printable(path)}.", timeout=3, markup=False)
 
     @work(exclusive=True, group="setup-dialog")
     async def action_save_preset(self) -> None:
@@ -342,11 +351,11 @@ class SetupScreen(Screen[None]):
         try:
             path = presets.save(saved, name, overwrite=overwrite)
         except (OSError, ValueError) as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=8)
+            self.notify(printable(exc), title="Not saved", severity="error", timeout=8, markup=False)
             return
         self.load_experiment(saved, name, path, "user")
         self.presets.reload()
-        self.notify(f"Saved {path}.", timeout=4)
+        self.notify(f"Saved {printable(path)}.", timeout=4, markup=False)
 
     # ------------------------------------------------------------------ navigation
 

@@ -24,6 +24,7 @@ from textual_plotext import PlotextPlot
 
 from tuitrain.analysis import ema_smooth
 from tuitrain.formatting import short
+from tuitrain.text import printable
 from tuitrain.ui.chart_math import (
     ChartMarkers,
     Series,
@@ -83,7 +84,7 @@ class Chart(PlotextPlot):
         # that Rich then has to decode: the whole redraw is about twice as fast as with "auto".
         self.theme = "clear"
         self.metric = metric
-        self.title = title or metric.replace("_", " ")
+        self.title = printable(title or metric.replace("_", " "))
         self.smoothing = smoothing
         self._series: dict[str, Series] = {}
         self._smoothed = False
@@ -172,7 +173,7 @@ class Chart(PlotextPlot):
 
     def set_metric(self, metric: str, title: str | None = None) -> None:
         """Show another metric: drops what was drawn of the old one (a no-op for the same metric)."""
-        title = title or metric.replace("_", " ")
+        title = printable(title or metric.replace("_", " "))
         if metric == self.metric and title == self.title:
             return
         self.metric, self.title = metric, title
@@ -181,7 +182,8 @@ class Chart(PlotextPlot):
 
     def set_series(self, key: str, values: Iterable[float | None], label: str | None = None) -> None:
         """Replace (or add) the curve ``key``; None stands for a missing epoch."""
-        series = Series(key, label or key, as_values(values))
+        # plotext's picture is read back as ANSI: a label from a file must carry no escape sequence.
+        series = Series(key, printable(label or key), as_values(values))
         if not same_series(self._series.get(key), series):
             self._series[key] = series
             self._changed()
@@ -193,7 +195,7 @@ class Chart(PlotextPlot):
         if not extra and old is not None:
             return
         base = old.values if old is not None else ()
-        self._series[key] = Series(key, label or (old.label if old else key), base + extra)
+        self._series[key] = Series(key, printable(label or (old.label if old else key)), base + extra)
         self._changed()
 
     def remove_series(self, key: str) -> None:

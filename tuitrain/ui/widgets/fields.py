@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
 from tuitrain.spec.errors import SpecIssue
+from tuitrain.text import printable
 from tuitrain.ui.specmeta import ScalarMeta
 
 # Every message an editor posts when its value changes; muted while a form loads a value.
@@ -57,10 +58,10 @@ def issue_text(issues: Iterable[SpecIssue]) -> Text:
             text.append("\n")
         if issue.severity == "error":
             text.append("✗ ", style=ERROR_STYLE)
-            text.append(issue.message, style=ERROR_STYLE.removeprefix("bold "))
+            text.append(printable(issue.message), style=ERROR_STYLE.removeprefix("bold "))
         else:
             text.append("⚠ ", style=WARNING_STYLE)
-            text.append(issue.message, style=WARNING_STYLE.removeprefix("bold "))
+            text.append(printable(issue.message), style=WARNING_STYLE.removeprefix("bold "))
     return text
 
 
@@ -304,7 +305,7 @@ class ScalarField(FormPart):
             )
         suggester = SuggestFromList(_LOG_NAMES, case_sensitive=True) if meta.name == "monitor" else None
         editor = Input(
-            to_text(value),
+            _shown(value),
             placeholder=meta.empty_label if meta.optional else "",
             type=self.INPUT_TYPES.get(meta.kind, "text"),  # type: ignore[arg-type]
             compact=True,
@@ -354,7 +355,7 @@ class ScalarField(FormPart):
                     editor.select(choice)
                 _mark_choices(editor)
             elif isinstance(editor, Input):
-                editor.value = to_text(value)
+                editor.value = _shown(value)
                 editor.cursor_position = 0  # show the start of a long text, as a fresh field does
 
     def _read(self, editor: Widget) -> Any:
@@ -369,6 +370,8 @@ class ScalarField(FormPart):
                 return self._value if self._value == [] else None
             return chosen
         assert isinstance(editor, Input)
+        if self.meta.kind == "str" and isinstance(self._value, str) and editor.value == _shown(self._value):
+            return self._value  # untouched: a loaded text keeps its characters, shown escaped
         return parse_text(editor.value, self.meta)
 
     @on(Input.Changed)
@@ -403,6 +406,12 @@ def _mark_choices(selection: SelectionList[str]) -> None:
     for index in range(selection.option_count):
         choice = selection.get_option_at_index(index).value  # type: ignore[attr-defined]
         selection.replace_option_prompt_at_index(index, _choice_prompt(choice, choice in selection.selected))
+
+
+def _shown(value: Any) -> str:
+    """A value as its editor shows it: a text from a preset file may hold escape sequences, which an
+    Input would pass to the terminal, so control characters are shown escaped (and kept unless edited)."""
+    return printable(to_text(value))
 
 
 def _on_off(value: Any) -> str:

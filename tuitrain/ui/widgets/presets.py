@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuitrain.presets import PresetInfo
+from tuitrain.text import printable, printable_lines
 from tuitrain.ui.widgets.fields import ERROR_STYLE
 
 
@@ -118,7 +119,7 @@ class PresetPanel(Vertical):
 
     def _prompt(self, info: PresetInfo) -> Text:
         text = Text("● " if info.name == self.current else "  ")
-        text.append(info.name, style="bold" if info.name == self.current else "")
+        text.append(printable(info.name), style="bold" if info.name == self.current else "")
         if info.error:
             text.append("  broken", style=ERROR_STYLE)
         elif info.source != "builtin":
@@ -131,8 +132,9 @@ class PresetPanel(Vertical):
             detail.update("No preset matches." if not self._shown else "")
             return
         info = self._shown[index]
-        lines = Text(f"{info.dataset} · {info.source}\n", style="italic")
-        lines.append(info.error or info.description)
+        lines = Text(printable(f"{info.dataset} · {info.source}") + "\n", style="italic")
+        # A preset's description is anyone's text: multi-line is fine, escape sequences are shown, not run.
+        lines.append(printable_lines(info.error or info.description))
         detail.update(lines)
 
     @on(Input.Changed, "#preset-filter")

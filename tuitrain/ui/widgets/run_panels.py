@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from tuitrain.analysis import Flag
 from tuitrain.formatting import duration, short
+from tuitrain.text import printable
 from tuitrain.ui.live_run import LiveRun
 
 STATE_STYLES = {
@@ -66,10 +67,10 @@ class RunHeader(Static):
         planned = run.epochs_planned
         epoch = f"epoch {run.epochs_done}/{planned}" if planned else f"epoch {run.epochs_done}"
         first = Text()
-        first.append(run.name, style="bold")
+        first.append(printable(run.name), style="bold")
         first.append("  ")
         first.append(f"[{run.state}]", style=_rich_style(state_style))
-        first.append(f"  {epoch}  {run.device or 'device ?'}")
+        first.append(f"  {epoch}  {printable(run.device or 'device ?')}")
         if run.params is not None:
             first.append(f"  {run.params:,} params")
         if run.learning_rates:
@@ -79,7 +80,7 @@ class RunHeader(Static):
                 lr_text = f"  lr {short(run.learning_rates[0])}→{short(lr_now)}"
             first.append(lr_text)
         if run.reason and run.ended:
-            first.append(f"  {run.reason}", style=_rich_style("$error" if run.state != "finished" else ""))
+            first.append(f"  {printable(run.reason)}", style=_rich_style("$error" if run.state != "finished" else ""))
         first.truncate(width - 2, overflow="ellipsis")
 
         timing = f"elapsed {duration(run.elapsed(now), '--')}"
@@ -152,14 +153,14 @@ class FlagsPanel(Vertical):
         """Show an optional ``problem`` line (why the run ended badly), ``summary``, and ``flags`` (oldest first)."""
         head = Text()
         if problem:
-            head.append(f"✗ {problem}\n", style="bold red")
-        head.append(summary, style="bold")
+            head.append(f"✗ {printable(problem)}\n", style="bold red")
+        head.append(printable(summary), style="bold")
         lines = Text()
         for i, flag in enumerate(reversed(flags)):
             mark = SEVERITY_MARK.get(flag.severity, "·")
             style = "red" if flag.severity == "error" else "yellow" if flag.severity == "warning" else ""
             lines.append(("\n" if i else "") + f"{mark} epoch {flag.epoch}: ", style=style)
-            lines.append(flag.message)
+            lines.append(printable(flag.message))
         text = head.plain + "\n" + lines.plain
         if text == self.text:
             return

@@ -9,6 +9,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuitrain.spec.errors import SpecIssue
+from tuitrain.text import printable
 from tuitrain.ui.validation import Validation
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE, WARNING_STYLE
 
@@ -69,9 +70,10 @@ class IssueList(OptionList):
         else:
             text.append("⚠ ", style=WARNING_STYLE)
         if issue.path:
-            text.append(issue.path, style="bold")
+            text.append(printable(issue.path), style="bold")
             text.append(": ")
-        text.append(issue.message)
+        # Messages may quote a data file (its path, its array names): shown, never interpreted.
+        text.append(printable(issue.message))
         return text
 
     @on(OptionList.OptionSelected)
