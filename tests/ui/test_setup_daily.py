@@ -58,11 +58,9 @@ async def test_a_missing_data_file_is_an_error_on_the_data_tab_and_the_folder_ca
         field = setup.form.query_one("#data-folder", Input)  # on the Data tab, the first one shown
         field.focus()
         field.value = str(folder)
-        await pilot.pause()
-        assert setup.validation.ok
+        await wait_until(pilot, lambda: setup.validation.ok)  # the edit is a message, handled in turn
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert len(source.started) == 1
+        await wait_until(pilot, lambda: len(source.started) == 1)
         assert source.data_dir == folder
 
 

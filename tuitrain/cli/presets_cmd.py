@@ -38,7 +38,7 @@ def list_cmd() -> None:
     # Where "user" presets live: where 'presets new' and the dashboard's Ctrl+S write, to copy or edit.
     folder = presets.user_dir()
     state = "" if folder.is_dir() else " (created by the first save)"
-    console.print(f"user presets: {folder}{state}; local presets: ./presets", markup=False, emoji=False, soft_wrap=True)
+    say(f"user presets: {folder}{state}; local presets: ./presets")
 
 
 @app.command("show")
