@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sweep_bench.py                 # MNIST-shaped, 12 trials of 8 epochs (~15-30 min)
     .venv/bin/python bench/sweep_bench.py --small         # every part in its smallest setting (a minute or two)
+    .venv/bin/python bench/sweep_bench.py --ray-only      # only the Ray backend against the local one (~10 min)
 
 The same search space (learning rate log-uniform 1e-5..0.3, hidden units log-int 32..512, rmsprop, one
 hidden ReLU layer, batch 128) and the same number of trials, on MNIST-shaped data: the 10,000-image
@@ -26,6 +27,16 @@ Then the **cost of sweeping per trial**: the same experiment trained by ``tuitra
 (``launcher.start_run``) and as trials of a sweep (``parallel = 1``, fresh and warm trainers), each
 trial timed from its run directory's creation to its final event; and **warm against fresh**
 trainers on short trials, side by side.
+
+With Ray installed (``pip install 'tuitrain[ray]'``), the **Ray backend's cost per trial** against the
+local backend: the same ``parallel = 1`` sweeps with ``[execution] backend = "ray"`` on a Ray
+instance this script starts on this machine (every CPU, no dashboard), each trial timed twice: from
+its run directory's creation to its trainer's ``run_started`` event (the start-up a backend adds,
+free of training noise) and to its final event. The overhead per trial is the Ray sweep's mean minus
+the local one's, shown against a one-minute trial (goal: under 1 s, under 5%). Then the two ways a
+remote trial's events could reach the controller, per epoch event: appended to the run's
+``events.jsonl`` (flush + fsync) as the trainer does on shared storage, and sent to a Ray actor that
+appends it (the alternative of forwarding events through Ray).
 
 Prints ratios against the baselines measured in the same run; asserts nothing.
 """
@@ -242,6 +253,15 @@ def trial_seconds(run_dir: Path) -> float:
     return record.final.time - (run_dir / "experiment.toml").stat().st_mtime
 
 
+def start_seconds(run_dir: Path) -> float:
+    """From the run directory's making to its trainer's run_started event: what starting the trial took."""
+    from tuitrain import runs
+    from tuitrain.runs.events import RunStarted
+
+    started = next(e for e in runs.load_run(run_dir).events if isinstance(e, RunStarted))
+    return started.time - (run_dir / "experiment.toml").stat().st_mtime
+
+
 def cost_per_trial(base: dict[str, Any], root: Path, trials: int) -> dict[str, float]:
     """Mean seconds per trial: tuitrain run's path, and a parallel=1 sweep with fresh and with warm trainers."""
     from tuitrain import launcher, presets
@@ -259,6 +279,130 @@ def cost_per_trial(base: dict[str, Any], root: Path, trials: int) -> dict[str, f
     return out
 
 
+# ---------------------------------------------------------------- the Ray backend
+
+
+def start_ray() -> str | None:
+    """Start a Ray instance on this machine (every CPU, no dashboard); its address, or None without Ray."""
+    try:
+        import ray
+    except ImportError:
+        print("\nRay backend: Ray is not installed (pip install 'tuitrain[ray]'), left out", flush=True)
+        return None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a throwaway local instance: no token in ~/.ray
+    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    return str(ray.get_runtime_context().gcs_address)
+
+
+def ray_cost_per_trial(base: dict[str, Any], root: Path, trials: int, address: str) -> None:
+    """Seconds to each trial's start and end, local and on Ray, fresh and warm; the overhead of Ray per trial.
+
+    A slot's first trial also pays for starting the slot (a warm worker; on Ray its actor too): shown
+    apart from the later trials, whose start is what every further trial of a long sweep costs.
+    """
+    rows: dict[str, tuple[float, float, float]] = {}
+    per_hour: dict[str, float] = {}
+    for backend in ("local", "ray"):
+        execution = {"backend": backend, "address": address}
+        for workers in ("fresh", "warm"):
+            outcome, record = run_sweep(
+                f"cost-{backend}-{workers}", base, trials, root, parallel=1, workers=workers, execution=execution
+            )
+            per_hour[f"{backend}, {workers}"] = 3600 * len(outcome.done) / outcome.wall
+            dirs = [record.run_dir(t) for t in sorted(record.trials, key=lambda t: t.number)]
+            starts = [start_seconds(d) for d in dirs]
+            rows[f"{backend}, {workers}"] = (
+                starts[0],
+                float(np.mean(starts[1:])) if len(starts) > 1 else math.nan,
+                float(np.mean([trial_seconds(d) for d in dirs])),
+            )
+    print(f"\nthe Ray backend against the local one, parallel = 1, {trials} trials each (seconds):")
+    print(f"  {'backend, trainers':18} {'first to start':>14} {'later to start':>14} {'to end (mean)':>13}")
+    for name, (first, later, end) in rows.items():
+        print(f"  {name:18} {first:14.2f} {later:14.2f} {end:13.2f}")
+    for workers in ("fresh", "warm"):
+        local_rate, ray_rate = per_hour[f"local, {workers}"], per_hour[f"ray, {workers}"]
+        print(
+            f"  trials/hour, {workers} trainers, whole sweep (controller start to exit): local {local_rate:.0f}, "
+            f"Ray {ray_rate:.0f}: ratio Ray/local {ray_rate / local_rate:.2f}",
+            flush=True,
+        )
+    for workers in ("fresh", "warm"):
+        local, on_ray = rows[f"local, {workers}"], rows[f"ray, {workers}"]
+        per_trial, once = on_ray[1] - local[1], on_ray[0] - local[0]
+        print(
+            f"  Ray overhead, {workers} trainers: {per_trial:+.2f} s per trial = {100 * per_trial / 60:.1f}% of a "
+            f"one-minute trial (goal: under 1 s, under 5%); {once:+.2f} s once per slot (its first trial); "
+            f"whole trials {on_ray[2] - local[2]:+.2f} s (training noise included)",
+            flush=True,
+        )
+
+
+ONE_MACHINE_NOTE = """\
+what one machine shows and does not: Ray here is a head on this machine with its workers on these same
+CPUs and one disk, so the figures above are the cost Ray adds per trial (placing a slot's actor, the
+actor's calls, its trainer started under it) on top of the same trainer: the floor of a cluster's
+overhead. They do not show a cluster's network latency between controller and nodes, shared storage
+(NFS) writing and reading events (a remote trainer's fsync and the controller's polling of its
+events.jsonl), placement across nodes or GPUs, or a node leaving mid-trial: none of that is measured
+here (no multi-node cluster was available); with parallel = 1 there is no speed-up to expect either."""
+
+
+def event_paths(folder: Path, events: int) -> None:
+    """Per epoch event: appended to a file (the trainer on shared storage) vs sent to a Ray actor (forwarding)."""
+    import ray
+
+    line = (json.dumps({"type": "epoch_end", "epoch": 1, "logs": {f"m{i}": 0.5 for i in range(8)}}) + "\n").encode()
+
+    class Sink:
+        def __init__(self, path: str) -> None:
+            self.file = open(path, "ab")  # noqa: SIM115 (open for the actor's life)
+
+        def write(self, data: bytes) -> None:
+            self.file.write(data)
+            self.file.flush()
+            os.fsync(self.file.fileno())
+
+        def take(self, data: bytes) -> None:
+            """Receive only: what forwarding costs before anything is written."""
+
+    def mean_ms(call: Any) -> float:
+        started = time.perf_counter()
+        for _ in range(events):
+            call()
+        return 1000 * (time.perf_counter() - started) / events
+
+    local = Sink(str(folder / "direct.jsonl"))
+    direct = mean_ms(lambda: local.write(line))
+    actor = ray.remote(num_cpus=0)(Sink).remote(str(folder / "forwarded.jsonl"))
+    ray.get(actor.take.remote(line))  # the actor is up
+    sent = mean_ms(lambda: ray.get(actor.take.remote(line)))
+    forwarded = mean_ms(lambda: ray.get(actor.write.remote(line)))
+    print(
+        f"\nan epoch event ({len(line)} bytes), mean of {events}: appended to events.jsonl (flush + fsync) "
+        f"{direct:.2f} ms; a Ray actor call carrying it {sent:.2f} ms; "
+        f"sent to an actor that appends it {forwarded:.2f} ms",
+        flush=True,
+    )
+    ray.kill(actor)
+
+
+def ray_part(args: argparse.Namespace, base: dict[str, Any], folder: Path) -> None:
+    """The Ray backend's cost per trial and the two event paths, on a Ray instance started here for them."""
+    address = start_ray()
+    if address is None:
+        return
+    import ray
+
+    try:
+        ray_cost_per_trial(base, folder, 2 if args.small else 5, address)
+        event_paths(folder, 50 if args.small else 500)
+        print("\n" + ONE_MACHINE_NOTE, flush=True)
+    finally:
+        ray.shutdown()
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -270,6 +414,8 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=SHARED_MNIST if SHARED_MNIST.is_file() else None)
     parser.add_argument("--small", action="store_true", help="2 trials of 1 epoch on 600 synthetic images")
     parser.add_argument("--skip-tuner", action="store_true", help="leave KerasTuner out")
+    parser.add_argument("--skip-ray", action="store_true", help="leave the Ray backend out")
+    parser.add_argument("--ray-only", action="store_true", help="only the Ray backend against the local one")
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
@@ -295,6 +441,9 @@ def main() -> None:
         folder = Path(tmp)
         data = write_data(args, folder)
         base = base_experiment(data, args.epochs)
+        if args.ray_only:
+            ray_part(args, base, folder)
+            return
         common = ["--data", str(data), "--trials", str(args.trials), "--epochs", str(args.epochs)]
         outcomes = []
         serial = run_child("serial Optuna + model.fit", ["--role", "serial", *common])
@@ -355,6 +504,8 @@ def main() -> None:
             f"warm workers {warm.wall:.1f} s: ratio fresh/warm {fresh.wall / warm.wall:.2f}",
             flush=True,
         )
+        if not args.skip_ray:
+            ray_part(args, base, folder)
 
 
 if __name__ == "__main__":

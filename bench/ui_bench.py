@@ -16,6 +16,10 @@ Redraw: the monitor's two charts (train and validation curves, best/stop markers
 strip) rebuilt for a ``--epochs``-epoch history at the size they have in a 200x60 terminal, against
 plotext drawing the same raw curves at the same sizes with nothing else: what plain plotext costs. Both are
 printed with the 30 fps frame budget (33 ms) they must stay well under.
+
+Sweep: the sweep screen's UI time per refresh (once a second) on a sweep of ``--trials`` trials, against
+plain plotext drawing the same charts (:mod:`sweep_ui_bench`, also runnable alone); the goal is at most
+one frame of UI time per second.
 """
 
 from __future__ import annotations
@@ -174,6 +178,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--against", metavar="TREE", help="another tuitrain checkout to time the first frame of")
     parser.add_argument("--no-tensorflow", action="store_true", help="skip the 'import tensorflow' baseline")
+    parser.add_argument("--trials", type=int, default=200, help="trials of the sweep screen's sweep")
+    parser.add_argument("--refreshes", type=int, default=30, help="sweep screen refreshes timed")
     args = parser.parse_args()
 
     for size in ((80, 24), (120, 40)):
@@ -200,6 +206,10 @@ def main() -> None:
         f"tuitrain {ours * 1000:.1f} ms   plain plotext, curves only {raw * 1000:.1f} ms"
     )
     print(f"  ratio tuitrain / plain plotext: {ours / raw:.2f}; share of a 30 fps frame: {ours / (1 / 30):.0%}")
+
+    from sweep_ui_bench import report  # bench/ is the script's folder: on sys.path
+
+    report(args.trials, args.refreshes)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from run_shots import SHOT_SPECS  # scripts/run_shots.py: the monitor and runs screens on real runs
+from sweep_shots import SHOT_SPECS as SWEEP_SHOT_SPECS  # scripts/sweep_shots.py: searching, on a real sweep
 from textual.pilot import Pilot
 from textual.widgets import Select
 
@@ -75,7 +76,7 @@ SHOTS: list[Shot] = [
     Shot("setup-errors", (120, 36), setup_app, validation_errors),
     Shot("setup-80x24", (80, 24), setup_app),
 ]
-SHOTS += [Shot(*spec) for spec in SHOT_SPECS]
+SHOTS += [Shot(*spec) for spec in [*SHOT_SPECS, *SWEEP_SHOT_SPECS]]
 
 
 async def take(shot: Shot) -> Path:

@@ -24,8 +24,11 @@ from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.record import RunRecord
 from tuitrain.runs.tail import tail_run
 from tuitrain.spec import Experiment
+from tuitrain.sweep.layout import SweepPaths
+from tuitrain.sweep.spec import SweepSpec, sweep_from_data
+from tuitrain.sweep.status import SweepRecord, SweepStatus, TrialEntry
 from tuitrain.ui.app import APP_CSS_PATH
-from tuitrain.ui.messages import RunChosen
+from tuitrain.ui.messages import RunChosen, SweepChosen
 
 VAL_LOSS = [0.90, 0.60, 0.45, 0.40, 0.42, 0.47, 0.53, 0.60, 0.68, 0.77]
 TRAIN_LOSS = [1.00, 0.55, 0.35, 0.25, 0.18, 0.13, 0.09, 0.06, 0.04, 0.03]
@@ -131,7 +134,9 @@ class FakeSource:
 
     ``rows`` is what it lists; ``histories`` and ``exp`` what it loads; ``events(run_dir)`` what it
     tails (through the real tail loop, with ``alive`` and ``error`` for the trainer); starts, stops and
-    deletes are recorded.
+    deletes are recorded. Sweeps: ``sweeps`` (folder -> SweepRecord, e.g. from :func:`fake_sweep`) is
+    what it lists and loads, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
+    ``sweeps``, made from the spec), stopped, refined and best trials saved are recorded.
     """
 
     runs_root: Path = Path("runs")
@@ -144,9 +149,18 @@ class FakeSource:
     histories: dict[Path, dict[str, list[float]]] = field(default_factory=dict)
     start_error: Exception | None = None
     started: list[tuple[Experiment, Path | None]] = field(default_factory=list)
+    lr_finds: list[tuple[Experiment, Path | None]] = field(default_factory=list)
     stopped: list[Path] = field(default_factory=list)
     deleted: list[Path] = field(default_factory=list)
     scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
+    sweeps: dict[Path, SweepRecord] = field(default_factory=dict)
+    sweep_specs: dict[Path, SweepSpec] = field(default_factory=dict)
+    sweeps_started: list[tuple[SweepSpec, Path | None]] = field(default_factory=list)
+    sweeps_stopped: list[Path] = field(default_factory=list)
+    sweeps_resumed: list[Path] = field(default_factory=list)
+    refined: list[tuple[Path, int]] = field(default_factory=list)
+    saved_best: list[tuple[Path, str, bool]] = field(default_factory=list)
+    sweep_error: Exception | None = None
 
     def events(self, run_dir: Path) -> ScriptedEvents:
         """The scripted events of ``run_dir`` (add to them; the tail reads them)."""
@@ -182,6 +196,10 @@ class FakeSource:
             raise self.start_error
         return self.runs_root / f"run-{len(self.started)}"
 
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        self.lr_finds.append((experiment, preset_dir))
+        return self.runs_root / f"lr-find-{len(self.lr_finds)}"
+
     def stop(self, run_dir: Path) -> bool:
         self.stopped.append(Path(run_dir))
         return True
@@ -189,6 +207,130 @@ class FakeSource:
     def delete(self, run_dir: Path) -> None:
         self.deleted.append(Path(run_dir))
         self.rows = [r for r in self.rows if r.run_dir != Path(run_dir)]
+
+    def list_sweeps(self) -> list[SweepRecord]:
+        return sorted(self.sweeps.values(), key=lambda r: r.sweep_id, reverse=True)
+
+    def load_sweep(self, sweep_dir: Path) -> SweepRecord:
+        return self.sweeps[Path(sweep_dir)]
+
+    def load_sweep_spec(self, sweep_dir: Path) -> SweepSpec | None:
+        return self.sweep_specs.get(Path(sweep_dir))
+
+    def start_sweep(self, spec: SweepSpec, source_dir: Path | None = None) -> Path:
+        self.sweeps_started.append((spec, source_dir))
+        if self.sweep_error is not None:
+            raise self.sweep_error
+        sweep_dir = self.runs_root / "sweeps" / f"sweep-{len(self.sweeps_started)}-{spec.name}"
+        self.sweeps[sweep_dir] = fake_sweep(sweep_dir, [], trials_planned=spec.trials, name=spec.name)
+        self.sweep_specs[sweep_dir] = spec
+        return sweep_dir
+
+    def stop_sweep(self, sweep_dir: Path) -> str:
+        self.sweeps_stopped.append(Path(sweep_dir))
+        return "asked the controller to stop the sweep"
+
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        if self.sweep_error is not None:
+            raise self.sweep_error
+        self.sweeps_resumed.append(Path(sweep_dir))
+        return "resuming it: up to 2 to go"
+
+    def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
+        self.refined.append((Path(sweep_dir), top))
+        spec = self.sweep_specs[Path(sweep_dir)]
+        return spec.model_copy(update={"name": f"{spec.name}-fine", "parent": Path(sweep_dir).name})
+
+    def save_best(self, sweep_dir: Path, name: str, overwrite: bool = False) -> Path:
+        self.saved_best.append((Path(sweep_dir), name, overwrite))
+        return Path("presets") / f"{name}.toml"
+
+
+def trial(number: int, state: str = "finished", **fields: Any) -> TrialEntry:
+    """A sweep trial as sweep.json records it: run ``t<number>`` (unless ``run=None``), one minute long."""
+    values: dict[str, Any] = {
+        "number": number,
+        "state": state,
+        "run": f"t{number:04d}",
+        "started_at": 1000.0 + 60 * number,
+        "ended_at": None if state in ("starting", "running") else 1060.0 + 60 * number,
+        "slot": f"cpu{number % 2}",
+    }
+    values.update(fields)
+    return TrialEntry(**values)
+
+
+def raced_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[FakeSource, Path]:
+    """A fake source with one sweep mid-race over the learning rate and the width: four finished trials, one
+    pruned, one invalid, two training, two left of ten; each trial with a run has a validation-loss curve."""
+    sweep_dir = root / "sweeps" / "20261130-101500-digits-search"
+    lr, units = "optimizer.learning_rate", "model.layers[0].units"
+    trials = [
+        trial(0, objective=0.42, best_epoch=5, onset_epoch=6, epochs_done=8, params={lr: 0.0003, units: 64}),
+        trial(1, objective=0.21, best_epoch=4, onset_epoch=5, epochs_done=8, params={lr: 0.004, units: 256}),
+        trial(
+            2,
+            "pruned",
+            objective=1.9,
+            best_epoch=2,
+            epochs_done=2,
+            params={lr: 0.6, units: 16},
+            message="pruned after epoch 2: val_loss 1.9 (its best so far) was worse than the median rule allows",
+        ),
+        trial(3, objective=0.25, best_epoch=6, onset_epoch=7, epochs_done=8, params={lr: 0.01, units: 128}),
+        trial(4, "invalid", run=None, params={lr: 0.02, units: 8}, message="loss: does not fit the output"),
+        trial(5, objective=0.33, best_epoch=7, epochs_done=8, params={lr: 0.0012, units: 32}),
+        trial(6, "running", objective=0.5, best_epoch=2, epochs_done=3, params={lr: 0.002, units: 512}),
+        trial(7, "running", objective=0.9, best_epoch=1, epochs_done=1, params={lr: 0.08, units: 48}),
+    ]
+    if state != "running":
+        trials = [t.model_copy(update={"state": "stopped", "ended_at": 1600.0}) if t.active else t for t in trials]
+    source = FakeSource(runs_root=root, exp=experiment())
+    record = fake_sweep(sweep_dir, trials, state=state, trials_planned=10, name="digits-search", metric="val_loss")
+    source.sweeps[sweep_dir] = record
+    spec = sweep_from_data(
+        {
+            "name": "digits-search",
+            "base": "digits-mlp",
+            "trials": 10,
+            "space": {
+                lr: {"dist": "log_uniform", "low": 1e-4, "high": 1.0},
+                units: {"dist": "log_int", "low": 8, "high": 512},
+            },
+        }
+    )
+    source.sweep_specs[sweep_dir] = spec
+    for t in trials:
+        if t.run is None:
+            continue
+        scale = (t.objective or 1.0) / 0.4
+        curve = [v * scale for v in VAL_LOSS[: max(t.epochs_done, 1)]]
+        source.histories[sweep_dir / "trials" / t.run] = {"val_loss": curve, "loss": curve}
+    return source, sweep_dir
+
+
+def fake_sweep(
+    sweep_dir: Path,
+    trials: Sequence[TrialEntry],
+    *,
+    state: str = "running",
+    trials_planned: int | None = None,
+    name: str = "fake",
+    **status_fields: Any,
+) -> SweepRecord:
+    """A SweepRecord for the fake source (no folder on disk): its status and trials as given."""
+    status = SweepStatus(
+        sweep_id=Path(sweep_dir).name,
+        name=name,
+        state=state,  # type: ignore[arg-type]
+        created_at=1000.0,
+        trials_planned=trials_planned if trials_planned is not None else len(trials),
+        slots=["cpu0", "cpu1"],
+        trials=list(trials),
+        **status_fields,
+    )
+    status.update_best()
+    return SweepRecord(SweepPaths(Path(sweep_dir)), status, state, None, list(trials))
 
 
 class StopRecorder(LocalRunsSource):
@@ -206,7 +348,8 @@ class StopRecorder(LocalRunsSource):
 class ScreenApp(App[None]):
     """A bare app with the dashboard's stylesheet that shows one screen (no need for the real app shell).
 
-    ``chosen`` records the runs a screen asked the app to open (RunChosen).
+    ``chosen`` records the runs a screen asked the app to open (RunChosen), ``sweeps_chosen`` the sweeps
+    (SweepChosen).
     """
 
     CSS_PATH = APP_CSS_PATH
@@ -216,12 +359,16 @@ class ScreenApp(App[None]):
         self.animation_level = "none"
         self._first = screen
         self.chosen: list[Path] = []
+        self.sweeps_chosen: list[Path] = []
 
     def on_mount(self) -> None:
         self.push_screen(self._first)
 
     def on_run_chosen(self, message: RunChosen) -> None:
         self.chosen.append(message.run_dir)
+
+    def on_sweep_chosen(self, message: SweepChosen) -> None:
+        self.sweeps_chosen.append(message.sweep_dir)
 
 
 # ---------------------------------------------------------------------- real run directories

@@ -116,3 +116,14 @@ def make_sweep(
     status.update_best()
     write_sweep_status(paths, status)
     return paths
+
+
+def wait_for(condition: Any, timeout: float = 300.0, what: str = "condition") -> Any:
+    """Poll ``condition`` until it returns something truthy (returned), or fail the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

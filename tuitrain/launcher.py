@@ -23,12 +23,26 @@ from pathlib import Path
 from tuitrain import runs
 from tuitrain.fsutil import atomic_write_text, os_error_text
 from tuitrain.presets import to_toml
+from tuitrain.runs import lr_find
+from tuitrain.runs.lr_find import LrFindSettings
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec import Experiment, NpzDataset
 from tuitrain.spec.checks import resolve
 
 TRAINER_MODULE = runs.status.TRAINER_MODULE
 WORKER_MODULE = runs.status.WORKER_MODULE
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
+    "except (AttributeError, OSError):\n"
+    "    pass  # no prctl (not Linux): nothing ties the child to its parent\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(1)  # the parent died before the tie was made\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+"""Run by ``python -c`` before the real command (which it becomes, same pid): the kernel kills it when its
+parent dies. Done in the child rather than in a ``preexec_fn``, which is unsafe in a threaded parent."""
 
 
 class LaunchError(RuntimeError):
@@ -56,10 +70,13 @@ def absolute_npz(exp: Experiment, preset_dir: Path | None) -> Experiment:
     return out
 
 
-def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None) -> Path:
+def prepare_run(
+    exp: Experiment, runs_root: Path | str | None = None, preset_dir: Path | None = None, *, name_suffix: str = ""
+) -> Path:
     """Create the run directory with ``experiment.toml`` (resolved) and a "pending" status; return it.
 
-    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``).
+    ``runs_root`` None means the default (``$TUITRAIN_RUNS``, else ``./runs``); ``name_suffix`` goes
+    after the experiment's name in the directory's name.
 
     Raises :class:`LaunchError` when the runs folder cannot hold a new run (it is a file, it cannot be
     written, the disk is full); a half-made run directory is removed again.
@@ -70,7 +87,7 @@ def prepare_run(exp: Experiment, runs_root: Path | str | None = None, preset_dir
     try:
         if root.exists() and not root.is_dir():
             raise LaunchError(f"the runs folder {root} is a file, not a folder: pass --runs-dir DIR of a folder")
-        run_dir = runs.new_run_dir(root, exp.name)
+        run_dir = runs.new_run_dir(root, exp.name + name_suffix)
     except OSError as exc:
         raise LaunchError(f"cannot create a run in {root}: {os_error_text(exc)}") from None
     paths = runs.RunPaths(run_dir)
@@ -102,13 +119,22 @@ def module_command(
 
 
 def spawn_detached(
-    cmd: list[str], log_path: Path, *, env: Mapping[str, str] | None = None, pipe_stdin: bool = False
+    cmd: list[str],
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    pipe_stdin: bool = False,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own session (a hang-up or the starter's exit does not reach it), its output
     appended to ``log_path``, its environment :func:`trainer_env` plus ``env``; return at once.
 
     ``pipe_stdin`` gives it a pipe to read from (a warm worker's next run); otherwise stdin is empty.
+    ``die_with_parent`` (Linux) has the kernel kill it when the starting process dies: a trainer started
+    by a Ray actor must end with the actor, as it would with the actor's machine.
     """
+    if die_with_parent:
+        cmd = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
@@ -164,19 +190,49 @@ def start_run(
         raise LaunchError(f"cannot start the trainer for {run_dir.name}: {os_error_text(exc)}") from None
 
 
+def start_lr_find(
+    exp: Experiment,
+    settings: LrFindSettings,
+    runs_root: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    preset_dir: Path | str | None = None,
+    *,
+    offline: bool = False,
+) -> RunHandle:
+    """Create a learning-rate range test's run directory for ``exp`` and start its trainer; return at once.
+
+    The same trainer process as a run (``python -m tuitrain.engine RUN_DIR``): ``lr_find.json`` in the
+    directory makes it run the test (see :mod:`tuitrain.engine.lr_finder`). Raises :class:`LaunchError`
+    as :func:`start_run` does.
+    """
+    run_dir = prepare_run(exp, runs_root, Path(preset_dir) if preset_dir else None, name_suffix=lr_find.NAME_SUFFIX)
+    try:
+        lr_find.write_settings(run_dir, settings)
+        return spawn_trainer(run_dir, data_dir, offline=offline)
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise LaunchError(f"cannot start the range test {run_dir.name}: {os_error_text(exc)}") from None
+
+
 def spawn_trainer(
     run_dir: Path,
     data_dir: Path | str | None = None,
     *,
     offline: bool = False,
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = False,
 ) -> RunHandle:
     """Start a trainer process for a run directory made by :func:`prepare_run`; return at once.
 
     Raises OSError when the process or its log cannot be started (the caller decides what becomes
-    of the run directory).
+    of the run directory). ``die_with_parent``: see :func:`spawn_detached`.
     """
-    process = spawn_detached(trainer_command(run_dir, data_dir, offline), runs.RunPaths(run_dir).trainer_log, env=env)
+    process = spawn_detached(
+        trainer_command(run_dir, data_dir, offline),
+        runs.RunPaths(run_dir).trainer_log,
+        env=env,
+        die_with_parent=die_with_parent,
+    )
     record_trainer(run_dir, process.pid)
     return RunHandle(run_dir=run_dir, pid=process.pid, process=process)
 
@@ -211,15 +267,22 @@ def start_worker(
     *,
     offline: bool = False,
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start a warm worker (``python -m tuitrain.engine.worker``) in its own session; return at once.
 
     It imports TensorFlow once, then trains each run directory written to its stdin (one path per
     line), one after the other, each exactly as a trainer would; it exits when its stdin closes (so a
     worker whose controller died finishes its trial, then ends). Its own output goes to ``log_path``;
-    each trial's output goes to that run's ``trainer.log``.
+    each trial's output goes to that run's ``trainer.log``. ``die_with_parent``: see :func:`spawn_detached`.
     """
-    return spawn_detached(worker_command(trials_dir, data_dir, offline), log_path, env=env, pipe_stdin=True)
+    return spawn_detached(
+        worker_command(trials_dir, data_dir, offline),
+        log_path,
+        env=env,
+        pipe_stdin=True,
+        die_with_parent=die_with_parent,
+    )
 
 
 def is_trainer(pid: int, run_dir: Path, pid_start: int | None = None) -> bool:

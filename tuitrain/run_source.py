@@ -1,13 +1,17 @@
 """Where the dashboard's runs come from and how it acts on them: the one seam every screen uses.
 
 :class:`RunsSource` is all a screen knows about runs: list them, load one, follow one as it trains,
-start, stop and delete one. :class:`LocalRunsSource` is that seam on a runs folder: reading goes
-through :mod:`tuitrain.runs`, trainer processes through :mod:`tuitrain.launcher`. The app is given
-a source (``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake. A sweep is
-a folder of trial run directories, so a ``LocalRunsSource`` on that folder serves it too.
+start, stop and delete one, and start a learning-rate range test; and the sweeps beside them: list
+them, load one, start one from a spec, stop one, resume one, refine one around its best trials, save its
+best trial as a preset. A trial is an ordinary run directory: it is opened, followed and stopped (the
+normal stop path) like any run. :class:`LocalRunsSource` is that seam on a runs folder: reading goes
+through :mod:`tuitrain.runs` and :mod:`tuitrain.sweep`, trainer and controller processes through
+:mod:`tuitrain.launcher` and :mod:`tuitrain.sweep.process`. The app is given a source
+(``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake.
 
-Plain Python, no Textual; :mod:`tuitrain.runs` and the launcher are imported on first use, so the
-dashboard draws its first screen without them.
+Plain Python, no Textual; :mod:`tuitrain.runs`, the launcher and the sweep package are imported on
+first use, so the dashboard draws its first screen without them (and never imports Optuna: only the
+controller process does).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ if TYPE_CHECKING:
     from tuitrain.runs.record import RunRecord
     from tuitrain.runs.tail import Emit
     from tuitrain.spec import Experiment
+    from tuitrain.sweep.spec import SweepSpec
+    from tuitrain.sweep.status import SweepRecord
 
 
 class RunsSource(Protocol):
@@ -61,6 +67,13 @@ class RunsSource(Protocol):
         """
         ...
 
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Start a learning-rate range test of ``experiment`` and return its run directory at once.
+
+        A run of its own kind (:mod:`tuitrain.runs.lr_find`): followed with :meth:`tail` like any run.
+        """
+        ...
+
     def stop(self, run_dir: Path) -> bool:
         """Ask the run's trainer to stop after the current batch; False when no trainer runs for it."""
         ...
@@ -68,6 +81,49 @@ class RunsSource(Protocol):
     def delete(self, run_dir: Path) -> None:
         """Remove the run, only ever a run directory inside :attr:`runs_root`; raises ValueError (not such
         a run) or RuntimeError (a run that still trains) with one line on why."""
+        ...
+
+    def list_sweeps(self) -> list[SweepRecord]:
+        """Every sweep in the runs folder's ``sweeps/``, newest first."""
+        ...
+
+    def load_sweep(self, sweep_dir: Path) -> SweepRecord:
+        """One sweep: its status, state (judged: "crashed" when its controller is gone) and trials."""
+        ...
+
+    def load_sweep_spec(self, sweep_dir: Path) -> SweepSpec | None:
+        """The sweep's spec as it was resolved when it started (its space: each parameter's scale), or None
+        when it can't be read."""
+        ...
+
+    def start_sweep(self, spec: SweepSpec, source_dir: Path | None = None) -> Path:
+        """Check ``spec`` against its base, make its sweep folder, start its controller; the folder, at once.
+
+        Raises :class:`~tuitrain.sweep.SweepError` (every problem, one line each) for a spec that can't
+        run. ``source_dir`` anchors relative files (a base preset file, an npz path).
+        """
+        ...
+
+    def stop_sweep(self, sweep_dir: Path) -> str:
+        """Stop the sweep and its trials after their current batch (what they trained is kept); one line on
+        what was done. Raises ValueError with one line when it can't."""
+        ...
+
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        """Start the controller again on a sweep that was stopped or lost it, up to its budget; one line on
+        what is left. Raises ValueError with one line when there is nothing to resume."""
+        ...
+
+    def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
+        """A new sweep whose ranges span the ``top`` best trials of this one (see :mod:`tuitrain.sweep.refine`);
+        not started. Raises :class:`~tuitrain.sweep.SweepError` with one line when it can't."""
+        ...
+
+    def save_best(self, sweep_dir: Path, name: str, overwrite: bool = False) -> Path:
+        """Save the best trial's experiment as the user preset ``name``; its file.
+
+        Raises ValueError (no best trial, a bad name), FileExistsError or OSError, one line each.
+        """
         ...
 
 
@@ -141,6 +197,15 @@ class LocalRunsSource:
 
         return Path(start_run(experiment, self.runs_root, data_dir=self.data_dir, preset_dir=preset_dir).run_dir)
 
+    def find_learning_rate(self, experiment: Experiment, preset_dir: Path | None = None) -> Path:
+        """Start a range test with the default settings in the runs folder (the launcher's
+        :func:`~tuitrain.launcher.start_lr_find`)."""
+        from tuitrain.launcher import start_lr_find
+        from tuitrain.runs.lr_find import LrFindSettings
+
+        settings = LrFindSettings()
+        return Path(start_lr_find(experiment, settings, self.runs_root, self.data_dir, preset_dir).run_dir)
+
     def stop(self, run_dir: Path) -> bool:
         """SIGTERM to the run's trainer (the launcher's :func:`~tuitrain.launcher.stop_run`)."""
         from tuitrain.launcher import stop_run
@@ -156,6 +221,67 @@ class LocalRunsSource:
         from tuitrain import runs
 
         runs.delete_run(self.runs_root, Path(run_dir))
+
+    # ------------------------------------------------------------------ sweeps
+
+    def list_sweeps(self) -> list[SweepRecord]:
+        """Every sweep under ``<runs root>/sweeps`` (:func:`tuitrain.sweep.list_sweeps`), newest first."""
+        from tuitrain.sweep.status import list_sweeps
+
+        return list_sweeps(self.runs_root)
+
+    def load_sweep(self, sweep_dir: Path) -> SweepRecord:
+        """The sweep folder read (:func:`tuitrain.sweep.load_sweep`); a broken one reads as "failed", never raises."""
+        from tuitrain.sweep.status import load_sweep
+
+        return load_sweep(Path(sweep_dir))
+
+    def load_sweep_spec(self, sweep_dir: Path) -> SweepSpec | None:
+        """The folder's ``sweep.toml`` (:func:`tuitrain.sweep.read_sweep_file`); None when it can't be read."""
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.spec import SweepError, read_sweep_file
+
+        try:
+            return read_sweep_file(SweepPaths(Path(sweep_dir)).spec)
+        except SweepError:
+            return None
+
+    def start_sweep(self, spec: SweepSpec, source_dir: Path | None = None) -> Path:
+        """Resolve the spec, make its folder under ``<runs root>/sweeps`` and start its controller process."""
+        from tuitrain.sweep.process import prepare_sweep, start_controller
+        from tuitrain.sweep.resolve import resolve_sweep
+
+        resolved = resolve_sweep(spec, spec.name, source_dir)
+        paths = prepare_sweep(resolved, self.runs_root, self.data_dir)
+        start_controller(paths, self.data_dir)
+        return paths.root
+
+    def stop_sweep(self, sweep_dir: Path) -> str:
+        """SIGTERM to its controller, or its trials when the controller is gone (:func:`tuitrain.sweep.stop_sweep`)."""
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.process import stop_sweep
+
+        return stop_sweep(SweepPaths(Path(sweep_dir)))
+
+    def resume_sweep(self, sweep_dir: Path) -> str:
+        """Start its controller again (:func:`tuitrain.sweep.process.resume_sweep`), data files from ``data_dir``."""
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.process import resume_sweep
+
+        return resume_sweep(SweepPaths(Path(sweep_dir)), self.data_dir)[1]
+
+    def refine_sweep(self, sweep_dir: Path, top: int) -> SweepSpec:
+        """:func:`tuitrain.sweep.refine.refine_sweep` on the folder; the refined spec (its base inlined)."""
+        from tuitrain.sweep.refine import refine_sweep
+
+        return refine_sweep(Path(sweep_dir), top=top)[1].spec
+
+    def save_best(self, sweep_dir: Path, name: str, overwrite: bool = False) -> Path:
+        """:func:`tuitrain.sweep.best.save_best_preset` on the folder's sweep."""
+        from tuitrain.sweep.best import save_best_preset
+        from tuitrain.sweep.status import load_sweep
+
+        return save_best_preset(load_sweep(Path(sweep_dir)), name, overwrite=overwrite)
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

@@ -1,4 +1,4 @@
-"""DESIGN.md section 9: only tuitrain.engine imports TensorFlow/Keras; the core never imports textual.
+"""DESIGN.md section 9: only tuitrain.engine imports TensorFlow/Keras; the core never imports textual (nor Ray).
 
 Each side is imported in a fresh interpreter and ``sys.modules`` is inspected (Harlequin's check).
 The dashboard's side (``tuitrain.ui`` never importing TensorFlow) is checked by the UI tests.
@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-HEAVY = ("tensorflow", "keras", "textual")
+HEAVY = ("tensorflow", "keras", "textual", "ray")
+"""Ray too: an optional extra that only the Ray executor imports, when a sweep asks for it."""
 
 CORE = [
     "tuitrain.spec",
@@ -24,6 +25,15 @@ CORE = [
     "tuitrain.cli",
     "tuitrain.cli.run_cmd",
     "tuitrain.cli.runs_cmd",
+    "tuitrain.cli.export_cmd",
+    "tuitrain.cli.lr_find_cmd",
+    "tuitrain.cli.serve_cmd",
+    "tuitrain.lr_chart",
+    "tuitrain.runs.lr_find",
+    # The script exporter writes Keras code as text; it never imports Keras.
+    "tuitrain.export",
+    # The sweep controller writes HParams summaries with it, without TensorFlow.
+    "tuitrain.hparams",
     # The trainer's entry module installs its signal handlers before TensorFlow is imported.
     "tuitrain.engine",
     "tuitrain.engine.signals",
@@ -35,6 +45,7 @@ CORE = [
     "tuitrain.sweep.controller",
     "tuitrain.sweep.process",
     "tuitrain.sweep.refine",
+    "tuitrain.sweep.executor",
     "tuitrain.cli.sweep_cmd",
 ]
 

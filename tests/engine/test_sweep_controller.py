@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sweepfiles import wait_for
+from tensorboard_view import hparams_view, proto_value
 
 from tuitrain import runs
 from tuitrain.runs.events import RunFinished, RunStarted
@@ -47,16 +48,6 @@ def _span(run_dir: Path) -> tuple[float, float, int]:
     started = next(e for e in events if isinstance(e, RunStarted))
     final = next(e for e in events if isinstance(e, RunFinished))
     return started.time, final.time, started.pid
-
-
-def _wait_for(condition: Any, timeout: float = 300.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("workers", ["warm", "fresh"])
@@ -103,6 +94,18 @@ def test_trials_run_side_by_side_as_ordinary_runs_and_optuna_hears_each_once(tmp
     else:
         assert len(set(pids)) == trials
     assert record.best is not None and record.best.objective == min(t.objective for t in record.trials)
+    # TensorBoard's HParams view of the sweep folder lists each trial with its values and its objective.
+    experiment, groups = hparams_view(paths.root)
+    assert {info.name for info in experiment.hparam_infos} == {"optimizer.learning_rate", "model.layers[0].units"}
+    by_name = {g.name: g for g in groups.session_groups}
+    assert set(by_name) == {entry.run for entry in record.trials}
+    for entry in record.trials:
+        group = by_name[entry.run]
+        assert {k: proto_value(v) for k, v in group.hparams.items()} == pytest.approx(entry.params)
+        metrics = {(m.name.group, m.name.tag): m for m in group.metric_values}
+        best = metrics[("", "best_val_loss")]
+        assert (best.value, best.training_step) == (pytest.approx(entry.objective), entry.best_epoch)
+        assert ("validation", "epoch_loss") in metrics
 
 
 def run_experiment_es(run_dir: Path) -> Any:
@@ -163,7 +166,7 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
         busy = [t for t in (status.trials if status else []) if t.state == "running" and t.epochs_done >= 1]
         return busy if len(busy) == 2 else []
 
-    busy = _wait_for(two_training, what="two trials past their first epoch")
+    busy = wait_for(two_training, what="two trials past their first epoch")
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     run_dirs = {t.number: paths.trial_dir(t.run) for t in busy}
@@ -218,7 +221,7 @@ def test_failed_crashed_and_invalid_trials_do_not_stop_the_sweep(tmp_path: Path)
                     return True
         return False
 
-    _wait_for(kill_one_digits_trial, what="a digits trial training")
+    wait_for(kill_one_digits_trial, what="a digits trial training")
     assert proc.wait(timeout=600) == 0, paths.log.read_text()[-3000:]
     record = load_sweep(paths)
     assert record.state == "finished"

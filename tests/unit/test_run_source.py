@@ -81,3 +81,105 @@ def test_stop_and_delete(tmp_path: Path) -> None:
     source.delete(done)
     assert not done.exists() and live.exists()
     assert [row.run_dir for row in source.list()] == [live]
+
+
+# ---------------------------------------------------------------------- sweeps
+
+
+def _finished_sweep(runs_root: Path) -> Path:
+    from sweepfiles import LR, make_sweep
+
+    trials = [
+        {"state": "finished", "objective": 0.4, "best_epoch": 2, "params": {LR: 0.003}, "val_loss": [0.5, 0.4]},
+        {"state": "finished", "objective": 0.3, "best_epoch": 2, "params": {LR: 0.001}, "val_loss": [0.5, 0.3]},
+    ]
+    return make_sweep(runs_root, trials).root
+
+
+def test_sweeps_are_listed_loaded_refined_and_their_best_saved(tmp_path: Path) -> None:
+    from tuitrain import presets
+
+    sweep_dir = _finished_sweep(tmp_path)
+    source = LocalRunsSource(tmp_path)
+    (listed,) = source.list_sweeps()
+    assert listed.paths.root == sweep_dir and listed.state == "finished"
+    record = source.load_sweep(sweep_dir)
+    assert record.best is not None and record.best.number == 1
+    spec = source.load_sweep_spec(sweep_dir)
+    assert spec is not None and list(spec.space) == ["optimizer.learning_rate"]
+    assert source.load_sweep_spec(tmp_path / "nowhere") is None
+    refined = source.refine_sweep(sweep_dir, 2)
+    assert refined.parent == sweep_dir.name and refined.space["optimizer.learning_rate"].high < 1.0
+    saved = source.save_best(sweep_dir, "tuned")
+    assert saved == presets.user_dir() / "tuned.toml" and presets.load("tuned").experiment.name == "tuned"
+    # A trial is a run: the source loads it like any run.
+    trial_dir = record.run_dir(record.trials[0])
+    assert trial_dir is not None and source.load(trial_dir).series()["val_loss"] == [0.5, 0.4]
+
+
+def test_start_sweep_resolves_prepares_and_starts_the_controller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuitrain.sweep import process
+    from tuitrain.sweep.spec import SweepError, sweep_from_data
+
+    started = []
+    monkeypatch.setattr(process, "start_controller", lambda paths, data_dir=None: started.append((paths, data_dir)))
+    source = LocalRunsSource(tmp_path / "runs", tmp_path / "data")
+    spec = sweep_from_data(
+        {
+            "name": "s",
+            "base": "digits-mlp",
+            "space": {"optimizer.learning_rate": {"dist": "log_uniform", "low": 1e-4, "high": 1.0}},
+        }
+    )
+    sweep_dir = source.start_sweep(spec)
+    ((paths, data_dir),) = started
+    assert (
+        paths.root == sweep_dir and sweep_dir.parent == tmp_path / "runs" / "sweeps" and data_dir == tmp_path / "data"
+    )
+    assert source.load_sweep(sweep_dir).state == "pending"
+    bad = spec.model_copy(update={"space": {"optimizer.learnig_rate": spec.space["optimizer.learning_rate"]}})
+    with pytest.raises(SweepError, match=r"closest valid path is 'optimizer\.learning_rate'"):
+        source.start_sweep(bad)
+    assert len(started) == 1
+
+
+def test_stop_sweep_without_a_controller_stops_it_in_its_folder(tmp_path: Path) -> None:
+    from sweepfiles import make_sweep
+
+    sweep_dir = make_sweep(tmp_path, [{"state": "finished", "objective": 0.3}], state="running").root
+    source = LocalRunsSource(tmp_path)
+    assert "no controller was running" in source.stop_sweep(sweep_dir)
+    assert source.load_sweep(sweep_dir).state == "stopped"
+
+
+def test_resume_sweep_starts_a_stopped_sweep_again_and_refuses_one_that_has_nothing_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sweepfiles import make_sweep
+
+    from tuitrain.sweep import process
+
+    started = []
+    monkeypatch.setattr(
+        process, "start_controller", lambda paths, data_dir=None, offline=None: started.append((paths.root, data_dir))
+    )
+    source = LocalRunsSource(tmp_path, tmp_path / "data")
+    trials = [{"state": "finished", "objective": 0.3}, {"state": "lost"}]
+    stopped = make_sweep(tmp_path, trials, state="stopped", name="halted").root
+    said = source.resume_sweep(stopped)
+    assert started == [(stopped, tmp_path / "data")]
+    assert said == f"resuming {stopped}: 1 trial(s) recorded, up to 1 to go"
+    done = make_sweep(tmp_path, [{"state": "finished", "objective": 0.3}], name="done").root
+    with pytest.raises(ValueError, match=r"has finished all 1 trials: nothing to resume$"):
+        source.resume_sweep(done)
+    running = make_sweep(tmp_path, [{"state": "running"}], state="running", pid=os.getpid(), name="busy").root
+    with pytest.raises(ValueError, match="is running"):
+        source.resume_sweep(running)
+    broken = tmp_path / "sweeps" / "20260101-000000-broken"
+    broken.mkdir()
+    (broken / "sweep.json").write_text("{ not json")
+    with pytest.raises(ValueError, match="not a sweep folder: nothing to resume"):
+        source.resume_sweep(broken)
+    assert len(started) == 1

@@ -23,11 +23,13 @@ from tuitrain.runs import (
     BestSaved,
     EpochEnded,
     EventWriter,
+    HistoryCsvWriter,
     NotARunDirectory,
     RunFinished,
     RunPaths,
     RunStarted,
     RunStatus,
+    complete_history_csv,
     delete_run,
     list_runs,
     load_run,
@@ -156,6 +158,24 @@ def test_temporaries_of_an_interrupted_save_are_ignored_then_removed_once_the_tr
     _killed_mid_save(RunPaths(live).best_model)
     show(tmp_path, "live")
     assert [p for p in live.iterdir() if is_temporary(p.name)]
+
+
+def test_a_history_csv_one_epoch_behind_a_dead_trainers_log_is_completed_by_runs_show(tmp_path: Path) -> None:
+    crashed = make_run(tmp_path, "crashed", [0.5, 0.4, 0.45])
+    paths = RunPaths(crashed)
+    # Killed between epoch 3's event and its history.csv rewrite: the file has epochs 1-2 only.
+    HistoryCsvWriter(paths, [epoch(1, 0.5), epoch(2, 0.4)]).write()
+    out = show(tmp_path, "crashed")
+    assert "history.csv was behind the event log" in out
+    assert [line.split(",")[0] for line in paths.history_csv.read_text().splitlines()[1:]] == ["1", "2", "3"]
+    assert "history.csv was behind" not in show(tmp_path, "crashed")  # whole now: nothing more to say
+    # A live trainer's file is its own to write; a folder in the file's place is left alone.
+    live = make_run(tmp_path, "live", [0.5, 0.4], status=RunStatus.for_this_process("running"))
+    HistoryCsvWriter(RunPaths(live), [epoch(1, 0.5)]).write()
+    assert not complete_history_csv(load_run(live))
+    odd = make_run(tmp_path, "odd", [0.5])
+    RunPaths(odd).history_csv.mkdir()
+    assert not complete_history_csv(load_run(odd))
 
 
 # ---------------------------------------------------------------------------------------------- odd files

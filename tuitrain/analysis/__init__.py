@@ -11,6 +11,8 @@ from tuitrain.analysis.early_stopping import (
     EarlyStoppingPoint,
     EarlyStoppingTracker,
     early_stopping_point,
+    keras_early_stopping_arguments,
+    keras_plateau_arguments,
     resolve_mode,
 )
 from tuitrain.analysis.flags import CRITERIA, Flag, Severity
@@ -54,6 +56,8 @@ __all__ = [
     "experiment_guessing",
     "generalization_loss",
     "guessing_for",
+    "keras_early_stopping_arguments",
+    "keras_plateau_arguments",
     "not_learned",
     "prechelt_series",
     "progress_quotient",

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tuitrain.analysis._numbers import as_float, fmt, to_float32
-from tuitrain.spec.training import EarlyStoppingSpec
+from tuitrain.spec.training import EarlyStoppingSpec, ReduceLROnPlateauSpec
 
 Direction = Literal["min", "max"]
 
@@ -80,6 +80,35 @@ def resolve_mode(monitor: str, mode: str) -> Direction:
     if name == "loss":
         return "min"
     return "max" if name in HIGHER_IS_BETTER else "min"
+
+
+def keras_early_stopping_arguments(spec: EarlyStoppingSpec) -> dict[str, Any]:
+    """The arguments of ``keras.callbacks.EarlyStopping`` for ``spec``, its mode resolved as above.
+
+    One source for the trainer's callback and an exported script's, so both stop alike.
+    """
+    return {
+        "monitor": spec.monitor,
+        "mode": resolve_mode(spec.monitor, spec.mode),
+        "min_delta": spec.min_delta,
+        "patience": spec.patience,
+        "baseline": spec.baseline,
+        "start_from_epoch": spec.start_from_epoch,
+        "restore_best_weights": spec.restore_best_weights,
+    }
+
+
+def keras_plateau_arguments(spec: ReduceLROnPlateauSpec) -> dict[str, Any]:
+    """The arguments of ``keras.callbacks.ReduceLROnPlateau`` for ``spec`` (mode resolved as above)."""
+    return {
+        "monitor": spec.monitor,
+        "mode": resolve_mode(spec.monitor, spec.mode),
+        "factor": spec.factor,
+        "patience": spec.patience,
+        "min_delta": spec.min_delta,
+        "cooldown": spec.cooldown,
+        "min_lr": spec.min_lr,
+    }
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from tuitrain.cli import attach_cmd, launch_cmd, presets_cmd, run_cmd, runs_cmd, sweep_cmd
+from tuitrain.cli import (
+    attach_cmd,
+    export_cmd,
+    launch_cmd,
+    lr_find_cmd,
+    presets_cmd,
+    run_cmd,
+    runs_cmd,
+    serve_cmd,
+    sweep_cmd,
+)
 from tuitrain.cli.common import QuietFlagsGroup
 
 app = typer.Typer(
@@ -23,3 +33,6 @@ app.command("attach")(attach_cmd.attach)
 app.add_typer(
     sweep_cmd.app, name="sweep", help="Search hyperparameters: many trials side by side, each an ordinary run."
 )
+app.command("export")(export_cmd.export)
+app.command("lr-find")(lr_find_cmd.lr_find)
+app.command("serve")(serve_cmd.serve)

@@ -18,6 +18,10 @@ RunsDir = Annotated[
     Path | None,
     typer.Option("--runs-dir", help="Folder of run directories (default: $TUITRAIN_RUNS, else ./runs)."),
 ]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field, e.g. --set training.epochs=5 (repeatable).", show_default=False),
+]
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Folder searched first for mnist.npz / imdb.npz (default: $TUITRAIN_DATA)."),
@@ -79,7 +83,7 @@ def table_console(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Cons
 
 
 def run_dashboard(app: Any) -> None:
-    """Run the dashboard app; on the way out, say which run keeps training and how to come back to it."""
+    """Run the dashboard app; on the way out, say which run or sweep goes on and how to come back to it."""
     # mouse=False: mouse reporting is never switched on, so a dropped SSH session can't leave the
     # user's terminal printing escape codes on every mouse move.
     app.run(mouse=False)
@@ -88,6 +92,9 @@ def run_dashboard(app: Any) -> None:
     detached = app.detached_run()
     if detached is not None:
         say(f"{detached.name} keeps training; watch it again with 'tuitrain attach {detached.name}'")
+    sweep = app.detached_sweep()
+    if sweep is not None:
+        say(f"sweep {sweep.name} keeps running; watch it again with 'tuitrain attach {sweep.name}'")
 
 
 def quiet_flags(command: Any, ctx: Any) -> None:

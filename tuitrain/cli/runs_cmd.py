@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, cell, fail, runs_root, say, table_console
+from tuitrain.cli.common import RunsDir, cell, fail, is_terminal, runs_root, say, table_console
 from tuitrain.formatting import duration, number
 from tuitrain.text import printable, toml_printable
 
@@ -92,13 +92,23 @@ def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     """A run's experiment as TOML, with its history table and what the analysis says as TOML comments.
 
     The whole output is valid TOML (``tuitrain runs show RUN > exp.toml`` is a preset to run again).
+    A learning-rate range test shows its chart instead.
     """
-    from tuitrain.runs import load_run, read_experiment_text, remove_stale_temporaries
+    from tuitrain.runs import complete_history_csv, load_run, read_experiment_text, remove_stale_temporaries
+    from tuitrain.runs.lr_find import is_lr_find
 
     run_dir = _find(run, runs_dir)
     record = load_run(run_dir)
     for removed in remove_stale_temporaries(record):
         say(f"tuitrain: removed {removed.name}, left behind by an interrupted save", err=True)
+    if is_lr_find(run_dir):
+        from tuitrain.cli.lr_find_cmd import print_report
+
+        say(f"{run_dir.name}: learning-rate range test, {record.state}")
+        print_report(run_dir, interactive=is_terminal())
+        return
+    if complete_history_csv(record):
+        say("tuitrain: history.csv was behind the event log (the trainer was killed mid-write): rewritten", err=True)
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)

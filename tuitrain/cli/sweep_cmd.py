@@ -20,6 +20,16 @@ from tuitrain.workspace import data_dir
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 SweepArg = Annotated[str, typer.Argument(help="Sweep folder name (or a unique start of it), 'latest', or a path.")]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Train the trials on a Ray cluster: auto (the one 'ray start' started here), HEAD_HOST:6379, "
+        "ray://HOST:10001, or local (a Ray instance of its own). Needs pip install 'tuitrain\\[ray]'.",
+        show_default=False,
+    ),
+]
 FOLLOW_SECONDS = 0.5
 EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "crashed": 2}
 """Exit status of ``sweep run`` / ``sweep resume`` by how the sweep ended."""
@@ -76,6 +86,7 @@ def run(
     workers: Annotated[str | None, typer.Option("--workers", help="warm (default) or fresh trainer processes.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the sampler.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name of the sweep (its folder's suffix).")] = None,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return; follow with 'sweep show'.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -93,7 +104,8 @@ def run(
     """
     from tuitrain.sweep.process import prepare_sweep, start_controller
 
-    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name)
+    resolved = _resolve_run_spec(sweep, trials, parallel, space, set_, sampler, pruner, workers, seed, name, ray)
+    _check_backend(resolved.spec, ray)
     folder = data_dir(data_dir_)
     paths = prepare_sweep(resolved, runs_dir, folder, offline)
     controller = start_controller(paths, folder, offline or None)
@@ -119,6 +131,7 @@ def _resolve_run_spec(
     workers: str | None,
     seed: int | None,
     name: str | None,
+    ray: str | None = None,
 ) -> Any:
     """The sweep to run: a sweep preset or file with the options applied, or --space over an experiment preset."""
     from tuitrain.sweep.resolve import resolve_sweep
@@ -157,10 +170,21 @@ def _resolve_run_spec(
             data["parallel"] = "auto" if parallel == "auto" else _int_option("--parallel", parallel)
         if pruner is not None:
             data["pruner"] = {**data.get("pruner", {}), "kind": pruner}
+        if ray is not None:
+            data["execution"] = {**data.get("execution", {}), "backend": "ray", "address": ray}
         spec = sweep_from_data(data, source)
         return resolve_sweep(spec, source, source_dir)
     except SweepError as exc:
         fail(str(exc))
+
+
+def _check_backend(spec: Any, ray_option: str | None) -> None:
+    """One line, before anything starts, when the sweep asks for Ray and Ray is not installed."""
+    from tuitrain.sweep.executor import RAY_MISSING, ray_installed
+
+    if spec.execution.backend == "ray" and not ray_installed():
+        asked = "--ray" if ray_option is not None else f'sweep {spec.name!r} asks for [execution] backend = "ray":'
+        fail(f"{asked} {RAY_MISSING.removeprefix('the Ray backend ')}")
 
 
 def _int_option(option: str, text: str) -> int:
@@ -250,6 +274,7 @@ def _last_line(path: Path) -> str:
 
 
 def _trial_line(trial: Any, metric: str, shown: dict[tuple[int, str], str]) -> str:
+    """One trial on one line (plain output): state, objective, values, time, message."""
     params = ", ".join(f"{k}={shown[(trial.number, k)]}" for k in trial.params)
     result = f"{metric} {trial.objective:.4g} at epoch {trial.best_epoch}" if trial.objective is not None else ""
     parts = [f"trial {trial.number} {trial.state}", result, params, duration(trial.duration)]
@@ -260,9 +285,11 @@ def _trial_line(trial: Any, metric: str, shown: dict[tuple[int, str], str]) -> s
 
 def _print_changes(record: Any, printed: dict[int, str]) -> None:
     """One line per trial start and end (plain output for pipes, nohup and CI)."""
+    from tuitrain.sweep.leaderboard import shown_values
+
     if record.status is None:
         return
-    shown = _shown_values(record.trials)
+    shown = shown_values(record.trials)
     for trial in record.trials:
         if trial.state == "starting" or printed.get(trial.number) == trial.state:
             continue
@@ -272,12 +299,14 @@ def _print_changes(record: Any, printed: dict[int, str]) -> None:
 
 
 def _live_view(record: Any) -> Any:
+    from tuitrain.sweep.leaderboard import sweep_progress
+
     status = record.status
     if status is None:
         return cell(record.reason or "starting")
-    done = sum(not t.active for t in record.trials)
+    progress = sweep_progress(record)
     best = record.best
-    head = f"{record.sweep_id}: {record.state}, {done}/{status.trials_planned} trials done"
+    head = f"{record.sweep_id}: {record.state}, {progress.done}/{progress.planned} trials done"
     if best is not None and best.objective is not None:
         head += f"; best trial {best.number}: {status.metric} {best.objective:.4g} at epoch {best.best_epoch}"
     recent = sorted(record.trials, key=lambda t: (not t.active, -t.number))[:12]
@@ -286,13 +315,15 @@ def _live_view(record: Any) -> Any:
 
 def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table, list[str], list[list[str]]]:
     """The trials' table, with its headers and cells (to size a console for piped output)."""
-    names = list(dict.fromkeys(k for t in trials for k in t.params))
+    from tuitrain.sweep.leaderboard import objective_text, param_names, short_names, shown_values
+
+    names = param_names(trials)
     metric = f"{status.metric} @ epoch"
-    headers = ["#", "state", *_short_names(names), metric, "onset" if not live else "epochs", "time"]
-    shown = _shown_values(trials)
+    headers = ["#", "state", *short_names(names), metric, "onset" if not live else "epochs", "time"]
+    shown = shown_values(trials)
     rows = []
     for t in trials:
-        objective = f"{t.objective:.4g} @ {t.best_epoch}" if t.objective is not None else "-"
+        objective = objective_text(t)
         extra = (str(t.onset_epoch) if t.onset_epoch else "-") if not live else str(t.epochs_done)
         params = [shown.get((t.number, n), "-") for n in names]
         rows.append([str(t.number), t.state, *params, objective, extra, duration(t.duration)])
@@ -303,64 +334,6 @@ def _table(trials: list[Any], status: Any, *, live: bool = False) -> tuple[Table
     for row in rows:
         table.add_row(*(cell(c) for c in row))
     return table, headers, rows
-
-
-def _short_names(names: list[str]) -> list[str]:
-    """Column headers: each path's last part (``learning_rate``), longer where two would read the same."""
-    out = []
-    for name in names:
-        parts = name.split(".")
-        for keep in range(1, len(parts) + 1):
-            short = ".".join(parts[-keep:])
-            if sum(".".join(n.split(".")[-keep:]) == short for n in names) == 1:
-                break
-        out.append(short)
-    return out
-
-
-def _shown_values(trials: list[Any]) -> dict[tuple[int, str], str]:
-    """Each (trial, parameter) value as tables show it: plain values as they are; a section (a table or a list
-    chosen whole) by what differs between the sections these trials got: "sgd momentum=0.9", "activation=relu"."""
-    out: dict[tuple[int, str], str] = {}
-    for name in dict.fromkeys(k for t in trials for k in t.params):
-        values = {t.number: t.params[name] for t in trials if name in t.params}
-        if not any(isinstance(v, dict | list) for v in values.values()):
-            out.update({(n, name): _value(v) for n, v in values.items()})
-            continue
-        leaves = {n: _leaves(v) for n, v in values.items()}
-        keys = dict.fromkeys(k for found in leaves.values() for k in found)
-        varying = [k for k in keys if len({tuple(sorted(found.get(k, ()))) for found in leaves.values()}) > 1]
-        for n, found in leaves.items():
-            parts = []
-            for key in (k for k in varying if k in found):
-                text = "/".join(sorted(found[key]))
-                parts.append(text if key.rsplit(".", 1)[-1] in ("", "name", "kind") else f"{key}={text}")
-            out[(n, name)] = " ".join(parts) or _value(values[n])
-    return out
-
-
-def _leaves(value: Any, prefix: str = "") -> dict[str, set[str]]:
-    """The plain values inside a table or list by key path, list positions left out (a stack's layers merge)."""
-    out: dict[str, set[str]] = {}
-    if isinstance(value, dict | list):
-        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
-        for key, item in items:
-            path = prefix if key is None else (f"{prefix}.{key}" if prefix else str(key))
-            for inner, found in _leaves(item, path).items():
-                out.setdefault(inner, set()).update(found)
-        return out
-    return {prefix: {_value(value)}}
-
-
-def _value(value: Any) -> str:
-    from tuitrain.sweep.space import toml_inline
-
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    text = toml_inline(value) if not isinstance(value, str) else value
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _summary(record: Any) -> None:
@@ -380,16 +353,14 @@ def _summary(record: Any) -> None:
 
 
 def _best_lines(record: Any, best: Any) -> list[str]:
-    from tuitrain.sweep.space import toml_inline
+    from tuitrain.sweep.leaderboard import best_sets
 
     status = record.status
-    lines = [
+    return [
         f"best: trial {best.number}, {status.metric} {best.objective:.4g} at epoch {best.best_epoch} "
-        f"({record.run_dir(best)})"
+        f"({record.run_dir(best)})",
+        f"as --set: {best_sets(best)}",
     ]
-    sets = " ".join(f"--set '{k}={toml_inline(v)}'" for k, v in best.params.items())
-    lines.append(f"as --set: {sets}")
-    return lines
 
 
 # ---------------------------------------------------------------- list / show
@@ -399,6 +370,7 @@ def _best_lines(record: Any, best: Any) -> list[str]:
 def list_cmd(runs_dir: RunsDir = None) -> None:
     """Every sweep: its state, trials done of planned, the best objective, sampler, duration."""
     from tuitrain.sweep.layout import SweepNotFound, sweeps_root
+    from tuitrain.sweep.leaderboard import best_text, sweep_progress
     from tuitrain.sweep.status import list_sweeps
 
     try:
@@ -415,12 +387,11 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
         if status is None:
             rows.append((record.sweep_id, record.state, "-", "-", "-", "-"))
             continue
-        done = sum(not t.active for t in record.trials)
-        best = record.best
-        shown = f"{status.metric} {best.objective:.4g} (#{best.number})" if best and best.objective is not None else "-"
-        end = status.ended_at or (time.time() if record.state in ("running", "stopping") else status.updated_at)
-        took = duration(end - status.created_at) if end else "-"
-        rows.append((record.sweep_id, record.state, f"{done}/{status.trials_planned}", shown, status.sampler, took))
+        progress = sweep_progress(record)
+        trials = f"{progress.done}/{progress.planned}"
+        rows.append(
+            (record.sweep_id, record.state, trials, best_text(record), status.sampler, duration(progress.elapsed))
+        )
     table = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:
         table.add_column(header, justify="right" if header in ("trials", "best") else "left")
@@ -439,24 +410,24 @@ def show_cmd(
     Ranked trials (finished or diverged with an objective) come first, best first; the best one's
     parameters are printed as --set options.
     """
+    from tuitrain.sweep.leaderboard import distinct_values, leaderboard, sweep_progress
+
     record = _load(sweep, runs_dir)
     status = record.status
-    done = sum(not t.active for t in record.trials)
+    progress = sweep_progress(record)
     say(
-        f"{record.sweep_id}: {record.state}; {done}/{status.trials_planned} trials; objective {status.metric} "
+        f"{record.sweep_id}: {record.state}; {progress.done}/{progress.planned} trials; objective {status.metric} "
         f"({status.mode}) at each trial's best epoch; {status.sampler} sampler, pruner {status.pruner}, "
         f"{status.workers} workers in {', '.join(status.slots) or '-'}"
         + (f"; refines {status.parent}" if status.parent else "")
     )
     if record.reason and record.state in ("crashed", "failed"):
         say(record.reason)
-    ranked = status.ranked()
-    numbers = {t.number for t in ranked}
-    order = ranked + sorted((t for t in record.trials if t.number not in numbers), key=lambda t: t.number)
+    order = leaderboard(record.trials, status.mode)
     if order:
         table, headers, rows = _table(order, status)
         table_console(headers, rows).print(table)
-    distinct = _distinct_values(record.trials)
+    distinct = distinct_values(record.trials)
     if distinct:
         say("distinct values tried: " + "; ".join(distinct))
     for trial in order:
@@ -466,19 +437,6 @@ def show_cmd(
     if best is not None:
         for text in _best_lines(record, best):
             say(text)
-
-
-def _distinct_values(trials: list[Any]) -> list[str]:
-    """How many different values each parameter got: a grid spends many trials on few values of each."""
-    from tuitrain.sweep.space import toml_inline
-
-    names = list(dict.fromkeys(k for t in trials for k in t.params))
-    out = []
-    for name in names:
-        seen = {toml_inline(t.params[name]) for t in trials if name in t.params and t.state not in ("lost",)}
-        tried = sum(name in t.params for t in trials)
-        out.append(f"{name}: {len(seen)} in {tried} trials")
-    return out
 
 
 # ---------------------------------------------------------------- stop / resume
@@ -509,6 +467,7 @@ def stop_cmd(
 @app.command("resume")
 def resume_cmd(
     sweep: SweepArg,
+    ray: RayOption = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start it and return.")] = False,
     runs_dir: RunsDir = None,
     data_dir_: DataDir = None,
@@ -518,21 +477,45 @@ def resume_cmd(
 
     Trials that ended meanwhile are counted once, trials still training are followed to their end, trials that
     never started are marked lost.
-    """
-    from tuitrain.sweep.process import controller_running, start_controller
 
-    record = _load(sweep, runs_dir)
-    paths, status = record.paths, record.status
-    if controller_running(paths):
-        fail(f"{paths.sweep_id} is running (controller pid {status.pid}): nothing to resume")
-    left = status.trials_planned - status.counted
-    if left <= 0 and not any(t.active for t in status.trials) and status.state == "finished":
-        fail(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
-    controller = start_controller(paths, data_dir(data_dir_), offline or None)
-    say(f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go")
+    --ray ADDRESS goes on on a Ray cluster (a new head's address after the old one was lost, or a sweep that
+    ran here so far): it is written into the sweep's sweep.toml.
+    """
+    from tuitrain.sweep.process import resume_sweep
+
+    paths = _load(sweep, runs_dir).paths
+    try:
+        controller, said = resume_sweep(
+            paths, data_dir(data_dir_), offline or None, prepare=lambda: _resume_backend(paths, ray)
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    say(said)
     if detach:
         return
     raise typer.Exit(EXIT_CODES.get(follow(paths, controller), 1))
+
+
+def _resume_backend(paths: Any, ray: str | None) -> None:
+    """Check (and with --ray, first record in sweep.toml) where the resumed sweep's trials will train."""
+    from tuitrain.sweep.spec import SweepError, read_sweep_file, save_sweep, sweep_from_data
+
+    try:
+        spec = read_sweep_file(paths.spec)
+    except SweepError as exc:
+        if ray is None:
+            return  # the controller says what is wrong with it, as for any sweep it cannot read
+        fail(str(exc))
+    if ray is not None:
+        data = spec.model_dump(mode="json", exclude_none=True)
+        data["execution"] = {**data["execution"], "backend": "ray", "address": ray}
+        try:
+            spec = sweep_from_data(data, "--ray")
+        except SweepError as exc:
+            fail(str(exc))
+    _check_backend(spec, ray)
+    if ray is not None:
+        save_sweep(spec, paths.spec)
 
 
 # ---------------------------------------------------------------- refine / best
@@ -551,16 +534,13 @@ def refine_cmd(
 ) -> None:
     """Write a finer sweep: each range spans the top-K trials, widened on its own scale; it records its parent."""
     from tuitrain import presets
-    from tuitrain.sweep.refine import refine
-    from tuitrain.sweep.resolve import resolve_sweep
-    from tuitrain.sweep.spec import SweepError, read_sweep_file, save_sweep, user_sweep_dir
+    from tuitrain.sweep.refine import refine_sweep
+    from tuitrain.sweep.spec import SweepError, save_sweep, user_sweep_dir
 
     if not margin >= 0 or not math.isfinite(margin):
         fail(f"--margin {margin}: must be a number >= 0")
-    record = _load(sweep, runs_dir)
     try:
-        parent = resolve_sweep(read_sweep_file(record.paths.spec), str(record.paths.spec))
-        refined = refine(parent, record.status, top=top, margin=margin, name=name, trials=trials)
+        parent, refined = refine_sweep(_find(sweep, runs_dir), top=top, margin=margin, name=name, trials=trials)
     except SweepError as exc:
         fail(str(exc))
     spec = refined.spec
@@ -590,7 +570,7 @@ def best_cmd(
     runs_dir: RunsDir = None,
 ) -> None:
     """The best trial: its objective and epoch, run directory and parameters as --set options."""
-    from tuitrain import presets
+    from tuitrain.sweep.best import save_best_preset
 
     record = _load(sweep, runs_dir)
     best = record.best
@@ -600,23 +580,8 @@ def best_cmd(
         say(text)
     if save_preset is None:
         return
-    path = record.run_dir(best) / "experiment.toml"
     try:
-        presets.check_name(save_preset)
-    except ValueError as exc:
-        fail(str(exc))
-    try:
-        # The preset reader: regular files only, one line for every way the file can be wrong.
-        exp = presets.experiment_from_data(presets.read_preset_data(path), str(path))
-    except presets.PresetError as exc:
-        fail(str(exc))
-    description = (
-        f"The best trial ({best.number}) of sweep {record.sweep_id}: {record.status.metric} "
-        f"{best.objective:.4g} at epoch {best.best_epoch}."
-    )
-    exp = exp.model_copy(update={"name": save_preset, "description": description})
-    try:
-        saved = presets.save(exp, save_preset, overwrite=force)
+        saved = save_best_preset(record, save_preset, overwrite=force)
     except FileExistsError as exc:
         fail(f"{exc} (--force overwrites a user preset)")
     except (OSError, ValueError) as exc:

@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             apply_thread_limits()  # a sweep's share of the CPU, before TensorFlow's first op
         except ValueError as exc:
             parser.error(str(exc))
+        if (args.run_dir / "lr_find.json").is_file():  # a learning-rate range test, not a training run
+            from tuitrain.engine import lr_finder
+
+            return lr_finder.run(args.run_dir, data_dir=args.data_dir, allow_download=not args.offline, stop=stop)
         return trainer.run(args.run_dir, data_dir=args.data_dir, allow_download=not args.offline, stop=stop)
 
 

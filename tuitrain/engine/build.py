@@ -19,7 +19,7 @@ TensorFlow: Keras' batch callbacks then see every group of steps, not every step
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -47,15 +47,15 @@ from tuitrain.spec import (
     RMSprop,
 )
 from tuitrain.spec.checks import OutputLayer
+from tuitrain.spec.derived import (
+    DEFAULT_LIMIT,
+    DEFAULT_STDDEV,
+    LabelFormat,
+    derived_seed,
+    effective_loss,
+    label_format,
+)
 from tuitrain.text import identifier
-
-LabelFormat = Literal["binary", "sparse", "one_hot"]
-"""How labels are fed: binary = float 0/1 column; sparse = integer class ids; one_hot = float rows."""
-
-# Metrics that compare the output with the label element-wise: they need one-hot labels for a
-# multi-unit output, as categorical crossentropy and the regression losses do.
-_ELEMENTWISE_METRICS = frozenset({"precision", "recall", "auc", "mse", "mae"})
-_SEED_MODULUS = 2**31 - 1
 
 SPARSE_STEPS_PER_EXECUTION = 8
 """Training steps per call into TensorFlow when batches are sparse (multi-hot into a Dense layer).
@@ -148,18 +148,6 @@ class SparseDenseInput(keras.layers.Layer):
         return (*tuple(input_shape)[:-1], self.dense.units)
 
 
-def derived_seed(seed: int, *parts: int) -> int:
-    """A seed for one initializer or dropout layer: different per layer, the same for the same run seed.
-
-    Keras warns (and gives identical weights) when one seeded initializer is reused across layers, so
-    every layer gets its own.
-    """
-    value = seed
-    for part in parts:
-        value = (value * 1_000_003 + part + 1) % _SEED_MODULUS
-    return value
-
-
 _INITIALIZER_CLASSES: dict[str, Any] = {
     "glorot_uniform": keras.initializers.GlorotUniform,
     "glorot_normal": keras.initializers.GlorotNormal,
@@ -169,8 +157,6 @@ _INITIALIZER_CLASSES: dict[str, Any] = {
     "lecun_uniform": keras.initializers.LecunUniform,
     "orthogonal": keras.initializers.Orthogonal,
 }
-DEFAULT_STDDEV = 0.05
-DEFAULT_LIMIT = 0.05
 
 
 def make_initializer(spec: InitializerSpec, seed: int) -> keras.initializers.Initializer:
@@ -256,23 +242,11 @@ def make_optimizer(spec: Any) -> keras.optimizers.Optimizer:
     raise ValueError(f"unknown optimizer {spec!r}")
 
 
-def label_format(exp: Experiment, output_units: int) -> LabelFormat:
-    """How the labels must be shaped for this loss, output width and metric list."""
-    if output_units == 1:
-        return "binary"
-    needs_one_hot = exp.loss != "sparse_categorical_crossentropy" or any(
-        m in _ELEMENTWISE_METRICS for m in exp.resolved_metrics()
-    )
-    return "one_hot" if needs_one_hot else "sparse"
-
-
 def make_loss(exp: Experiment, labels: LabelFormat) -> keras.losses.Loss:
     """The Keras loss. Sparse categorical crossentropy on one-hot labels (needed by an element-wise
     metric) becomes categorical crossentropy: the same number, computed from the one-hot row."""
     losses = keras.losses
-    name = exp.loss
-    if name == "sparse_categorical_crossentropy" and labels == "one_hot":
-        name = "categorical_crossentropy"
+    name = effective_loss(exp, labels)
     if name == "binary_crossentropy":
         return losses.BinaryCrossentropy()
     if name == "categorical_crossentropy":

@@ -23,6 +23,7 @@ from tuitrain.runs import (
     EventWriter,
     FlagRaised,
     HistoryCsvWriter,
+    LrStep,
     RunFailed,
     RunFinished,
     RunPaths,
@@ -95,6 +96,8 @@ class RunRecorder:
                 train_samples=info["train_size"],
                 val_samples=info["val_size"],
                 val_class_shares=info.get("val_class_shares"),
+                seed=info["seed"],
+                kind=info.get("kind", "train"),
             )
         )
 
@@ -119,6 +122,10 @@ class RunRecorder:
         with self._lock:
             if not self._ended:
                 self._writer.write(BatchProgress(epoch=epoch, step=batch, steps=steps, logs=dict(logs)))
+
+    def lr_step(self, step: int, learning_rate: float, loss: float, smoothed_loss: float) -> None:
+        """One batch of a learning-rate range test."""
+        self._writer.write(LrStep(step=step, learning_rate=learning_rate, loss=loss, smoothed_loss=smoothed_loss))
 
     def flag_raised(self, flag: Flag) -> None:
         """A flag of the analysis."""

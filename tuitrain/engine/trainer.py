@@ -24,7 +24,12 @@ import numpy as np
 import tensorflow as tf
 
 import tuitrain
-from tuitrain.analysis import StreamingAnalyzer, experiment_guessing, resolve_mode
+from tuitrain.analysis import (
+    StreamingAnalyzer,
+    experiment_guessing,
+    keras_early_stopping_arguments,
+    keras_plateau_arguments,
+)
 from tuitrain.data import DataError, LoadedData, load_dataset
 from tuitrain.engine.build import BuildError, BuiltModel, build_model
 from tuitrain.engine.callbacks import RunCallback, TrainingOutcome, save_model
@@ -32,6 +37,7 @@ from tuitrain.engine.datasets import Pipelines, make_pipelines
 from tuitrain.engine.device import DeviceInfo, setup_device
 from tuitrain.engine.record import RunRecorder
 from tuitrain.engine.signals import StopRequest
+from tuitrain.engine.tensorboard import TensorBoardLog
 from tuitrain.fsutil import os_error_text, remove_temporaries
 from tuitrain.presets import PresetError
 from tuitrain.spec import DenseLayer, Experiment, ImdbDataset
@@ -178,12 +184,18 @@ def _download_log(log: Any) -> Any:
 
 
 def make_callbacks(
-    prep: Prepared, recorder: Any, stop: StopRequest, best_path: Path | None
+    prep: Prepared, recorder: Any, stop: StopRequest, best_path: Path | None, tensorboard_dir: Path | None = None
 ) -> tuple[RunCallback, list[keras.callbacks.Callback]]:
     """The run callback first (so it logs the learning rate an epoch used before ReduceLROnPlateau
-    lowers it), then Keras' EarlyStopping and ReduceLROnPlateau when the spec enables them."""
+    lowers it), then Keras' EarlyStopping and ReduceLROnPlateau when the spec enables them.
+
+    With ``tensorboard_dir`` what the run callback records also goes to TensorBoard event files there.
+    """
     exp = prep.experiment
     es = exp.early_stopping
+    tensorboard = None
+    if tensorboard_dir is not None:
+        recorder = tensorboard = TensorBoardLog(recorder, tensorboard_dir, log=getattr(recorder, "log", print))
     run_cb = RunCallback(
         recorder,
         StreamingAnalyzer(
@@ -201,30 +213,12 @@ def make_callbacks(
     )
     callbacks: list[keras.callbacks.Callback] = [*prep.pipelines.callbacks, run_cb]
     if es.enabled:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=es.monitor,
-                mode=resolve_mode(es.monitor, es.mode),
-                min_delta=es.min_delta,
-                patience=es.patience,
-                baseline=es.baseline,
-                start_from_epoch=es.start_from_epoch,
-                restore_best_weights=es.restore_best_weights,
-            )
-        )
+        callbacks.append(keras.callbacks.EarlyStopping(**keras_early_stopping_arguments(es)))
     plateau = exp.training.reduce_lr_on_plateau
     if plateau.enabled:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=plateau.monitor,
-                mode=resolve_mode(plateau.monitor, plateau.mode),
-                factor=plateau.factor,
-                patience=plateau.patience,
-                min_delta=plateau.min_delta,
-                cooldown=plateau.cooldown,
-                min_lr=plateau.min_lr,
-            )
-        )
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**keras_plateau_arguments(plateau)))
+    if tensorboard is not None:
+        callbacks.append(tensorboard.closing_callback())
     return run_cb, callbacks
 
 
@@ -318,7 +312,7 @@ def run(
         if stop.requested:
             recorder.finished("stopped", TrainingOutcome(), f"{_stop_reason(stop)} before training began")
             return EXIT_OK
-        run_cb, callbacks = make_callbacks(prep, recorder, stop, recorder.paths.best_model)
+        run_cb, callbacks = make_callbacks(prep, recorder, stop, recorder.paths.best_model, recorder.paths.tensorboard)
         prep.built.model.fit(
             prep.pipelines.train,
             validation_data=prep.pipelines.val,
@@ -424,5 +418,5 @@ def bench_callbacks(exp: Experiment, data: LoadedData, built: BuiltModel, pipes:
 
     recorder = new_bench_recorder(run_dir, exp)
     prep = Prepared(exp, 0, DeviceInfo("cpu", "bench", False, ""), data, built, pipes)
-    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model)
+    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model, recorder.paths.tensorboard)
     return callbacks

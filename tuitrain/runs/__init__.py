@@ -15,6 +15,7 @@ from tuitrain.runs.events import (
     Event,
     FinalEvent,
     FlagRaised,
+    LrStep,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -51,6 +52,7 @@ from tuitrain.runs.listing import (
 from tuitrain.runs.reader import EventLog, EventTailer, read_events
 from tuitrain.runs.record import (
     RunRecord,
+    complete_history_csv,
     last_error,
     load_run,
     read_experiment_text,
@@ -84,6 +86,7 @@ __all__ = [
     "FinalEvent",
     "FlagRaised",
     "HistoryCsvWriter",
+    "LrStep",
     "NotARunDirectory",
     "RunBusy",
     "RunFailed",
@@ -98,6 +101,7 @@ __all__ = [
     "RunsRootError",
     "RunsScan",
     "StatusFile",
+    "complete_history_csv",
     "deletable_run",
     "delete_run",
     "dump_event",

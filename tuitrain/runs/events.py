@@ -96,6 +96,12 @@ class RunStarted(_Event):
         description="Fraction of the validation labels in each class (what guessing scores follows from it); "
         "None in runs recorded before it was written.",
     )
+    seed: int | None = Field(
+        default=None, description='The seed the run trained with (drawn by the trainer for seed = "random").'
+    )
+    kind: Literal["train", "lr_find"] = Field(
+        default="train", description="train: a training run; lr_find: a learning-rate range test (lr_step events)."
+    )
 
     @property
     def params(self) -> int:
@@ -190,6 +196,17 @@ class FlagRaised(_Event):
         )
 
 
+class LrStep(_Event):
+    """One batch of a learning-rate range test: the rate it trained at, its loss, the smoothed loss."""
+
+    type: Literal["lr_step"] = "lr_step"
+    time: float = Field(default_factory=_now, description="Unix seconds.")
+    step: int = Field(ge=1, description="Batches trained so far in the test, 1-based.")
+    learning_rate: float = Field(description="The rate this batch trained at.")
+    loss: float = Field(description="This batch's loss (NaN/inf when it blew up).")
+    smoothed_loss: float = Field(description="The debiased moving average of the losses so far.")
+
+
 class BestSaved(_Event):
     """``best.keras`` now holds the weights after ``epoch`` (written once the file is safely on disk)."""
 
@@ -251,7 +268,7 @@ class RunFailed(_Event):
 
 
 Event = Annotated[
-    RunStarted | EpochEnded | BatchProgress | FlagRaised | BestSaved | RunFinished | RunFailed,
+    RunStarted | EpochEnded | BatchProgress | FlagRaised | LrStep | BestSaved | RunFinished | RunFailed,
     Field(discriminator="type"),
 ]
 """Any event; pydantic picks the model by ``type``."""
@@ -264,7 +281,7 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     cls.model_fields["type"].default: cls
-    for cls in (RunStarted, EpochEnded, BatchProgress, FlagRaised, BestSaved, RunFinished, RunFailed)
+    for cls in (RunStarted, EpochEnded, BatchProgress, FlagRaised, LrStep, BestSaved, RunFinished, RunFailed)
 }
 """Model class by ``type`` value."""
 

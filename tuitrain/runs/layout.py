@@ -62,6 +62,16 @@ class RunPaths:
         return self.root / "history.csv"
 
     @property
+    def lr_find(self) -> Path:
+        """The settings of a learning-rate range test; a run directory holding it is such a test."""
+        return self.root / "lr_find.json"
+
+    @property
+    def tensorboard(self) -> Path:
+        """TensorBoard event files: ``train/`` and ``validation/`` scalars per epoch (Keras' layout)."""
+        return self.root / "tensorboard"
+
+    @property
     def traceback(self) -> Path:
         """The full traceback of a failed run (the event carries only its last line)."""
         return self.root / "traceback.txt"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuitrain.fsutil import open_regular, os_error_text, read_regular, remove_temporaries
+from tuitrain.fsutil import atomic_write_text, open_regular, os_error_text, read_regular, remove_temporaries
 from tuitrain.runs.events import (
     BatchProgress,
     BestSaved,
@@ -44,6 +44,7 @@ from tuitrain.runs.status import (
     this_host,
     trainer_process_alive,
 )
+from tuitrain.runs.writer import history_csv_text
 
 VAL_ACCURACY_KEYS = (
     "val_accuracy",
@@ -630,3 +631,28 @@ def remove_stale_temporaries(record: RunRecord) -> list[Path]:
     if record.state in ACTIVE_STATES or record.trainer_alive:
         return []
     return remove_temporaries(record.path)
+
+
+def complete_history_csv(record: RunRecord) -> bool:
+    """Rewrite ``history.csv`` of a run whose trainer is gone when it lacks epochs its event log has.
+
+    The trainer appends an epoch's event, then rewrites ``history.csv``; a kill between the two leaves the
+    file one epoch short. The event log is the record, so the file is made whole again from it (atomically)
+    the first time a reader looks at the ended run. Returns True if it was rewritten.
+    """
+    if record.state in ACTIVE_STATES or record.trainer_alive or not record.epoch_events:
+        return False
+    expected = history_csv_text(record.epoch_events)
+    try:
+        current = read_regular(record.paths.history_csv).decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        current = ""
+    except OSError:
+        return False  # a folder or FIFO in its place is not ours to replace
+    if current == expected:
+        return False
+    try:
+        atomic_write_text(record.paths.history_csv, expected)
+    except OSError:
+        return False  # a read-only runs folder (someone else's runs): the event log still has every epoch
+    return True

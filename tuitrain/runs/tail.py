@@ -63,6 +63,7 @@ TailEvent = (
     | events.EpochEnded
     | events.BatchProgress
     | events.FlagRaised
+    | events.LrStep
     | events.BestSaved
     | events.RunFinished
     | events.RunFailed

@@ -2,9 +2,10 @@
 
 The event log is append-only: each event is one line written by one ``write`` system call on a file
 opened with ``O_APPEND``, so a reader sees whole lines and at most one torn last line after a kill.
-Epoch, flag and final events are fsync'd at once; batch progress at most once a second (fsync costs
-milliseconds, batches come many times a second). Everything that is replaced (status, history) goes
-through :mod:`tuitrain.fsutil`: a kill during a write leaves the previous good file.
+Epoch, flag and final events are fsync'd at once; batch progress and the steps of a learning-rate range
+test at most once a second (fsync costs milliseconds, batches come many times a second). Everything that
+is replaced (status, history) goes through :mod:`tuitrain.fsutil`: a kill during a write leaves the
+previous good file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.fsutil import atomic_write_text
-from tuitrain.runs.events import BatchProgress, EpochEnded, Event, dump_event
+from tuitrain.runs.events import BatchProgress, EpochEnded, Event, LrStep, dump_event
 from tuitrain.runs.layout import RunPaths
 from tuitrain.runs.status import ACTIVE_STATES, RunState, RunStatus, write_status
 
@@ -66,7 +67,7 @@ class EventWriter:
                 raise ValueError(f"the event log {self.path} is closed")
             self._write_all(line)
             now = time.monotonic()
-            if not isinstance(event, BatchProgress) or now - self._last_fsync >= self._batch_fsync_interval:
+            if not isinstance(event, BatchProgress | LrStep) or now - self._last_fsync >= self._batch_fsync_interval:
                 os.fsync(self._fd)
                 self._last_fsync = now
 

@@ -13,8 +13,10 @@ controller (:mod:`tuitrain.sweep.controller`, run as ``python -m tuitrain.sweep 
   :func:`controller_running`;
 * specs: :func:`read_sweep_file`, :func:`sweep_from_data`, :func:`find_sweep`,
   :func:`list_sweep_presets`, :func:`resolve_sweep` (checked against the base: :class:`ResolvedSweep`);
-* where trials train: :class:`Executor` (the interface a Ray executor implements), :class:`Slot`,
-  :func:`plan_slots`, :class:`LocalExecutor`.
+* where trials train: :class:`Executor` (the interface), :class:`Slot`, :func:`plan_slots`,
+  :class:`LocalExecutor`; on a Ray cluster (``[execution] backend = "ray"``),
+  ``tuitrain.sweep.ray_executor.RayExecutor``, the one module that imports Ray (not re-exported here:
+  importing this package never imports Ray).
 """
 
 from tuitrain.sweep.executor import Executor, LocalExecutor, Slot, plan_slots

@@ -14,6 +14,8 @@ the objective at the best epoch so far to Optuna and, if the pruner says so, sto
 the normal stop path (the run ends "stopped" with everything kept; the sweep records it "pruned").
 When the run ends it tells Optuna the objective at the trial's best epoch under its early-stopping
 rule, and the next trial takes the slot. A failed, crashed or diverged trial never stops the sweep.
+Along the way it fills TensorBoard's HParams view (:mod:`tuitrain.sweep.hparams_log`): the space at
+the start, a trial's values when it starts, its objective when it ends.
 
 ``kill -9`` of the controller leaves its trials training. Started again with the same folder
 (``tuitrain sweep resume``) it reconciles first: trials that ended meanwhile are told once (Optuna
@@ -38,7 +40,16 @@ from tuitrain import launcher, presets, runs
 from tuitrain.analysis import analyze, experiment_guessing
 from tuitrain.runs.events import EpochEnded, RunFailed, RunFinished
 from tuitrain.spec import Experiment
-from tuitrain.sweep.executor import Executor, LaunchError, LocalExecutor, Slot, plan_slots
+from tuitrain.sweep import hparams_log
+from tuitrain.sweep.executor import (
+    RAY_MISSING,
+    Executor,
+    ExecutorError,
+    LaunchError,
+    LocalExecutor,
+    Slot,
+    ray_installed,
+)
 from tuitrain.sweep.layout import SweepPaths
 from tuitrain.sweep.objective import ObjectiveTracker, trial_objective
 from tuitrain.sweep.resolve import objective_mode, resolve_sweep, trial_experiment
@@ -98,8 +109,10 @@ class _Watch:
 class Controller:
     """Drives one sweep folder to the end of its budget (or a stop request). See the module docstring.
 
-    ``executor`` defaults to a :class:`~tuitrain.sweep.executor.LocalExecutor` as the spec asks (warm or
-    fresh trainers); ``data_dir`` / ``offline`` default to what ``sweep.json`` recorded at creation.
+    ``executor`` defaults to what the spec's ``[execution]`` asks: a
+    :class:`~tuitrain.sweep.executor.LocalExecutor` (warm or fresh trainers), or for ``backend = "ray"``
+    a :class:`~tuitrain.sweep.ray_executor.RayExecutor`; ``data_dir`` / ``offline`` default to what
+    ``sweep.json`` recorded at creation.
     """
 
     def __init__(
@@ -122,6 +135,7 @@ class Controller:
         self._stopping = False
         self._watches: dict[int, _Watch] = {}
         self._last_write = 0.0
+        self._tensorboard_ok = True
 
     def request_stop(self) -> None:
         """Stop the sweep: no new trials, running ones stopped through their trainers (signal-safe)."""
@@ -143,6 +157,12 @@ class Controller:
             status = self._start_status()
             self.status = status
             return self._drive()
+        except ExecutorError as exc:  # trials cannot run where asked (no Ray, no cluster): said in one line
+            self.log(str(exc))
+            if status is not None:
+                status.state, status.message, status.ended_at = "failed", runs.one_line(str(exc)), time.time()
+                write_sweep_status(self.paths, status)
+            return EXIT_FAILED
         except Exception as exc:  # recorded for the user; the trials go on training on their own
             self.log(traceback.format_exc())
             if status is None:
@@ -180,15 +200,13 @@ class Controller:
     def _drive(self) -> int:
         status = self.status
         self.study = open_study(self.paths, self.sweep)
+        self._tensorboard(hparams_log.write_space, self.paths.root, self.sweep)
         active = len([t for t in status.trials if t.active])
         remaining = max(1, self._limit() - status.counted + active)
-        self.slots = plan_slots(self.sweep.spec.parallel, self.sweep.spec.trials_per_gpu, remaining)
-        status.slots = [s.name for s in self.slots]
         if self._executor is None:
-            data_dir = Path(status.data_dir) if status.data_dir else None
-            self._executor = LocalExecutor(
-                self.paths.trials, data_dir, status.offline, warm=self.sweep.spec.workers == "warm"
-            )
+            self._executor = self._default_executor()
+        self.slots = self._executor.plan(self.sweep.spec.parallel, self.sweep.spec.trials_per_gpu, remaining)
+        status.slots = [s.name for s in self.slots]
         self.log(
             f"sweep {self.paths.sweep_id}: {self._limit()} trials, {len(self.slots)} side by side "
             f"({', '.join(status.slots)}), {self.sweep.spec.sampler} sampler, {self.sweep.spec.workers} workers"
@@ -223,6 +241,27 @@ class Controller:
         self._write()
         self.log(status.message)
         return EXIT_OK
+
+    def _default_executor(self) -> Executor:
+        """What the spec's ``[execution]`` asks for: trainers on this machine, or actors on a Ray cluster."""
+        spec, status = self.sweep.spec, self.status
+        data_dir = Path(status.data_dir) if status.data_dir else None
+        warm = spec.workers == "warm"
+        if spec.execution.backend == "ray":
+            if not ray_installed():
+                raise ExecutorError(RAY_MISSING)
+            from tuitrain.sweep.ray_executor import RayExecutor  # the one module that imports Ray
+
+            self.log(f"connecting to the Ray cluster at {spec.execution.address!r}")
+            return RayExecutor(
+                self.paths.trials,
+                data_dir,
+                status.offline,
+                warm=warm,
+                address=spec.execution.address,
+                cpus_per_trial=spec.execution.cpus_per_trial,
+            )
+        return LocalExecutor(self.paths.trials, data_dir, status.offline, warm=warm)
 
     def _write(self) -> None:
         self.status.update_best()
@@ -266,6 +305,7 @@ class Controller:
             return
         entry.run = run_dir.name
         self._write()
+        self._tensorboard(hparams_log.write_trial_start, run_dir, self.sweep, drawn.values)
         assert self._executor is not None
         try:
             self._executor.launch(run_dir, slot)
@@ -374,6 +414,9 @@ class Controller:
         else:
             entry.state = "crashed" if run_state == "crashed" else "failed"
             entry.message = runs.one_line(runs.last_error(watch.run_dir) or record.reason or run_state)
+        if found is not None:
+            metric = self.sweep.spec.objective.metric
+            self._tensorboard(hparams_log.write_trial_result, watch.run_dir, metric, found.value, found.epoch)
         if tell_state == TrialState.COMPLETE:
             self.study.tell(entry.number, value, skip_if_finished=True)
         else:
@@ -385,6 +428,16 @@ class Controller:
         shown = f"{self.status.metric} {entry.objective:.4g} at epoch {entry.best_epoch}" if found else "no objective"
         self.log(f"trial {entry.number} {entry.state}: {shown}")
         self._write()
+
+    def _tensorboard(self, write: Any, *args: Any) -> None:
+        """Write the sweep's HParams view; a file that can't be written is said once and never stops the sweep."""
+        if not self._tensorboard_ok:
+            return
+        try:
+            write(*args)
+        except OSError as exc:
+            self._tensorboard_ok = False
+            self.log(f"TensorBoard HParams files can't be written ({exc}); the sweep goes on without them")
 
     # ------------------------------------------------------------ stopping
 

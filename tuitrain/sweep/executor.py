@@ -10,6 +10,7 @@ An **executor** starts a prepared trial run directory (:func:`tuitrain.launcher.
 slot and stops it through the trainer's normal stop path. The controller talks to trials only
 through their run directories (events, status), so an executor needs just this:
 
+* :meth:`Executor.plan` ``(parallel, trials_per_gpu, trials)``: the slots it offers (asked once, first);
 * :meth:`Executor.launch` ``(run_dir, slot)``: start training it; return at once;
 * :meth:`Executor.stop` ``(run_dir)``: ask it to stop after its current batch, keeping what it trained;
 * :meth:`Executor.alive` ``(run_dir)``: whether something still trains it (None: cannot tell yet);
@@ -17,16 +18,20 @@ through their run directories (events, status), so an executor needs just this:
 * :meth:`Executor.close`: no more trials (workers end after their current one).
 
 :class:`LocalExecutor` starts trainer processes on this machine, a fresh one per trial or one warm
-worker per slot kept across trials (:mod:`tuitrain.engine.worker`). A Ray executor (issue 15) would
-launch each trial as a Ray task with its slot's resources, the run directory on a shared folder.
+worker per slot kept across trials (:mod:`tuitrain.engine.worker`).
+:class:`tuitrain.sweep.ray_executor.RayExecutor` (``[execution] backend = "ray"``, the optional Ray extra)
+runs each slot as a Ray actor that does the same on a node of a cluster, the run directories on a
+folder every node shares; its slots are planned from the cluster's resources by :func:`plan_cluster_slots`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +42,7 @@ from tuitrain.launcher import LaunchError
 
 MEMORY_PER_CPU_TRIAL = 1.2e9
 """Bytes a CPU trial is planned with (TensorFlow alone takes ~0.7 GB; data and model come on top)."""
+RAY_MISSING = "the Ray backend needs Ray, which is not installed here: pip install 'tuitrain[ray]'"
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,77 @@ def plan_slots(
     if count == 1:
         return [Slot("cpu0")]  # the whole machine, as 'tuitrain run' has it
     threads = max(1, cores // count)
-    env = {"TUITRAIN_INTRA_OP_THREADS": str(threads), "TUITRAIN_INTER_OP_THREADS": "1"}
-    return [Slot(f"cpu{i}", dict(env)) for i in range(count)]
+    return [Slot(f"cpu{i}", thread_env(threads)) for i in range(count)]
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """A CPU trial's TensorFlow thread pools: ``threads`` for its ops, 1 to run them side by side."""
+    return {"TUITRAIN_INTRA_OP_THREADS": str(threads), "TUITRAIN_INTER_OP_THREADS": "1"}
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """Slots on a cluster, and what each trial reserves there (the same for every slot)."""
+
+    slots: list[Slot]
+    cpus: float
+    """CPUs per trial."""
+    gpus: float
+    """GPUs per trial: 0 for CPU trials, 1 / trials_per_gpu to pack small models onto a card."""
+
+
+def plan_cluster_slots(
+    nodes: Sequence[Mapping[str, float]],
+    parallel: int | str,
+    trials_per_gpu: int,
+    cpus_per_trial: int,
+    trials: int,
+) -> ClusterPlan:
+    """The slots of a sweep on a cluster whose live nodes offer ``nodes`` (each: resource name -> amount).
+
+    With GPUs anywhere, every trial takes ``1 / trials_per_gpu`` of a GPU and ``cpus_per_trial`` CPUs;
+    "auto" is as many as the nodes hold both for. Without, a trial takes ``cpus_per_trial`` CPUs and
+    its TensorFlow thread pools are sized to them; "auto" is as many as fit the nodes' CPUs. A number
+    N is N slots (trials beyond what the nodes hold wait for Ray to place them: an autoscaler's nodes).
+    Raises ExecutorError when "auto" finds no node that could hold even one trial.
+    """
+    use_gpus = any(node.get("GPU", 0) >= 1 for node in nodes)
+    gpus = 1 / trials_per_gpu if use_gpus else 0.0
+    if parallel == "auto":
+        count = 0
+        for node in nodes:
+            fits = int(node.get("CPU", 0) // cpus_per_trial)
+            if use_gpus:
+                fits = min(fits, int(node.get("GPU", 0)) * trials_per_gpu)
+            count += fits
+        if count == 0:
+            need = f"{cpus_per_trial} CPU(s)" + (" and a GPU" if use_gpus else "")
+            raise ExecutorError(
+                f"no node of the Ray cluster has {need} for a trial: lower [execution] cpus_per_trial, or give "
+                "parallel = N to wait for nodes an autoscaler adds"
+            )
+    else:
+        count = int(parallel)
+    count = max(1, min(count, trials))
+    kind, env = ("gpu", {}) if use_gpus else ("cpu", thread_env(cpus_per_trial))
+    return ClusterPlan([Slot(f"ray-{kind}{i}", dict(env)) for i in range(count)], float(cpus_per_trial), gpus)
+
+
+def ray_installed() -> bool:
+    """Whether Ray can be imported here (found without importing it)."""
+    return importlib.util.find_spec("ray") is not None
+
+
+class ExecutorError(RuntimeError):
+    """Trials cannot be run where the sweep asks (one line: what is wrong and how to fix it); the sweep fails."""
 
 
 class Executor(Protocol):
     """What the controller needs from whatever runs its trials (see the module docstring)."""
+
+    def plan(self, parallel: int | str, trials_per_gpu: int, trials: int) -> list[Slot]:
+        """The slots trials train in side by side (never more than ``trials``)."""
+        ...
 
     def launch(self, run_dir: Path, slot: Slot) -> None:
         """Start training the prepared run directory ``run_dir`` in ``slot``; return at once."""
@@ -156,7 +227,8 @@ class LocalExecutor:
 
     Every trainer is in its own session (a hang-up or the controller's death does not reach it). Warm
     workers read their next run directory from a pipe; when the controller dies the pipe closes and
-    each worker ends after its trial.
+    each worker ends after its trial. ``die_with_parent`` ties every trainer to this process instead
+    (:func:`tuitrain.launcher.spawn_detached`): what a Ray actor running trials on a node wants.
     """
 
     trials_dir: Path
@@ -164,15 +236,22 @@ class LocalExecutor:
     offline: bool = False
     warm: bool = True
     workers_log_dir: Path | None = None
+    die_with_parent: bool = False
     _children: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
     _workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+
+    def plan(self, parallel: int | str, trials_per_gpu: int, trials: int) -> list[Slot]:
+        """This machine's slots, by :func:`plan_slots`."""
+        return plan_slots(parallel, trials_per_gpu, trials)
 
     def launch(self, run_dir: Path, slot: Slot) -> None:
         """Start the trial in ``slot`` (a fresh trainer, or the slot's warm worker)."""
         self._reap()
         if not self.warm:
             try:
-                handle = launcher.spawn_trainer(run_dir, self.data_dir, offline=self.offline, env=slot.env)
+                handle = launcher.spawn_trainer(
+                    run_dir, self.data_dir, offline=self.offline, env=slot.env, die_with_parent=self.die_with_parent
+                )
             except OSError as exc:
                 raise LaunchError(f"could not start a trainer: {os_error_text(exc)}") from exc
             if handle.process is not None:
@@ -201,7 +280,12 @@ class LocalExecutor:
         log_dir = self.workers_log_dir or self.trials_dir.parent / "workers"
         try:
             worker = launcher.start_worker(
-                self.trials_dir, log_dir / f"{slot.name}.log", self.data_dir, offline=self.offline, env=slot.env
+                self.trials_dir,
+                log_dir / f"{slot.name}.log",
+                self.data_dir,
+                offline=self.offline,
+                env=slot.env,
+                die_with_parent=self.die_with_parent,
             )
         except OSError as exc:
             raise LaunchError(f"could not start a worker: {os_error_text(exc)}") from exc

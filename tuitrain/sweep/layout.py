@@ -10,6 +10,7 @@
       controller.lock   held (flock) by the live controller, so two never drive one sweep
       workers/          the warm trainer processes' own logs (each trial's output is in its run dir)
       trials/           one ordinary run directory per trial: every run command and screen opens it
+      tensorboard/      the search space for TensorBoard's HParams view (tuitrain.sweep.hparams_log)
 
 Nothing here touches Optuna or TensorFlow.
 """

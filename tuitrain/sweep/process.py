@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tuitrain import launcher
@@ -23,6 +24,7 @@ from tuitrain.sweep.status import (
     ACTIVE_SWEEP_STATES,
     SweepStatus,
     controller_alive,
+    load_sweep,
     read_sweep_status,
     write_sweep_status,
 )
@@ -115,6 +117,33 @@ def stop_sweep(paths: SweepPaths) -> str:
         status.message = "stopped while its controller was gone; 'tuitrain sweep resume' continues it"
         write_sweep_status(paths, status)
     return f"no controller was running; stopped {len(stopped)} trial(s) still training"
+
+
+def resume_sweep(
+    paths: SweepPaths,
+    data_dir: Path | None = None,
+    offline: bool | None = None,
+    prepare: Callable[[], None] | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the controller again on a sweep that was stopped or lost its controller; (it, one line on what is left).
+
+    ``prepare`` runs once the sweep may be resumed, before its controller starts (the CLI records a new
+    Ray address there). Raises ValueError, one line, when there is nothing to resume: its controller
+    runs, or every trial of its budget ended.
+    """
+    record = load_sweep(paths)
+    status = record.status
+    if status is None:
+        raise ValueError(f"{paths.root}: {record.reason}: nothing to resume")
+    if controller_running(paths) or record.state in ACTIVE_SWEEP_STATES:  # judged: a dead controller reads "crashed"
+        raise ValueError(f"{paths.sweep_id} is running (controller pid {status.pid}): nothing to resume")
+    if not record.resumable:
+        raise ValueError(f"{paths.sweep_id} has finished all {status.trials_planned} trials: nothing to resume")
+    left = max(status.trials_planned - status.counted, 0)
+    if prepare is not None:
+        prepare()
+    controller = start_controller(paths, data_dir, offline)
+    return controller, f"resuming {paths.root}: {status.counted} trial(s) recorded, up to {left} to go"
 
 
 def wait_stopped(paths: SweepPaths, timeout: float) -> bool:

@@ -13,13 +13,15 @@ used. The new sweep records its parent and inlines the same base experiment.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from tuitrain.spec.errors import SpecIssue, quote_key
+from tuitrain.sweep.layout import SweepPaths
 from tuitrain.sweep.resolve import ResolvedSweep, resolve_sweep
 from tuitrain.sweep.space import Choice, IntUniform, LogInt, ReverseLog, Uniform, _IntRange, _Range
-from tuitrain.sweep.spec import SweepError, SweepSpec, sweep_from_data
-from tuitrain.sweep.status import SweepStatus
+from tuitrain.sweep.spec import SweepError, SweepSpec, read_sweep_file, sweep_from_data
+from tuitrain.sweep.status import SweepStatus, load_sweep
 
 MARGIN = 0.25
 """Default widening on each side, as a fraction of the top trials' span on the scale."""
@@ -98,6 +100,27 @@ def refine(
         trials=trials or spec.trials,
     )
     return _resolved(sweep, sweep_from_data(data, "refined sweep"))
+
+
+def refine_sweep(
+    root: Path | SweepPaths,
+    *,
+    top: int = 5,
+    margin: float = MARGIN,
+    name: str | None = None,
+    trials: int | None = None,
+) -> tuple[ResolvedSweep, ResolvedSweep]:
+    """(the sweep in folder ``root``, its refinement around the ``top`` best trials): see :func:`refine`.
+
+    Raises SweepError (one line per problem) when the folder's sweep can't be read or refined.
+    """
+    if not (math.isfinite(margin) and margin >= 0):
+        raise SweepError("--margin", [_issue(f"must be a number >= 0, got {margin}")])
+    record = load_sweep(root)
+    if record.status is None:
+        raise SweepError(str(record.paths.root), [_issue(record.reason or "not a sweep folder")])
+    parent = resolve_sweep(read_sweep_file(record.paths.spec), str(record.paths.spec))
+    return parent, refine(parent, record.status, top=top, margin=margin, name=name, trials=trials)
 
 
 def _resolved(parent: ResolvedSweep, spec: SweepSpec) -> ResolvedSweep:

@@ -8,7 +8,8 @@ a value may be a whole section, e.g. an optimizer with its own learning rate).
 
 Optuna samples in the *internal* space: the value itself, except ``reverse_log`` (internal ``1 - x``)
 and ``choice`` (a text label per value, since Optuna stores only plain values). The sweep records
-both. Nothing here imports Optuna at module level: :meth:`Distribution.to_optuna` does, when called.
+both. Nothing here imports Optuna: :mod:`tuitrain.sweep.study` asks Optuna for each scale's values, so
+the dashboard reads and checks sweeps without it.
 """
 
 from __future__ import annotations
@@ -131,13 +132,6 @@ class _Range(_Dist):
         values[0], values[-1] = float(self.low), float(self.high)
         return sorted(self.from_internal(self.to_internal(v)) for v in values)
 
-    def to_optuna(self) -> Any:
-        """The Optuna distribution of the internal value."""
-        from optuna.distributions import FloatDistribution
-
-        lo, hi = self.internal_bounds()
-        return FloatDistribution(lo, hi, log=self.scale != "linear")
-
     def describe(self) -> str:
         """E.g. ``log_uniform:0.0001:1``."""
         return f"{self.dist}:{self.low:g}:{self.high:g}"  # type: ignore[attr-defined]
@@ -237,12 +231,6 @@ class _IntRange(_Dist):
             return [self.from_internal(self.from_scale((lo + hi) / 2))]
         return sorted({self.from_internal(self.from_scale(lo + (hi - lo) * i / (points - 1))) for i in range(points)})
 
-    def to_optuna(self) -> Any:
-        """Optuna's IntDistribution."""
-        from optuna.distributions import IntDistribution
-
-        return IntDistribution(self.low, self.high, log=self.scale == "log")
-
     def describe(self) -> str:
         """E.g. ``log_int:16:512``."""
         return f"{self.dist}:{self.low}:{self.high}"  # type: ignore[attr-defined]
@@ -315,12 +303,6 @@ class Choice(_Dist):
     def grid(self, points: int) -> list[Any]:
         """Every value (a grid over categories takes them all)."""
         return list(self.values)
-
-    def to_optuna(self) -> Any:
-        """Optuna's CategoricalDistribution over the labels."""
-        from optuna.distributions import CategoricalDistribution
-
-        return CategoricalDistribution(self.labels())
 
     def describe(self) -> str:
         """E.g. ``choice:"adam","sgd"``."""

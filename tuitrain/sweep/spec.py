@@ -18,6 +18,10 @@ A sweep file is TOML (JSON and YAML load too, through the preset reader)::
     [pruner]
     kind = "median"                     # "none", "median" or "hyperband"
 
+    [execution]
+    backend = "local"                   # or "ray": trials on a Ray cluster (the optional Ray extra)
+    address = "auto"                    # ray: the cluster ("auto": the one 'ray start' made here)
+
     [space]
     "optimizer.learning_rate" = { dist = "log_uniform", low = 1e-4, high = 1.0 }
 
@@ -83,6 +87,31 @@ class PrunerSpec(_SweepModel):
     reduction_factor: int = Field(3, ge=2, le=100, description="hyperband: keep 1 in this many at each rung.")
 
 
+class ExecutionSpec(_SweepModel):
+    """Where trials train: this machine, or a Ray cluster (``tuitrain sweep run --ray ADDRESS``)."""
+
+    backend: Literal["local", "ray"] = Field(
+        "local",
+        description="local: trainer processes on this machine; ray: each slot a Ray actor that runs the same "
+        "trainers on a node of a Ray cluster (pip install 'tuitrain[ray]'; the runs folder on storage every "
+        "node shares at the same path).",
+    )
+    address: str = Field(
+        "auto",
+        min_length=1,
+        max_length=500,
+        description="ray: the cluster: auto (the one 'ray start' started on this machine, or $RAY_ADDRESS), "
+        "HOST:PORT of its head, ray://HOST:10001 (Ray Client), or local (a Ray instance of this sweep's own).",
+    )
+    cpus_per_trial: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="ray: CPUs each trial reserves; on nodes without GPUs its TensorFlow thread pools are sized "
+        "to them.",
+    )
+
+
 class SweepSpec(_SweepModel):
     """A hyperparameter search: the base experiment, the space, the sampler, the budget and the objective."""
 
@@ -127,6 +156,7 @@ class SweepSpec(_SweepModel):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the sampler (the trials keep their own seeds).")
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec, description="What trials are compared by.")
     pruner: PrunerSpec = Field(default_factory=PrunerSpec, description="Stopping hopeless trials early.")
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec, description="Where trials train.")
     parent: str | None = Field(None, description="The sweep this one refines (written by 'tuitrain sweep refine').")
     base_from: str | None = Field(None, description="Where the base came from, once resolved into the sweep folder.")
 
@@ -174,6 +204,8 @@ def _known_fields(loc: tuple[Any, ...], data: Any) -> list[str]:
         return list(ObjectiveSpec.model_fields)
     if loc[0] == "pruner":
         return list(PrunerSpec.model_fields)
+    if loc[0] == "execution":
+        return list(ExecutionSpec.model_fields)
     if loc[0] == "space" and len(loc) >= 2:
         entry = data.get("space", {}).get(loc[1]) if isinstance(data, dict) else None
         dist = entry.get("dist") if isinstance(entry, dict) else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -133,13 +134,18 @@ class SweepStatus(BaseModel):
 
     def ranked(self) -> list[TrialEntry]:
         """Trials with a final objective, best first."""
-        done = [t for t in self.trials if t.state in RANKED_TRIAL_STATES and _finite(t.objective)]
-        return sorted(done, key=lambda t: (t.objective if self.mode == "min" else -t.objective, t.number))  # type: ignore[operator]
+        return ranked_trials(self.trials, self.mode)
 
     def update_best(self) -> None:
         """Set :attr:`best_trial` from the ranked trials."""
         ranked = self.ranked()
         self.best_trial = ranked[0].number if ranked else None
+
+
+def ranked_trials(trials: Iterable[TrialEntry], mode: str) -> list[TrialEntry]:
+    """The trials with a final, finite objective, best first (``mode``: "min" or "max"; ties by number)."""
+    done = [t for t in trials if t.state in RANKED_TRIAL_STATES and _finite(t.objective)]
+    return sorted(done, key=lambda t: (t.objective if mode == "min" else -t.objective, t.number))  # type: ignore[operator]
 
 
 def _finite(value: float | None) -> bool:
@@ -202,6 +208,15 @@ class SweepRecord:
         """The best ranked trial, if any."""
         ranked = self.status.ranked() if self.status is not None else []
         return ranked[0] if ranked else None
+
+    @property
+    def resumable(self) -> bool:
+        """True when a controller started again has something to do: the sweep stopped, crashed or failed
+        with its status readable, and it is not a sweep that finished its whole budget."""
+        status = self.status
+        if status is None or self.state in ACTIVE_SWEEP_STATES:
+            return False
+        return self.state != "finished" or status.counted < status.trials_planned or any(t.active for t in self.trials)
 
 
 def load_sweep(root: Path | SweepPaths) -> SweepRecord:

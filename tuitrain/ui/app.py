@@ -5,6 +5,8 @@ and the app hands it to every screen. Screens are found through ``tuitrain.ui.sc
 
 - ``open_monitor(run_dir)`` pushes ``MonitorScreen(run_dir, source)`` (after a run starts, for
   ``tuitrain attach``, and on :class:`~tuitrain.ui.messages.RunChosen` from any screen);
+- ``open_sweep(sweep_dir)`` pushes ``SweepScreen(sweep_dir, source)`` (after a search starts, for
+  ``tuitrain attach SWEEP``, and on :class:`~tuitrain.ui.messages.SweepChosen`);
 - ``action_show_runs()`` pushes ``RunsScreen(source)``.
 
 Any screen may define ``async def can_quit(self) -> bool``: quitting asks every screen on the stack,
@@ -18,7 +20,7 @@ import signal
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -29,9 +31,12 @@ from textual.worker import Worker, WorkerState
 from tuitrain.run_source import RunsSource
 from tuitrain.spec import Experiment
 from tuitrain.text import printable
-from tuitrain.ui.messages import RunChosen
+from tuitrain.ui.messages import RunChosen, SearchRequested, SweepChosen
 from tuitrain.ui.screens import screen_class
 from tuitrain.ui.screens.setup import SetupScreen
+
+if TYPE_CHECKING:
+    from tuitrain.sweep.spec import SweepSpec
 
 APP_CSS_PATH = Path(__file__).with_name("app.tcss")
 """The dashboard's stylesheet: the layout of every screen (reusable widgets keep their DEFAULT_CSS)."""
@@ -62,6 +67,7 @@ class TuitrainApp(App[None]):
         preset_source: str | None = None,
         open_run: str | None = None,
         start: bool = False,
+        open_sweep: Path | None = None,
         exit_on_hangup: bool = False,
     ) -> None:
         """``start``: start the experiment at once, as Start on the setup screen does (which stays
@@ -76,8 +82,10 @@ class TuitrainApp(App[None]):
         self.preset_source = preset_source
         self.open_run = open_run
         self.start_at_once = start
+        self.open_sweep_dir = open_sweep
         self.exit_on_hangup = exit_on_hangup
         self.active_run: Path | None = None
+        self.active_sweep: Path | None = None
 
     def get_default_screen(self) -> Screen:
         """The setup screen is the base of the stack: every other screen returns to it."""
@@ -105,6 +113,8 @@ class TuitrainApp(App[None]):
             self.open_monitor(self._run_dir(self.open_run))
         elif self.start_at_once:
             self.call_after_refresh(self.setup.action_start)  # once the setup screen's form is mounted
+        if self.open_sweep_dir is not None:
+            self.open_sweep(self.open_sweep_dir)
 
     def on_unmount(self) -> None:
         if self.exit_on_hangup:
@@ -130,6 +140,16 @@ class TuitrainApp(App[None]):
         message.stop()
         self.open_monitor(message.run_dir)
 
+    def open_sweep(self, sweep_dir: Path) -> None:
+        """Show the sweep screen for ``sweep_dir`` (a search started, ``tuitrain attach SWEEP``, a list)."""
+        self.active_sweep = Path(sweep_dir)
+        self.push_screen(screen_class("sweep")(Path(sweep_dir), self.source))
+
+    @on(SweepChosen)
+    def _sweep_chosen(self, message: SweepChosen) -> None:
+        message.stop()
+        self.open_sweep(message.sweep_dir)
+
     def action_show_runs(self) -> None:
         """Show the runs screen (on this app's source: a re-run there starts like a run from setup)."""
         self.push_screen(screen_class("runs")(self.source))
@@ -145,6 +165,15 @@ class TuitrainApp(App[None]):
         except OSError:
             return None
         return self.active_run if record.state in ACTIVE_STATES else None
+
+    def detached_sweep(self) -> Path | None:
+        """The last sweep this app opened, when it still runs (so quitting can say it goes on)."""
+        if self.active_sweep is None:
+            return None
+        from tuitrain.sweep.status import ACTIVE_SWEEP_STATES
+
+        record = self.source.load_sweep(self.active_sweep)
+        return self.active_sweep if record.state in ACTIVE_SWEEP_STATES else None
 
     # ------------------------------------------------------------------ starting runs
 
@@ -168,6 +197,47 @@ class TuitrainApp(App[None]):
     def _start_in_thread(self, experiment: Experiment, preset_dir: Path | None) -> None:
         run_dir = self.source.start(experiment, preset_dir)
         self.call_from_thread(self.open_monitor, run_dir)
+
+    @on(SetupScreen.LearningRateSearchRequested)
+    def _learning_rate_search_requested(self, event: SetupScreen.LearningRateSearchRequested) -> None:
+        event.stop()
+        self.source.data_dir = event.data_dir  # as for a run: the Data tab's folder
+        self.run_worker(
+            partial(self._find_learning_rate_in_thread, event.experiment, event.preset_dir),
+            name="Starting the learning-rate range test",
+            group="start-run",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    @on(SearchRequested)
+    def _search_requested(self, event: SearchRequested) -> None:
+        event.stop()
+        self.source.data_dir = self.setup.data_dir  # the trials look in the Data tab's folder, as a run does
+        self.run_worker(
+            partial(self._start_sweep_in_thread, event.spec, event.source_dir),
+            name="Starting the search",
+            group="start-run",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _find_learning_rate_in_thread(self, experiment: Experiment, preset_dir: Path | None) -> None:
+        run_dir = self.source.find_learning_rate(experiment, preset_dir)
+        self.call_from_thread(self.open_lr_find, run_dir)
+
+    def open_lr_find(self, run_dir: Path) -> None:
+        """Show the range test at ``run_dir``; a rate it is closed with goes into the setup form."""
+
+        def applied(rate: float | None) -> None:
+            if rate is not None:
+                self.setup.apply_learning_rate(rate)
+
+        self.push_screen(screen_class("lr_find")(Path(run_dir), self.source), applied)
+
+    def _start_sweep_in_thread(self, spec: SweepSpec, source_dir: Path | None) -> None:
+        sweep_dir = self.source.start_sweep(spec, source_dir)
+        self.call_from_thread(self.open_sweep, sweep_dir)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here, as one error notice naming the job."""

@@ -1,4 +1,6 @@
-"""Messages about runs: what the tail worker read (:class:`RunEvent`) and which run the user picked.
+"""Messages about runs and sweeps: what the tail worker read (:class:`RunEvent`), which run or sweep the user
+picked (:class:`RunChosen`, :class:`SweepChosen`: the app opens its screen), and the Search tab's
+(:class:`SearchRequested`: the app starts the sweep; :class:`SearchChanged`).
 
 A :class:`RunEvent` carries the event itself: a pydantic model of :mod:`tuitrain.runs.events`, or one
 of the reader's notices of :mod:`tuitrain.runs.tail` (:data:`~tuitrain.runs.tail.TailEvent`); screens
@@ -6,8 +8,8 @@ hand it on to :meth:`tuitrain.ui.live_run.LiveRun.apply`. Every message names it
 one screen can watch several runs. Batch progress is replaceable: a burst of it waiting in the queue
 collapses to the newest one. Epoch, flag and end-of-run events are never replaced.
 
-(The runs package is imported only for type checking: the app shell handles :class:`RunChosen` and
-starts without it.)
+(The runs and sweep packages are imported only for type checking: the app shell handles these messages
+and starts without them.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from tuitrain.runs.tail import TailEvent
+    from tuitrain.sweep.spec import SweepSpec
 
 _BATCH = "batch"
 """The ``type`` of :class:`tuitrain.runs.events.BatchProgress` (every TailEvent has a ``type``)."""
@@ -50,4 +53,25 @@ class RunChosen(Message):
         self.run_dir = Path(run_dir)
 
 
-__all__ = ["RunChosen", "RunEvent"]
+class SweepChosen(Message):
+    """The user chose the sweep in ``sweep_dir`` to watch (or just started it): the app opens its sweep screen."""
+
+    def __init__(self, sweep_dir: Path) -> None:
+        super().__init__()
+        self.sweep_dir = Path(sweep_dir)
+
+
+class SearchRequested(Message):
+    """The user asked to start the search ``spec`` (its base inlined); ``source_dir`` anchors relative files."""
+
+    def __init__(self, spec: SweepSpec, source_dir: Path | None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.source_dir = source_dir
+
+
+class SearchChanged(Message):
+    """What the Search tab searches, a range or a setting changed (the setup screen updates its footer)."""
+
+
+__all__ = ["RunChosen", "RunEvent", "SearchChanged", "SearchRequested", "SweepChosen"]

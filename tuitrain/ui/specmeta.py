@@ -22,6 +22,22 @@ ScalarKind = Literal["int", "float", "str", "bool", "choice", "multi_choice", "i
 
 
 @dataclass(frozen=True)
+class NumberBounds:
+    """The bounds the spec puts on a number: ``low``/``high`` (None: none), each inclusive unless ``*_open``."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def admits(self, value: float) -> bool:
+        """True when ``value`` lies inside the bounds."""
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return not (self.high is not None and (value >= self.high if self.high_open else value > self.high))
+
+
+@dataclass(frozen=True)
 class ScalarMeta:
     """One plain value: a number, text, a switch, a choice among words, or a short list of them."""
 
@@ -33,6 +49,7 @@ class ScalarMeta:
     hint: str = ""
     default: Any = None
     empty_label: str = "(none)"
+    bounds: NumberBounds = NumberBounds()
 
 
 @dataclass(frozen=True)
@@ -103,8 +120,8 @@ def _num(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and abs(value) >= 10_000 else f"{value:g}"
 
 
-def bounds_hint(metadata: list[Any]) -> str:
-    """Bounds of a number as a learner reads them: ``> 0``, ``≥ 1``, ``(0, 1)``, ``[1, 100,000]``."""
+def number_bounds(metadata: list[Any]) -> NumberBounds:
+    """The bounds that pydantic metadata (``gt``, ``ge``, ``lt``, ``le``) puts on a number."""
     low = high = None
     low_open = high_open = False
     for item in metadata:
@@ -116,6 +133,13 @@ def bounds_hint(metadata: list[Any]) -> str:
             high, high_open = item.lt, True
         elif isinstance(item, at.Le):
             high, high_open = item.le, False
+    return NumberBounds(low, high, low_open, high_open)
+
+
+def bounds_hint(metadata: list[Any]) -> str:
+    """Bounds of a number as a learner reads them: ``> 0``, ``≥ 1``, ``(0, 1)``, ``[1, 100,000]``."""
+    bounds = number_bounds(metadata)
+    low, high, low_open, high_open = bounds.low, bounds.high, bounds.low_open, bounds.high_open
     if high is not None and high >= 2**31 - 1:
         high = None  # a technical limit (a 32-bit seed), not one a learner needs to see
     if low is not None and high is not None:
@@ -213,10 +237,13 @@ def describe_field(model: type[BaseModel], name: str) -> FormField:
     description = info.description or ""
     annotation, optional = _split_optional(info.annotation)
     annotation, meta = _unannotate(annotation)
-    bounds = bounds_hint(info.metadata + _bound_metadata(meta))
+    bound_meta = info.metadata + _bound_metadata(meta)
+    bounds = bounds_hint(bound_meta)
     none_variant = Variant("none", empty_label(description))
 
-    def scalar(kind: ScalarKind, choices: tuple[str, ...] = (), hint: str = bounds) -> ScalarMeta:
+    def scalar(
+        kind: ScalarKind, choices: tuple[str, ...] = (), hint: str = bounds, limits: list[Any] = bound_meta
+    ) -> ScalarMeta:
         return ScalarMeta(
             name,
             kind,
@@ -226,6 +253,7 @@ def describe_field(model: type[BaseModel], name: str) -> FormField:
             hint=hint,
             default=_default(info),
             empty_label=empty_label(description),
+            bounds=number_bounds(limits),
         )
 
     if annotation is bool:
@@ -285,11 +313,18 @@ def describe_field(model: type[BaseModel], name: str) -> FormField:
     if words and numbers and not tables:
         number_type, number_meta = numbers[0]
         hint = bounds_hint(info.metadata + number_meta)
-        return scalar("int_or_word", words, hint=f"{hint} or {' / '.join(words)}".strip())
+        return scalar(
+            "int_or_word", words, hint=f"{hint} or {' / '.join(words)}".strip(), limits=info.metadata + number_meta
+        )
     if len(numbers) == 1 and tables and not words:
-        number_type, _ = numbers[0]
+        number_type, number_meta = numbers[0]
         value_meta = ScalarMeta(
-            "value", "int" if number_type is int else "float", description, hint=bounds, default=_default(info)
+            "value",
+            "int" if number_type is int else "float",
+            description,
+            hint=bounds_hint(info.metadata + number_meta) or bounds,
+            default=_default(info),
+            bounds=number_bounds(info.metadata + number_meta + bound_meta),
         )
         constant = Variant("scalar", "constant", scalar=value_meta, description="One fixed value for the whole run.")
         return ChoiceMeta(name, description, tag_field, (constant, *tables))
@@ -390,6 +425,7 @@ __all__ = [
     "FormField",
     "ListMeta",
     "NestedMeta",
+    "NumberBounds",
     "ScalarKind",
     "ScalarMeta",
     "Variant",
@@ -400,6 +436,7 @@ __all__ = [
     "field_defaults",
     "fields_of",
     "first_line",
+    "number_bounds",
     "variant_data",
     "variant_of",
 ]

@@ -11,9 +11,13 @@ import importlib
 from textual.screen import Screen
 
 SCREENS: dict[str, str] = {
-    # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource).
+    # name -> "module:Class". MonitorScreen(run_dir: Path, source: RunsSource); RunsScreen(source: RunsSource);
+    # SweepScreen(sweep_dir: Path, source: RunsSource).
     "monitor": "tuitrain.ui.screens.monitor:MonitorScreen",
     "runs": "tuitrain.ui.screens.runs:RunsScreen",
+    # LrFindScreen(run_dir: Path, source: RunsSource): dismisses with the suggested rate or None.
+    "lr_find": "tuitrain.ui.screens.lr_find:LrFindScreen",
+    "sweep": "tuitrain.ui.screens.sweep:SweepScreen",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
@@ -11,12 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Header, Static, TabbedContent
 
 from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.text import printable
 from tuitrain.ui.breakpoints import preset_breakpoints
+from tuitrain.ui.messages import SearchChanged
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
@@ -25,6 +26,9 @@ from tuitrain.ui.widgets.fields import FormEdited
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
 from tuitrain.workspace import preset_name_problem, read_for_editing, relative_data_base
+
+if TYPE_CHECKING:
+    from tuitrain.ui.widgets.search import SearchForm
 
 
 class SetupScreen(Screen[None]):
@@ -39,9 +43,27 @@ class SetupScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r,f5", "start", "Start", id="start", tooltip="Start training this experiment"),
-        Binding("ctrl+s", "save_preset", "Save", id="save-preset", tooltip="Save as a user preset"),
+        Binding(
+            "ctrl+r,f5", "start_search", "Start search", id="start-search", tooltip="Start the search of the Search tab"
+        ),
+        Binding(
+            "ctrl+s",
+            "save_preset",
+            "Save",
+            id="save-preset",
+            tooltip="Save as a user preset (a sweep preset while fields are searched)",
+        ),
         Binding("ctrl+o", "open_file", "Open", id="open-file", tooltip="Load a preset from a file path"),
         Binding("ctrl+f", "find_preset", "Presets", id="find-preset", tooltip="Find and load a preset"),
+        Binding(
+            "ctrl+g",
+            "find_learning_rate",
+            "Find learning rate",
+            id="find-learning-rate",
+            # Off the footer (it is full at 80 columns): the Optimizer tab has its button, the palette has it.
+            show=False,
+            tooltip="Run a learning-rate range test of this experiment; a key applies its suggestion",
+        ),
         Binding(
             "ctrl+n",
             "step_section(1)",
@@ -85,6 +107,15 @@ class SetupScreen(Screen[None]):
             self.preset_dir = preset_dir
             self.data_dir = data_dir
 
+    class LearningRateSearchRequested(Message):
+        """The user asked for a learning-rate range test of ``experiment`` (``preset_dir``, ``data_dir`` as above)."""
+
+        def __init__(self, experiment: Experiment, preset_dir: Path, data_dir: Path | None) -> None:
+            super().__init__()
+            self.experiment = experiment
+            self.preset_dir = preset_dir
+            self.data_dir = data_dir
+
     def __init__(
         self,
         initial: Experiment,
@@ -112,7 +143,9 @@ class SetupScreen(Screen[None]):
             yield PresetPanel(presets.list_presets, id="presets")
             with Vertical(id="editor"):
                 data_folder = DataFolderField(self.data_dir, id="data-folder-field")
-                yield ExperimentForm(self._initial, extras={"data": [data_folder]}, id="form")
+                yield ExperimentForm(
+                    self._initial, extras={"data": [data_folder]}, extra_tabs=(("search", "Search"),), id="form"
+                )
                 with Horizontal(id="status-bar"):
                     yield StatusLine(id="status")
                     yield Button("Start ▶", id="start-button", compact=True, variant="success")
@@ -162,9 +195,39 @@ class SetupScreen(Screen[None]):
         """True when the edits differ from the preset loaded or saved last."""
         return self.validation.experiment != self._baseline
 
+    @property
+    def search(self) -> SearchForm | None:
+        """The Search tab's form, once the tab has been shown (None before: nothing is searched)."""
+        found = self.query("#search-form")
+        return found.first() if found else None  # type: ignore[return-value]
+
+    @property
+    def searching(self) -> bool:
+        """True when a field is marked on the Search tab: Ctrl+R starts a search, Ctrl+S saves a sweep."""
+        search = self.search
+        return search is not None and search.active
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "section-search" and self.search is None:
+            # Imported and built the first time the tab is shown: the first frame does without it.
+            from tuitrain.ui.widgets.search import SearchForm
+
+            data = self.form.to_data()
+            name = self.preset_name or str(data.get("name") or "experiment")
+            event.pane.mount(SearchForm(self.experiment, data, name=name, base_dir=self.base_dir, id="search-form"))
+
+    @on(SearchChanged)
+    def _search_changed(self, event: SearchChanged) -> None:
+        event.stop()
+        self.refresh_bindings()
+
     def revalidate(self) -> Validation:
         """Validate what is in the form now and show the outcome everywhere."""
-        self.validation = validation = validate_data(self.form.to_data(), self.base_dir, self.data_dir)
+        data = self.form.to_data()
+        self.validation = validation = validate_data(data, self.base_dir, self.data_dir)
+        if (search := self.search) is not None:
+            search.load_experiment(validation.experiment, data, self.base_dir)
         self.show_validation(validation)
         return validation
 
@@ -203,21 +266,51 @@ class SetupScreen(Screen[None]):
         self.revalidate()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Start shows as disabled while the experiment has errors."""
+        """Start shows as disabled while the experiment has errors; "Start search" replaces it while searching."""
         if action == "start":
-            return True if self.validation.ok else None
+            return False if self.searching else (True if self.validation.ok else None)
+        if action == "start_search":
+            search = self.search
+            return (True if search.ok else None) if search is not None and search.active else False
         return True
 
     # ------------------------------------------------------------------ start
 
     def action_start(self) -> None:
-        """Ask the app to start training the edited experiment (its data files are looked for again first)."""
-        validation = self.revalidate()  # a data file may have appeared or gone since the last edit
+        """Ask the app to start training the edited experiment (or its search, when fields are searched).
+
+        The data files are looked for again first: one may have appeared or gone since the last edit.
+        """
+        if (search := self.search) is not None and search.active:
+            search.request_start()  # posts SearchRequested: the app starts the sweep
+            return
+        validation = self.revalidate()
         experiment = validation.experiment
         if experiment is None or not validation.ok:
             self.notify("Fix the errors listed at the bottom before starting.", severity="error")
             return
         self.post_message(self.RunRequested(experiment, self.base_dir, self.data_dir))
+
+    def action_find_learning_rate(self) -> None:
+        """Ask the app to run a learning-rate range test of the edited experiment (needs no errors)."""
+        experiment = self.validation.experiment
+        if experiment is None or not self.validation.ok:
+            self.notify("Fix the errors listed at the bottom before finding a learning rate.", severity="error")
+            return
+        self.post_message(self.LearningRateSearchRequested(experiment, self.base_dir, self.data_dir))
+
+    def apply_learning_rate(self, rate: float) -> None:
+        """Put ``rate`` into the optimizer's learning rate, to three significant digits as the test shows it
+        (a schedule gives way to the constant rate)."""
+        optimizer = dict(self.form.to_data().get("optimizer") or {})
+        optimizer["learning_rate"] = float(f"{rate:.3g}")
+        self.form.set_part_data("optimizer", optimizer)
+        self.revalidate()
+        self.notify(f"Learning rate set to {rate:.3g} (from the range test).", timeout=5)
+
+    def action_start_search(self) -> None:
+        """Ask the app to start the search described on the Search tab."""
+        self.action_start()
 
     @on(Button.Pressed, "#start-button")
     def _start_pressed(self, event: Button.Pressed) -> None:
@@ -322,7 +415,11 @@ class SetupScreen(Screen[None]):
 
     @work(exclusive=True, group="setup-dialog")
     async def action_save_preset(self) -> None:
-        """Save the edited experiment as a user preset (asks for a name; asks before overwriting)."""
+        """Save the edited experiment as a user preset, or the search as a sweep preset while fields are searched
+        (asks for a name; asks before overwriting)."""
+        if (search := self.search) is not None and search.active:
+            await search.save_preset()
+            return
         experiment = self.validation.experiment
         if experiment is None or self.validation.errors:
             self.notify("Fix the errors first: a preset with errors can't be run.", severity="error")

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
 
 from tuitrain.spec import Experiment, ModelSpec
 from tuitrain.spec.errors import SpecIssue
@@ -31,6 +31,8 @@ class Section:
     label: str
     fields: tuple[tuple[str, str], ...]
     intro: str = ""
+    actions: tuple[tuple[str, str, str], ...] = ()
+    """Buttons above the fields: (id, label, action), the action run as a Textual action string."""
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -41,7 +43,13 @@ SECTIONS: tuple[Section, ...] = (
         (("model", "layers"), ("model", "output")),
         "The network: hidden layers, then the output layer.",
     ),
-    Section("optimizer", "Optimizer", (("", "optimizer"),), "How the weights are updated, and how fast."),
+    Section(
+        "optimizer",
+        "Optimizer",
+        (("", "optimizer"),),
+        "How the weights are updated, and how fast.",
+        (("find-lr-button", "Find learning rate (^g)", "screen.find_learning_rate"),),
+    ),
     Section("loss", "Loss", (("", "loss"), ("", "huber_delta"), ("", "metrics")), "What training minimises."),
     Section(
         "init",
@@ -121,10 +129,17 @@ class ExperimentForm(Widget):
     """
 
     def __init__(
-        self, experiment: Experiment, *, extras: dict[str, list[Widget]] | None = None, id: str | None = None
+        self,
+        experiment: Experiment,
+        *,
+        extras: dict[str, list[Widget]] | None = None,
+        extra_tabs: tuple[tuple[str, str], ...] = (),
+        id: str | None = None,
     ) -> None:
         """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
         super().__init__(id=id)
+        self.extra_tabs = extra_tabs
+        """(id, label) of tabs after the spec's sections, left empty for the screen to fill (``#section-<id>``)."""
         self._data = experiment.model_dump(mode="python")
         self._extras = extras or {}
         self._output = Static("", id="derived-output", markup=False)
@@ -148,6 +163,8 @@ class ExperimentForm(Widget):
                     )
                     scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
                     yield scroll
+            for tab_id, label in self.extra_tabs:
+                yield TabPane(label, id=f"section-{tab_id}")
 
     def on_mount(self) -> None:
         self.ensure_section(SECTIONS[0].id)
@@ -161,11 +178,17 @@ class ExperimentForm(Widget):
         return parts
 
     def ensure_section(self, section_id: str) -> AwaitMount | None:
-        """Build and mount a section's fields if they are not yet; await the result to wait for them."""
-        if section_id in self._mounted:
+        """Build and mount a section's fields if they are not yet; await the result to wait for them.
+
+        An extra tab (not a spec section) is the screen's to fill: nothing is mounted for it here.
+        """
+        section = next((s for s in SECTIONS if s.id == section_id), None)
+        if section is None or section_id in self._mounted:
             return None
         self._mounted.add(section_id)
-        widgets: list[Widget] = []
+        widgets: list[Widget] = [
+            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+        ]
         for part in self._build(section_id):
             widgets.append(part)
             if part.field_name == "layers":
@@ -224,6 +247,13 @@ class ExperimentForm(Widget):
                 set_in(data, path, copy.deepcopy(get_in(self._data, path)))
         return data
 
+    def set_part_data(self, path: str, value: Any) -> None:
+        """Show ``value`` in the top-level part at ``path`` (e.g. "optimizer") without posting edits."""
+        set_in(self._data, path, copy.deepcopy(value))  # what an unbuilt section shows once built
+        for part in self._roots:
+            if part.path == path:
+                part.load_data(value)
+
     def load_model(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field without posting edits."""
         self._data = experiment.model_dump(mode="python")
@@ -240,7 +270,8 @@ class ExperimentForm(Widget):
 
     def issue_targets(self) -> dict[str, FormPart]:
         """Every part that shows issues, by the spec path it owns."""
-        return {p.issue_path: p for p in self.query(FormPart) if p.issue_path is not None}
+        # Only the spec's sections: an extra tab (the search) routes its own forms' issues.
+        return {p.issue_path: p for p in self.query(".section-scroll FormPart") if p.issue_path is not None}
 
     def show_issues(self, issues: list[SpecIssue]) -> None:
         """Show every issue next to its field; the layer list marks layers with problems."""
@@ -286,7 +317,7 @@ class ExperimentForm(Widget):
     def step_section(self, step: int) -> None:
         """Go to the next (1) or previous (-1) section."""
         tabs = self.query_one(TabbedContent)
-        ids = [f"section-{s.id}" for s in SECTIONS]
+        ids = [f"section-{s.id}" for s in SECTIONS] + [f"section-{tab_id}" for tab_id, _ in self.extra_tabs]
         current = ids.index(tabs.active) if tabs.active in ids else 0
         tabs.active = ids[(current + step) % len(ids)]
 

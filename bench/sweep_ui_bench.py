@@ -1,0 +1,216 @@
+"""How much UI time the sweep screen spends per refresh on a sweep of 200 trials.
+
+    python bench/sweep_ui_bench.py [--trials 200] [--refreshes 30]
+
+The sweep screen reads its sweep once a second. Each refresh here is what a busy sweep looks like:
+two trials one epoch further, and every third refresh one more trial ended (a new leaderboard row
+ranked, a new scatter point, the overlaid curves changed). Timed: ``show_sweep`` with the leaderboard,
+both charts rebuilt (plotext ``build``) and the frame painted (``pilot.pause``), in a 200x60 terminal.
+Baseline, in the same run: plain plotext drawing the same scatter and curves at the same sizes, with
+nothing else. The goal (issue 13): at most one frame (33 ms at 30 fps) of UI time per second, i.e. per
+refresh. Median and worst of ``--refreshes``; the first full draw of all rows is printed apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import statistics
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+FRAME = 1 / 30
+LR, UNITS = "optimizer.learning_rate", "model.layers[0].units"
+EPOCHS = 30
+
+
+def curve(seed: int, epochs: int) -> list[float]:
+    """A validation loss that falls then rises, different per trial."""
+    rng = random.Random(seed)
+    low, turn = rng.uniform(0.2, 0.6), rng.randint(4, 20)
+    return [low + 0.8 / (1 + e) + 0.01 * max(0, e - turn) + rng.uniform(0, 0.02) for e in range(epochs)]
+
+
+class BenchSource:
+    """The run source's sweep reads, in memory: one sweep whose trials the bench moves forward."""
+
+    def __init__(self, sweep_dir: Path, trials: int) -> None:
+        from tuitrain.sweep.spec import sweep_from_data
+
+        self.sweep_dir = sweep_dir
+        self.planned = trials + 10
+        self.spec = sweep_from_data(
+            {
+                "name": "bench",
+                "base": "digits-mlp",
+                "trials": self.planned,
+                "space": {
+                    LR: {"dist": "log_uniform", "low": 1e-4, "high": 1.0},
+                    UNITS: {"dist": "log_int", "low": 8, "high": 512},
+                },
+            }
+        )
+        self.trials: list[Any] = []
+        self.curves: dict[str, list[float]] = {}
+        for number in range(trials):
+            self.add(number, running=number >= trials - 2)
+
+    def add(self, number: int, running: bool) -> None:
+        """Trial ``number``: training (two epochs done) or ended (finished, or pruned one time in five)."""
+        from tuitrain.sweep.status import TrialEntry
+
+        rng = random.Random(number)
+        lr, units = math.exp(rng.uniform(math.log(1e-4), 0.0)), round(math.exp(rng.uniform(math.log(8), math.log(512))))
+        run = f"t{number:04d}"
+        pruned = not running and number % 5 == 4
+        epochs = 2 if running else (6 if pruned else EPOCHS)
+        values = curve(number, epochs)
+        self.curves[run] = values
+        best = min(range(epochs), key=values.__getitem__)
+        self.trials.append(
+            TrialEntry(
+                number=number,
+                state="running" if running else ("pruned" if pruned else "finished"),
+                run=run,
+                params={LR: lr, UNITS: units},
+                objective=values[best],
+                best_epoch=best + 1,
+                epochs_done=epochs,
+                slot=f"cpu{number % 2}",
+                started_at=1000.0 + 30 * number,
+                ended_at=None if running else 1060.0 + 30 * number,
+            )
+        )
+
+    def step(self, refresh: int) -> None:
+        """One second of a busy sweep: the training trials one epoch on; every third time one ends, one starts."""
+        for i, trial in enumerate(self.trials):
+            if trial.state != "running":
+                continue
+            run = trial.run
+            values = self.curves[run] = curve(trial.number, trial.epochs_done + 1)
+            best = min(range(len(values)), key=values.__getitem__)
+            update = {"epochs_done": len(values), "objective": values[best], "best_epoch": best + 1}
+            if refresh % 3 == 0 and i == min(n for n, t in enumerate(self.trials) if t.state == "running"):
+                update.update(state="finished", ended_at=2000.0 + refresh)
+            self.trials[i] = trial.model_copy(update=update)
+        if refresh % 3 == 0:
+            self.add(len(self.trials), running=True)
+
+    def load_sweep(self, sweep_dir: Path) -> Any:
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.status import SweepRecord, SweepStatus
+
+        status = SweepStatus(
+            sweep_id=sweep_dir.name,
+            name="bench",
+            state="running",
+            created_at=1000.0,
+            trials_planned=self.planned,
+            slots=["cpu0", "cpu1"],
+            trials=list(self.trials),
+        )
+        status.update_best()
+        return SweepRecord(SweepPaths(sweep_dir), status, "running", None, list(self.trials))
+
+    def load_sweep_spec(self, sweep_dir: Path) -> Any:
+        return self.spec
+
+    def load(self, run_dir: Path) -> Any:
+        values = self.curves[Path(run_dir).name]
+        return SimpleNamespace(series=lambda: {"val_loss": values})
+
+
+async def measure(trials: int, refreshes: int) -> tuple[float, list[float], float]:
+    """(first full draw, each refresh's UI seconds, plain plotext's seconds for the same charts)."""
+    import plotext
+    from textual.app import App
+
+    from tuitrain.ui.app import APP_CSS_PATH
+    from tuitrain.ui.screens.sweep import SweepScreen
+
+    sweep_dir = Path("runs/sweeps/20261130-000000-bench")
+    source = BenchSource(sweep_dir, trials)
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: 3000.0)  # type: ignore[arg-type]
+
+    class Bench(App[None]):
+        CSS_PATH = APP_CSS_PATH
+
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    def draw_once() -> None:
+        record = source.load_sweep(sweep_dir)
+        screen.show_sweep(record, screen._read_curves(record))
+        for chart in (screen.scatter, screen.curves):
+            chart.replot()
+            chart.plt.build()
+
+    async with Bench().run_test(size=(200, 60)) as pilot:
+        for _ in range(200):
+            if screen.dists:
+                break
+            await pilot.pause(0.02)
+        start = time.perf_counter()
+        draw_once()
+        await pilot.pause()
+        first = time.perf_counter() - start
+        times = []
+        for refresh in range(1, refreshes + 1):
+            source.step(refresh)
+            start = time.perf_counter()
+            draw_once()
+            await pilot.pause()
+            times.append(time.perf_counter() - start)
+        sizes = [(c.size.width, c.size.height) for c in (screen.scatter, screen.curves)]
+        shown = [source.curves[f"t{int(k):04d}"] for k in screen.curves.series]
+
+    xs = [t.params[LR] for t in source.trials if t.objective is not None]
+    ys = [t.objective for t in source.trials if t.objective is not None]
+    raw = []
+    for _ in range(refreshes):
+        start = time.perf_counter()
+        (sw, sh), (cw, ch) = sizes
+        plotext.clear_figure()
+        plotext.plotsize(sw, sh)
+        plotext.xscale("log")
+        plotext.scatter(xs, ys)
+        plotext.build()
+        plotext.clear_figure()
+        plotext.plotsize(cw, ch)
+        for values in shown:
+            plotext.plot(list(range(1, len(values) + 1)), values)
+        plotext.build()
+        raw.append(time.perf_counter() - start)
+    return first, times, statistics.median(raw)
+
+
+def report(trials: int, refreshes: int) -> None:
+    """Measure and print the sweep screen's figures (``bench/ui_bench.py`` prints them beside its own)."""
+    first, times, raw = asyncio.run(measure(trials, refreshes))
+    median, worst = statistics.median(times), max(times)
+    print(f"sweep screen, {trials} trials, 200x60: first full draw {first * 1000:.0f} ms")
+    print(
+        f"  per refresh (once a second): median {median * 1000:.1f} ms, worst {worst * 1000:.1f} ms"
+        f"   plain plotext, same charts only: {raw * 1000:.1f} ms"
+    )
+    print(
+        f"  ratio tuitrain / plain plotext: {median / raw:.2f}; share of one 30 fps frame per second: "
+        f"median {median / FRAME:.0%}, worst {worst / FRAME:.0%} (goal: at most 100%)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--refreshes", type=int, default=30)
+    args = parser.parse_args()
+    report(args.trials, args.refreshes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""The sweep screen over a fake sweep source: leaderboard, scatter, curves, progress and every action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runfiles import ScreenApp, raced_sweep, trial, wait_until
+
+from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
+from tuitrain.ui.screens.sweep import SweepScreen
+from tuitrain.ui.widgets.sweep_charts import ScatterChart
+
+NOW = 1600.0
+
+
+def screen_on(state: str = "running") -> tuple[SweepScreen, ScreenApp, object, Path]:
+    source, sweep_dir = raced_sweep(state=state)
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW)
+    return screen, ScreenApp(screen), source, sweep_dir
+
+
+async def shown(pilot, screen: SweepScreen) -> None:
+    await wait_until(pilot, lambda: screen.table.row_count == 8 and bool(screen.dists) and screen.curves.series)
+    await pilot.pause()
+
+
+def cells(screen: SweepScreen, number: int) -> list[str]:
+    return [str(c) for c in screen.table.get_row(str(number))]
+
+
+def rows_in_order(screen: SweepScreen) -> list[int]:
+    table = screen.table
+    return [int(str(table.get_row_at(i)[1])) for i in range(table.row_count)]
+
+
+async def test_the_leaderboard_ranks_marks_the_best_and_says_where_each_trained() -> None:
+    screen, app, _, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        labels = [str(c.label) for c in screen.table.columns.values()]
+        expected = ["rank", "#", "learning_rate", "units", "val_loss @ep", "state", "onset", "time", "epochs", "where"]
+        assert labels == expected
+        assert rows_in_order(screen) == [1, 3, 5, 0, 2, 4, 6, 7]  # ranked best first, then by number
+        assert cells(screen, 1) == ["★1", "1", "0.004", "256", "0.21 @ 4", "finished", "5", "1:00", "8", "cpu1"]
+        assert cells(screen, 2)[0] == "-" and cells(screen, 2)[5] == "pruned"
+        assert cells(screen, 6)[5:] == ["running", "-", "4:00", "3", "cpu0"]  # 4 minutes since it started
+        head = str(screen.query_one("#sweep-head").content)
+        assert "digits-search · running · 6/10 done, 2 running, 2 left" in head
+        assert "ETA" in head and "trials/h" in head
+        running = str(screen.query_one("#sweep-running").content)
+        assert running.startswith("best #1: val_loss 0.21 @ 4") and "#6 on cpu0 epoch 3, #7 on cpu1 epoch 1" in running
+
+
+async def test_sorting_steps_through_rank_trial_objective_and_time() -> None:
+    screen, app, _, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.sort == "trial" and rows_in_order(screen) == list(range(8))
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.sort == "objective" and rows_in_order(screen)[:6] == [1, 3, 5, 0, 6, 7]  # partial ones too
+        await pilot.press("t", "t")
+        await pilot.pause()
+        assert screen.sort == "rank" and rows_in_order(screen)[0] == 1
+
+
+async def test_the_scatter_places_the_learning_rate_on_a_log_axis_and_p_moves_to_the_next_parameter() -> None:
+    screen, app, _, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        scatter = screen.scatter
+        assert isinstance(scatter, ScatterChart)
+        data = scatter.data
+        assert data is not None and data.param == "optimizer.learning_rate" and data.scale == "log"
+        assert [label for _, label in data.xticks] == ["0.0001", "0.001", "0.01", "0.1", "1"]
+        assert set(data.points) == {"best", "trial", "pruned", "running"} and data.count == 7  # invalid: no objective
+        assert data.points["best"] == ((-2.3979400086720375, 0.21),)
+        await pilot.press("p")
+        await pilot.pause()
+        assert scatter.data is not None and scatter.data.param == "model.layers[0].units"
+        assert [label for _, label in scatter.data.xticks] == ["10", "100"]
+
+
+async def test_curves_overlay_the_running_and_top_trials_and_dim_the_pruned_ones() -> None:
+    screen, app, _, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        chart = screen.curves
+        assert set(chart.series) == {"6", "7", "1", "3", "5", "0", "2"}
+        assert chart.dimmed == frozenset({"2"}) and chart.series["2"].label == "#2 pruned"
+        assert len(chart.series["6"].values) == 3 and chart.metric == "val_loss"
+
+
+async def test_a_refresh_redraws_only_what_changed() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.pause()
+        updates: list[tuple[str, str]] = []
+        original = screen.table.update_cell
+
+        def counting(row_key, column_key, value, **kwargs):
+            updates.append((str(row_key), str(column_key)))
+            return original(row_key, column_key, value, **kwargs)
+
+        screen.table.update_cell = counting  # type: ignore[method-assign]
+        scatter_version, curves_version = screen.scatter.version, screen.curves.version
+        screen.refresh_sweep()
+        await pilot.pause(0.2)
+        assert updates == [] and screen.scatter.version == scatter_version and screen.curves.version == curves_version
+
+        # Trial 6 trains one more epoch: its epochs cell and curve change, nothing else.
+        record = source.sweeps[sweep_dir]
+        moved = [t.model_copy(update={"epochs_done": 4}) if t.number == 6 else t for t in record.trials]
+        record.trials = moved
+        record.status.trials = moved
+        source.histories[sweep_dir / "trials" / "t0006"]["val_loss"].append(0.45)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: updates)
+        await pilot.pause()
+        assert updates == [("6", "epochs")]
+        assert len(screen.curves.series["6"].values) == 4 and screen.scatter.version == scatter_version
+
+
+async def test_enter_opens_the_trial_in_the_monitor_and_a_trial_without_a_run_says_so() -> None:
+    screen, app, _, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("enter")  # the best trial, at the top
+        await wait_until(pilot, lambda: app.chosen)
+        assert app.chosen == [sweep_dir / "trials" / "t0001"]
+        await pilot.press("t")  # by trial number: 0 1 2 3 4 ...
+        await pilot.press("down", "down", "down", "down")
+        await pilot.pause()
+        assert screen.highlighted().number == 4 and screen.check_action("open_trial", ()) is None
+        assert "loss: does not fit the output" in str(screen.query_one("#sweep-detail").content)
+
+
+async def test_stop_trial_asks_then_stops_it_through_the_normal_stop_path() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        assert screen.check_action("stop_trial", ()) is None  # the best trial has ended
+        await pilot.press(*["down"] * 7)  # the last row: trial 7, training
+        await pilot.pause()
+        assert screen.highlighted().number == 7
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")
+        await pilot.pause()
+        assert source.stopped == []
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: source.stopped)
+        assert source.stopped == [sweep_dir / "trials" / "t0007"] and source.sweeps_stopped == []
+
+
+async def test_stop_sweep_asks_then_stops_it() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: source.sweeps_stopped)
+        assert source.sweeps_stopped == [sweep_dir]
+
+
+async def test_refine_asks_for_k_then_starts_the_finer_sweep_and_shows_it() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        dialog = app.screen
+        assert dialog.query_one("Input").value == "4"  # four trials finished with an objective
+        dialog.query_one("Input").value = "9"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "from 2 to 4" in dialog.error and app.screen is dialog  # stays open until K is possible
+        dialog.query_one("Input").value = "3"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.sweeps_chosen)
+        assert source.refined == [(sweep_dir, 3)]
+        ((spec, _),) = source.sweeps_started
+        assert spec.name == "digits-search-fine" and spec.parent == sweep_dir.name
+        assert app.sweeps_chosen[0].name.endswith("digits-search-fine")
+
+
+async def test_save_best_asks_for_a_name_and_saves_the_best_trial() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        assert app.screen.query_one("Input").value == "digits-search-best"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: source.saved_best)
+        assert source.saved_best == [(sweep_dir, "digits-search-best", False)]
+
+
+async def test_detach_leaves_the_sweep_running() -> None:
+    screen, app, source, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen is not screen)
+        assert source.sweeps_stopped == [] and source.stopped == []
+
+
+async def test_an_ended_sweep_offers_no_stop() -> None:
+    screen, app, _, _ = screen_on(state="stopped")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        assert screen.check_action("stop_sweep", ()) is None and not screen.running
+        assert "0 running" in str(screen.query_one("#sweep-head").content)
+        assert "ETA" not in str(screen.query_one("#sweep-head").content)
+
+
+async def test_a_stopped_sweep_resumes_with_r_and_keeps_its_stopped_trials_curves_dimmed() -> None:
+    screen, app, source, sweep_dir = screen_on(state="stopped")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        chart = screen.curves
+        assert {"6", "7"} <= chart.dimmed and chart.series["6"].label == "#6 stopped"
+        assert screen.check_action("resume", ()) is True
+        await pilot.press("r")
+        await wait_until(pilot, lambda: source.sweeps_resumed)
+        assert source.sweeps_resumed == [sweep_dir] and source.sweeps_stopped == []
+
+
+async def test_a_running_sweep_offers_no_resume_and_a_refused_resume_says_why_in_one_line() -> None:
+    screen, app, source, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        assert screen.check_action("resume", ()) is None
+    screen, app, source, _ = screen_on(state="stopped")
+    source.sweep_error = ValueError("fake has finished all 10 trials: nothing to resume")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app._notifications)
+        (note,) = list(app._notifications)
+        assert note.message == "fake has finished all 10 trials: nothing to resume" and note.severity == "error"
+
+
+async def test_a_sweep_without_trials_yet_draws_empty_charts() -> None:
+    from runfiles import FakeSource, fake_sweep
+
+    sweep_dir = Path("runs/sweeps/20261130-000000-new")
+    source = FakeSource()
+    source.sweeps[sweep_dir] = fake_sweep(sweep_dir, [], state="pending", trials_planned=4)
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW)
+    async with ScreenApp(screen).run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.record is not None)
+        await pilot.pause()
+        assert screen.table.row_count == 0 and screen.error is None
+        assert "0/4 done, 0 running, 4 left" in str(screen.query_one("#sweep-head").content)
+        assert screen.check_action("refine", ()) is None and screen.check_action("save_best", ()) is None
+        source.sweeps[sweep_dir] = fake_sweep(sweep_dir, [trial(0, "running", epochs_done=1)], trials_planned=4)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: screen.table.row_count == 1)
+        assert screen.table.columns["state"].content_width == len("running")
+        ended = trial(0, "finished", objective=0.3, best_epoch=2, epochs_done=2)
+        source.sweeps[sweep_dir] = fake_sweep(sweep_dir, [ended], trials_planned=4)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: str(screen.table.get_cell("0", "state")) == "finished")
+        await pilot.pause()
+        # The column grows with what it holds: "finished" is not cut to "finish…" at 80 columns.
+        assert screen.table.columns["state"].content_width == len("finished")

@@ -1,0 +1,601 @@
+"""The sweep screen: watch a search's trials race, open or stop one, stop the sweep, refine it, keep the best.
+
+What it shows comes from the app's run source only: the sweep (:meth:`RunsSource.load_sweep`, read in
+a thread every second), its spec once (for each parameter's scale), and the curves of the trials it
+overlays (:meth:`RunsSource.load`, read again only for trials that moved). Each refresh changes only
+what changed: leaderboard cells that differ, rows that are new, the order when it moved; the charts
+redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`).
+
+A trial is an ordinary run: ``o``/Enter opens its monitor (:class:`~tuitrain.ui.messages.RunChosen`),
+``s`` stops it through the trainer's normal stop path (:meth:`RunsSource.stop`). The sweep goes on
+when the screen is left or the dashboard quits; ``tuitrain attach SWEEP`` comes back to it.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from tuitrain import presets
+from tuitrain.formatting import duration
+from tuitrain.run_source import RunsSource
+from tuitrain.sweep.leaderboard import objective_text, param_names, ranks, shown_values, sweep_progress
+from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
+from tuitrain.ui.live_run import Clock
+from tuitrain.ui.messages import RunChosen, SweepChosen
+from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
+from tuitrain.ui.screens.monitor import QuitRunDialog
+from tuitrain.ui.sweep_view import CUT_SHORT, SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
+from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
+from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
+
+REFRESH_SECONDS = 1.0
+"""How often the sweep is read again (sweep.json, and the curves of trials that moved)."""
+REFINE_TOP = 5
+"""The K offered for refining around the top K trials."""
+
+
+class SweepScreen(Screen[None]):
+    """One sweep: leaderboard, scatter of the objective by parameter, curves, progress; act on trials and the sweep.
+
+    ``source`` (the app's run source) reads the sweep and its trials and acts on them; ``clock`` gives
+    the wall time for durations and the ETA (tests freeze it); ``refresh_seconds=None`` reads once.
+    """
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Enter opens too (the table's own "select" key, handled in _row_selected); "o" is the one shown.
+        Binding("o", "open_trial", "Open", id="sweep-open", tooltip="Open the highlighted trial's monitor (or enter)"),
+        Binding("s", "stop_trial", "Stop trial", id="sweep-stop-trial", tooltip="Stop the highlighted trial (asks)"),
+        Binding("S", "stop_sweep", "Stop sweep", id="sweep-stop", tooltip="Stop the sweep and its trials (asks)"),
+        Binding("r", "resume", "Resume", id="sweep-resume", tooltip="Continue a stopped sweep up to its budget"),
+        Binding(
+            "k", "refine", "Refine", id="sweep-refine", tooltip="Start a finer sweep around the top K trials (asks K)"
+        ),
+        Binding("b", "save_best", "Save best", id="sweep-save-best", tooltip="Save the best trial as a preset"),
+        Binding("d,escape", "detach", "Detach", id="sweep-detach", tooltip="Go back; the sweep keeps running"),
+        Binding("p", "next_param", "Param", id="sweep-param", tooltip="Scatter the objective by the next parameter"),
+        Binding("t", "next_sort", "Sort", id="sweep-sort", tooltip="Sort the leaderboard another way"),
+    ]
+
+    def __init__(
+        self,
+        sweep_dir: Path,
+        source: RunsSource,
+        *,
+        clock: Clock | None = None,
+        refresh_seconds: float | None = REFRESH_SECONDS,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.sweep_dir = Path(sweep_dir)
+        self.source = source
+        self.clock: Clock = clock or time.time
+        self.refresh_seconds = refresh_seconds
+        self.record: SweepRecord | None = None
+        self.dists: dict[str, Any] = {}
+        """Each searched parameter's distribution, from the sweep's spec (empty until read, or if unreadable)."""
+        self.sort = SORTS[0]
+        self.param: str | None = None
+        self.names: list[str] = []
+        self.order: list[int] = []
+        self.error: str | None = None
+        self._cells: dict[int, tuple[tuple[str, ...], bool]] = {}
+        """Trial number -> (its cells as shown, whether it was shown as the best)."""
+        self._curves: dict[int, tuple[tuple[object, ...], list[float | None]]] = {}
+        """Trial number -> (what the trial looked like when read, its curve): read again only when it moved."""
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.sweep_dir.name), id="sweep-head")
+        yield Static("", id="sweep-running")
+        with Horizontal(id="sweep-body"):
+            table: DataTable[str | Text] = DataTable(id="sweep-board", cursor_type="row", cell_padding=1)
+            yield table
+            with Vertical(id="sweep-charts"):
+                yield ScatterChart("objective", title="objective by parameter", id="sweep-scatter")
+                yield TrialCurves("val_loss", title="validation curves", id="sweep-curves")
+        yield Static("", id="sweep-detail")
+        yield Footer(compact=True)  # eight keys: at 80 columns every space counts
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        """The leaderboard (row keys are trial numbers as text)."""
+        return self.query_one("#sweep-board", DataTable)
+
+    @property
+    def scatter(self) -> ScatterChart:
+        """The objective against the chosen parameter."""
+        return self.query_one("#sweep-scatter", ScatterChart)
+
+    @property
+    def curves(self) -> TrialCurves:
+        """The overlaid curves of the running, top and latest pruned trials."""
+        return self.query_one("#sweep-curves", TrialCurves)
+
+    def on_mount(self) -> None:
+        self.sub_title = self.sweep_dir.name
+        self.table.focus()
+        self._read_spec()
+        self.refresh_sweep()
+        if self.refresh_seconds:
+            self.set_interval(self.refresh_seconds, self.refresh_sweep)
+
+    # ------------------------------------------------------------------ reading
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep-spec", name="Reading the sweep's spec")
+    def _read_spec(self) -> None:
+        spec = self.source.load_sweep_spec(self.sweep_dir)
+        dists = dict(spec.space) if spec is not None else {}
+        self.app.call_from_thread(self._spec_read, dists)
+
+    def _spec_read(self, dists: dict[str, Any]) -> None:
+        self.dists = dists
+        if self.record is not None:
+            self._draw_scatter(self.record)
+
+    def refresh_sweep(self) -> None:
+        """Read the sweep again (in a thread) and show what changed."""
+        self._read_sweep()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep-read", name="Reading the sweep")
+    def _read_sweep(self) -> None:
+        record = self.source.load_sweep(self.sweep_dir)
+        curves = self._read_curves(record)
+        self.app.call_from_thread(self.show_sweep, record, curves)
+
+    def _read_curves(self, record: SweepRecord) -> dict[int, tuple[list[float | None], bool]]:
+        """The curves to overlay, read from the trials' runs; a trial's run is read again only when it moved."""
+        metric = record.status.metric if record.status is not None else "val_loss"
+        chosen = curve_trials(record.trials, record.status.mode if record.status else "min")
+        by_number = {t.number: t for t in record.trials}
+        out: dict[int, tuple[list[float | None], bool]] = {}
+        for number, dimmed in chosen:
+            trial = by_number[number]
+            moved = (trial.state, trial.epochs_done, trial.run, metric)
+            cached = self._curves.get(number)
+            if cached is None or cached[0] != moved:
+                run_dir = record.run_dir(trial)
+                try:
+                    series = self.source.load(run_dir).series() if run_dir is not None else {}
+                except OSError:
+                    series = {}
+                cached = (moved, list(series.get(metric, [])))
+                self._curves[number] = cached
+            out[number] = (cached[1], dimmed)
+        return out
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_sweep(self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]]) -> None:
+        """Show ``record`` and the ``curves`` (trial number -> (values, dimmed)): only what changed is redrawn."""
+        self.record = record
+        self._show_head(record)
+        self._show_board(record)
+        self._draw_scatter(record)
+        self._draw_curves(record, curves)
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _show_head(self, record: SweepRecord) -> None:
+        """Two lines: the sweep's progress (done, running, left, ETA, pace); the best trial and where each trains."""
+        status = record.status
+        head = Text()
+        head.append(status.name if status is not None else record.sweep_id, style="bold")
+        head.append(f" · {record.state}")
+        if status is None:
+            head.append(f": {record.reason or 'unreadable'}", style=ERROR_STYLE)
+            self.query_one("#sweep-head", Static).update(head)
+            return
+        progress = sweep_progress(record, self.clock())
+        head.append(f" · {progress.done}/{progress.planned} done, {progress.running} running, {progress.left} left")
+        if progress.eta is not None:
+            head.append(f" · ETA {duration(progress.eta)}")
+        if progress.per_hour is not None:
+            head.append(f" · {progress.per_hour:.0f} trials/h")
+        self.query_one("#sweep-head", Static).update(head)
+        line = Text()
+        best = record.best
+        if best is not None:
+            line.append(f"best #{best.number}: {status.metric} {objective_text(best)}", style="bold")
+        else:
+            line.append(f"no best yet ({status.metric}, {status.mode})")
+        running = [t for t in record.trials if t.active]
+        if running:
+            line.append(" · training: ")
+            line.append(", ".join(f"#{t.number} on {t.slot or '?'} epoch {t.epochs_done}" for t in running))
+        elif record.reason and record.state in ("crashed", "failed"):
+            line.append(" · ")
+            line.append(record.reason, style=ERROR_STYLE)
+        else:
+            line.append(f" · {status.sampler} sampler, pruner {status.pruner}")
+            if status.parent:
+                line.append(f" · refines {status.parent}")
+        self.query_one("#sweep-running", Static).update(line)
+
+    def _show_board(self, record: SweepRecord) -> None:
+        """Update the leaderboard in place: changed cells, new rows, new columns, the order if it moved."""
+        table = self.table
+        status = record.status
+        trials = record.trials
+        names = param_names(trials)
+        if names != self.names or not table.columns:
+            self._rebuild_columns(names, status.metric if status else "objective")
+        mode = status.mode if status else "min"
+        shown = shown_values(trials)
+        rank_of = ranks(trials, mode)
+        best = record.best.number if record.best is not None else None
+        now = self.clock()
+        keys = [key for key, _ in board_columns(self.names, "")]
+        for trial in trials:
+            is_best = trial.number == best
+            cells = board_cells(trial, self.names, shown, rank_of.get(trial.number), is_best, now)
+            old = self._cells.get(trial.number)
+            if old == (cells, is_best):
+                continue
+            self._cells[trial.number] = (cells, is_best)
+            styled = [self._cell(trial, key, cell, best) for key, cell in zip(keys, cells, strict=True)]
+            row_key = str(trial.number)
+            if old is None:
+                table.add_row(*styled, key=row_key)
+                continue
+            restyle = old[1] != is_best  # the best row is bold: every cell changes when it stops being the best
+            for key, cell, text, before in zip(keys, styled, cells, old[0], strict=True):
+                if restyle or text != before:
+                    table.update_cell(row_key, key, cell, update_width=True)  # "running" grows into "finished"
+        order = board_order(trials, mode, self.sort)
+        if order != self.order:
+            self.order = order
+            position = {number: i for i, number in enumerate(order)}
+            table.sort("trial", key=lambda cell: position.get(int(str(cell)), len(position)))
+
+    def _rebuild_columns(self, names: list[str], metric: str) -> None:
+        table = self.table
+        table.clear(columns=True)
+        self.names = names
+        self._cells.clear()
+        self.order = []
+        for key, label in board_columns(names, metric):
+            table.add_column(label, key=key)
+        if self.param not in names:
+            self.param = names[0] if names else None
+
+    @staticmethod
+    def _cell(trial: TrialEntry, key: str, text: str, best: int | None) -> Text:
+        """A cell as Text (never markup: values come from files), the best row bold, failures marked."""
+        style = "bold" if trial.number == best else ""
+        if key == "state" and trial.state in ("failed", "crashed", "invalid", "diverged"):
+            style = ERROR_STYLE
+        elif key == "state" and trial.state == "finished":
+            style = OK_STYLE if trial.number == best else ""
+        elif key == "state" and trial.state in ("pruned", "stopped", "lost"):
+            style = "dim"
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    def _draw_scatter(self, record: SweepRecord) -> None:
+        status = record.status
+        param = self.param
+        if param is None or status is None:
+            return
+        best = record.best.number if record.best is not None else None
+        data = scatter_data(record.trials, param, self.dists.get(param), status.metric, best)
+        with self.scatter.batch_update():
+            self.scatter.set_metric(status.metric, f"{status.metric} by parameter")
+            self.scatter.set_data(data)
+
+    def _draw_curves(self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]]) -> None:
+        status = record.status
+        metric = status.metric if status is not None else "val_loss"
+        by_number = {t.number: t for t in record.trials}
+        chart = self.curves
+        keys = {str(n) for n in curves}
+        with chart.batch_update():
+            chart.set_metric(metric, f"{metric} by epoch")
+            for key in [k for k in chart.series if k not in keys]:
+                chart.remove_series(key)
+            for number, (values, _) in curves.items():
+                trial = by_number.get(number)
+                label = f"#{number}" + (f" {trial.state}" if trial is not None and trial.state in CUT_SHORT else "")
+                chart.set_series(str(number), values, label=label)
+            chart.set_dimmed(str(n) for n, (_, dimmed) in curves.items() if dimmed)
+
+    def _show_detail(self) -> None:
+        """The highlighted trial in one line: its values, its run, why it ended so."""
+        trial = self.highlighted()
+        detail = self.query_one("#sweep-detail", Static)
+        if trial is None or self.record is None:
+            detail.update("")
+            return
+        text = Text(f"trial {trial.number} {trial.state}")
+        if trial.run:
+            text.append(f" · {trial.run}")
+        if trial.message:
+            text.append(" · ")
+            text.append(trial.message, style=ERROR_STYLE if trial.state in ("failed", "crashed", "invalid") else "")
+        detail.update(text)
+
+    @on(DataTable.RowHighlighted, "#sweep-board")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ the highlighted trial
+
+    def highlighted(self) -> TrialEntry | None:
+        """The trial under the cursor, or None for an empty table."""
+        table = self.table
+        if not table.row_count or self.record is None:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        number = int(str(key.value))
+        return next((t for t in self.record.trials if t.number == number), None)
+
+    def _run_dir(self, trial: TrialEntry) -> Path | None:
+        return self.record.run_dir(trial) if self.record is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Trial actions need a trial (stop: a training one); sweep actions need the sweep's state to allow them."""
+        trial = self.highlighted()
+        record = self.record
+        if action == "open_trial":
+            return True if trial is not None and trial.run else None
+        if action == "stop_trial":
+            return True if trial is not None and trial.active else None
+        if action == "stop_sweep":
+            return True if record is not None and record.state in ACTIVE_SWEEP_STATES else None
+        if action == "resume":
+            return True if record is not None and record.resumable else None
+        if action == "save_best":
+            return True if record is not None and record.best is not None else None
+        if action == "refine":
+            ranked = len(ranks(record.trials, record.status.mode)) if record and record.status else 0
+            return True if ranked >= 2 else None
+        if action == "next_param":
+            return True if len(self.names) > 1 else None
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    @on(DataTable.RowSelected, "#sweep-board")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_trial()
+
+    def action_open_trial(self) -> None:
+        """Open the highlighted trial's monitor (live while it trains): it is an ordinary run."""
+        trial = self.highlighted()
+        run_dir = self._run_dir(trial) if trial is not None else None
+        if trial is None or run_dir is None:
+            self.notify("This trial has no run to open (it never started).", title="Open trial", severity="warning")
+            return
+        self.post_message(RunChosen(run_dir))
+
+    def action_stop_trial(self) -> None:
+        """Ask, then stop the highlighted trial after its current batch (the sweep goes on)."""
+        self._confirm_stop_trial()
+
+    @work(exclusive=True, group="sweep-dialog")
+    async def _confirm_stop_trial(self) -> None:
+        trial = self.highlighted()
+        run_dir = self._run_dir(trial) if trial is not None else None
+        if trial is None or run_dir is None or not trial.active:
+            self.notify("Highlight a trial that is training.", title="Stop trial", severity="warning")
+            return
+        question = f"Stop trial {trial.number} after its current batch? What it trained is kept; the sweep goes on."
+        if await self.app.push_screen_wait(ConfirmDialog(question, "Stop trial", "Keep training")):
+            self._stop_trial(run_dir, trial.number)
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Stopping the trial")
+    def _stop_trial(self, run_dir: Path, number: int) -> None:
+        stopped = self.source.stop(run_dir)
+        message = f"Trial {number} stops after its current batch." if stopped else f"Trial {number} is not training."
+        self.app.call_from_thread(self.notify, message, title="Stop trial", timeout=4)
+
+    def action_stop_sweep(self) -> None:
+        """Ask, then stop the sweep and its trials (what they trained is kept)."""
+        self._confirm_stop_sweep()
+
+    @work(exclusive=True, group="sweep-dialog")
+    async def _confirm_stop_sweep(self) -> None:
+        question = (
+            f"Stop the sweep {self.sweep_dir.name}? Its trials stop after their current batch and keep what they "
+            "trained; no new trial starts."
+        )
+        if await self.app.push_screen_wait(ConfirmDialog(question, "Stop sweep", "Keep running")):
+            self._stop_sweep()
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Stopping the sweep")
+    def _stop_sweep(self) -> None:
+        try:
+            said = self.source.stop_sweep(self.sweep_dir)
+        except ValueError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Stop sweep", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, said, title="Stop sweep", timeout=6)
+        self.app.call_from_thread(self.refresh_sweep)
+
+    def action_resume(self) -> None:
+        """Start the stopped sweep's controller again: trials that ended are counted once, the rest run."""
+        self._resume_sweep()
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Resuming the sweep")
+    def _resume_sweep(self) -> None:
+        try:
+            said = self.source.resume_sweep(self.sweep_dir)
+        except (ValueError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Resume", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, said, title="Resume", timeout=6)
+        self.app.call_from_thread(self.refresh_sweep)
+
+    def action_refine(self) -> None:
+        """Ask for K, then start a finer sweep around the top K trials and show it."""
+        self._ask_refine()
+
+    @work(exclusive=True, group="sweep-dialog")
+    async def _ask_refine(self) -> None:
+        record = self.record
+        ranked = len(ranks(record.trials, record.status.mode)) if record and record.status else 0
+        if ranked < 2:
+            self.notify("Refining needs at least two finished trials.", title="Refine", severity="warning")
+            return
+
+        def check(text: str) -> str | None:
+            if not text.strip().isdigit() or not 2 <= int(text) <= ranked:
+                return f"a whole number from 2 to {ranked} (the trials that finished with an objective)"
+            return None
+
+        answer = await self.app.push_screen_wait(
+            PromptDialog(
+                "Refine around the top K trials",
+                str(min(REFINE_TOP, ranked)),
+                check=check,
+                placeholder="K",
+                help="Each range spans the top K trials' values, widened by a quarter of that span on its own "
+                "scale; the new sweep starts at once.",
+                submit="start",
+            )
+        )
+        if answer is not None:
+            self._refine(int(answer))
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Refining the sweep")
+    def _refine(self, top: int) -> None:
+        spec = self.source.refine_sweep(self.sweep_dir, top)
+        new_dir = self.source.start_sweep(spec)
+        self.app.call_from_thread(self.post_message, SweepChosen(new_dir))
+
+    def action_save_best(self) -> None:
+        """Ask for a name, then save the best trial's experiment as a user preset."""
+        self._ask_save_best()
+
+    @work(exclusive=True, group="sweep-dialog")
+    async def _ask_save_best(self) -> None:
+        record = self.record
+        if record is None or record.best is None or record.status is None:
+            self.notify("No trial has finished with an objective yet.", title="Save best", severity="warning")
+            return
+
+        def check(text: str) -> str | None:
+            try:
+                presets.check_name(text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        name = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Save trial {record.best.number} (the best) as a preset",
+                f"{record.status.name}-best"[:64],
+                check=check,
+                placeholder="preset name",
+                help=f"Saved in {presets.user_dir()}; the experiment that trial trained, every searched value set.",
+                submit="save",
+            )
+        )
+        if name is None:
+            return
+        overwrite = False
+        if (presets.user_dir() / f"{name}.toml").exists():
+            question = f"User preset {name!r} exists. Overwrite it?"
+            if not await self.app.push_screen_wait(ConfirmDialog(question, yes="Overwrite", no="Cancel")):
+                return
+            overwrite = True
+        self._save_best(name, overwrite)
+
+    @work(thread=True, exit_on_error=False, group="sweep-act", name="Saving the best trial")
+    def _save_best(self, name: str, overwrite: bool) -> None:
+        try:
+            path = self.source.save_best(self.sweep_dir, name, overwrite)
+        except (OSError, ValueError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Not saved", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"Saved {path}; train it with 'tuitrain run {name}'.", timeout=6)
+
+    def action_next_param(self) -> None:
+        """Scatter the objective by the next searched parameter."""
+        if not self.names:
+            return
+        index = self.names.index(self.param) if self.param in self.names else -1
+        self.param = self.names[(index + 1) % len(self.names)]
+        if self.record is not None:
+            self._draw_scatter(self.record)
+
+    def action_next_sort(self) -> None:
+        """Sort the leaderboard the next way (rank, trial number, objective, time)."""
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.notify(f"Sorted by {self.sort}.", timeout=2)
+        if self.record is not None:
+            self._show_board(self.record)
+
+    def action_detach(self) -> None:
+        """Go back and leave the sweep running (come back from the runs screen or with `tuitrain attach`)."""
+        if self.running:
+            self.notify(f"{self.sweep_dir.name} keeps running.", title="Detached", timeout=4)
+        self.dismiss()
+
+    def action_back(self) -> None:
+        """Go back (the sweep, if it runs, keeps running)."""
+        self.dismiss()
+
+    @property
+    def running(self) -> bool:
+        """True while the sweep (as last read) is active."""
+        return self.record is not None and self.record.state in ACTIVE_SWEEP_STATES
+
+    async def can_quit(self) -> bool:
+        """While the sweep runs, ask whether to stop it or leave it running (the app asks before quitting)."""
+        if not self.running:
+            return True
+        answer = await self.app.push_screen_wait(QuitRunDialog(self.sweep_dir.name))
+        if answer == "stop":
+            try:
+                self.source.stop_sweep(self.sweep_dir)
+            except ValueError as exc:
+                self.notify(str(exc), title="Stop sweep", severity="error")
+                return False
+        return answer in ("stop", "leave")
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """Extra command-palette entries: scatter by each parameter, sort each way."""
+        commands = [
+            SystemCommand(f"Scatter by {name}", f"The objective against {name}", partial(self._scatter_by, name))
+            for name in self.names
+        ]
+        commands += [
+            SystemCommand(f"Sort by {sort}", f"Order the leaderboard by {sort}", partial(self._sort_by, sort))
+            for sort in SORTS
+        ]
+        return commands
+
+    def _scatter_by(self, name: str) -> None:
+        self.param = name
+        if self.record is not None:
+            self._draw_scatter(self.record)
+
+    def _sort_by(self, sort: str) -> None:
+        self.sort = sort
+        if self.record is not None:
+            self._show_board(self.record)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure of this screen ends here, as one error notice naming the job."""
+        if event.state == WorkerState.ERROR:
+            self.error = f"{event.worker.name} failed: {event.worker.error}"
+            self.notify(str(event.worker.error), title=f"{event.worker.name} failed", severity="error", timeout=10)

@@ -1,0 +1,213 @@
+"""What the sweep screen shows, worked out in plain Python (no Textual, no plotext).
+
+* the leaderboard: its columns (:func:`board_columns`), each trial's cells (:func:`board_cells`) and the
+  order of the rows for each sort (:func:`board_order`), from :mod:`tuitrain.sweep.leaderboard`, the
+  same as ``tuitrain sweep show``;
+* which trials' validation curves are overlaid (:func:`curve_trials`): those training, the top ones, and
+  the latest pruned ones (drawn dimmed);
+* the scatter of the objective against one searched parameter (:func:`scatter_data`): points placed on
+  the parameter's own scale (a decade per unit for ``log_uniform`` and ``log_int``, a decade of ``1 - x``
+  for ``reverse_log``) with ticks labelled in the parameter's values, categories side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuitrain.formatting import duration, short
+from tuitrain.sweep.leaderboard import leaderboard, objective_text, ranks, short_names, value_text
+from tuitrain.sweep.preview import axis_label
+from tuitrain.sweep.space import Choice, LogUniform, ReverseLog, Uniform
+from tuitrain.sweep.status import TrialEntry
+from tuitrain.ui.chart_math import nice_ticks, plottable
+
+SORTS: tuple[str, ...] = ("rank", "trial", "objective", "time")
+"""The leaderboard's orders, in the order ``t`` steps through them."""
+BEST_MARK = "★"
+CURVES_TOP = 5
+"""Top trials whose curves are overlaid (beside those training)."""
+CURVES_PRUNED = 4
+"""Latest pruned trials whose curves are drawn, dimmed: where the pruner cut."""
+CUT_SHORT = ("pruned", "stopped")
+"""Trial states whose curve ends early and whose objective is partial: drawn dimmed, named in the legend."""
+
+
+def param_key(name: str) -> str:
+    """The leaderboard column key of the searched parameter ``name``."""
+    return f"param:{name}"
+
+
+def board_columns(names: Sequence[str], metric: str) -> list[tuple[str, str]]:
+    """(key, label) of every leaderboard column: rank, trial, each searched parameter, then the results, the
+    most telling first (at 80 columns the table scrolls sideways and what falls off is where a trial ran)."""
+    params = [(param_key(n), short) for n, short in zip(names, short_names(names), strict=True)]
+    return [
+        ("rank", "rank"),
+        ("trial", "#"),
+        *params,
+        ("objective", f"{metric} @ep"),
+        ("state", "state"),
+        ("onset", "onset"),
+        ("time", "time"),
+        ("epochs", "epochs"),
+        ("where", "where"),
+    ]
+
+
+def board_cells(
+    trial: TrialEntry,
+    names: Sequence[str],
+    shown: dict[tuple[int, str], str],
+    rank: int | None,
+    best: bool,
+    now: float | None = None,
+) -> tuple[str, ...]:
+    """One trial's leaderboard cells, in :func:`board_columns` order (plain words, readable without colour)."""
+    rank_text = f"{BEST_MARK}{rank}" if best and rank is not None else (str(rank) if rank is not None else "-")
+    took = trial.duration if now is None or trial.started_at is None or not trial.active else now - trial.started_at
+    return (
+        rank_text,
+        str(trial.number),
+        *(shown.get((trial.number, n), "-") for n in names),
+        objective_text(trial),
+        trial.state,
+        str(trial.onset_epoch) if trial.onset_epoch else "-",
+        duration(took),
+        str(trial.epochs_done),
+        trial.slot or "-",
+    )
+
+
+def board_order(trials: Sequence[TrialEntry], mode: str, sort: str) -> list[int]:
+    """Trial numbers in the order ``sort`` lists them (see :data:`SORTS`)."""
+    if sort == "trial":
+        return sorted(t.number for t in trials)
+    if sort == "objective":
+        sign = 1 if mode == "min" else -1
+        scored = sorted(
+            (t for t in trials if t.objective is not None and math.isfinite(t.objective)),
+            key=lambda t: (sign * t.objective, t.number),  # type: ignore[operator]
+        )
+        numbers = [t.number for t in scored]
+        return numbers + sorted(t.number for t in trials if t.number not in set(numbers))
+    if sort == "time":
+        return [t.number for t in sorted(trials, key=lambda t: (-(t.duration or 0.0), t.number))]
+    return [t.number for t in leaderboard(trials, mode)]
+
+
+def curve_trials(trials: Sequence[TrialEntry], mode: str) -> list[tuple[int, bool]]:
+    """(trial number, dimmed) of the curves to overlay: training ones, the top ranked, the latest cut short
+    (pruned, or stopped with the sweep: dimmed, so a stopped sweep still shows how far its trials got)."""
+    out: dict[int, bool] = {}
+    for trial in trials:
+        if trial.active and trial.run:
+            out[trial.number] = False
+    for number in list(ranks(trials, mode))[:CURVES_TOP]:
+        out.setdefault(number, False)
+    pruned = [t.number for t in trials if t.state in CUT_SHORT and t.run]
+    for number in pruned[-CURVES_PRUNED:]:
+        out.setdefault(number, True)
+    return list(out.items())
+
+
+# ---------------------------------------------------------------- the scatter
+
+POINT_KINDS = ("trial", "pruned", "running", "best")
+"""Groups of scatter points: ranked trials, pruned/stopped ones (partial objective), training ones, the best."""
+
+
+@dataclass(frozen=True)
+class ScatterData:
+    """The scatter of ``metric`` against ``param``: points by group (x on the parameter's scale), x ticks.
+
+    ``scale`` names the x axis for its label ("log", "log of 1 - x", "linear" or "choice").
+    """
+
+    param: str
+    metric: str
+    scale: str
+    points: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    xticks: tuple[tuple[float, str], ...] = ()
+    x_range: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def count(self) -> int:
+        """How many trials are drawn."""
+        return sum(len(p) for p in self.points.values())
+
+
+def _axis_for(dist: Any, values: list[Any]) -> Any:
+    """The distribution whose scale places ``values``: the sweep's own, else one guessed from the values."""
+    if dist is not None:
+        return dist
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != len(values) or not numbers:
+        return Choice(values=list({Choice.label(v): v for v in values}.values()) or [0])
+    lo, hi = min(numbers), max(numbers)
+    if lo > 0 and hi / lo >= 100:
+        return LogUniform(low=float(lo), high=float(hi))
+    return Uniform(low=float(lo), high=float(hi) if hi > lo else float(lo) + 1.0)
+
+
+def scatter_data(
+    trials: Sequence[TrialEntry], param: str, dist: Any, metric: str, best: int | None, most_ticks: int = 6
+) -> ScatterData:
+    """The points of every trial with an objective and a value of ``param`` (``dist``: its distribution, if known)."""
+    have = [t for t in trials if param in t.params and t.objective is not None and plottable(t.objective)]
+    axis = _axis_for(dist, [t.params[param] for t in have])
+    groups: dict[str, list[tuple[float, float]]] = {kind: [] for kind in POINT_KINDS}
+    for trial in have:
+        x = _position(axis, trial.params[param])
+        if x is None:
+            continue
+        if trial.number == best:
+            kind = "best"
+        elif trial.active:
+            kind = "running"
+        elif trial.state in ("finished", "diverged"):
+            kind = "trial"
+        else:
+            kind = "pruned"
+        groups[kind].append((x, float(trial.objective)))  # type: ignore[arg-type]
+    points = {k: tuple(v) for k, v in groups.items() if v}
+    if isinstance(axis, Choice):
+        labels = [value_text(v) for v in axis.values]
+        ticks = tuple((float(i), label[:12]) for i, label in enumerate(labels))
+        return ScatterData(param, metric, "choice", points, ticks, (-0.5, len(labels) - 0.5))
+    lo, hi = axis.to_scale(axis.low), axis.to_scale(axis.high)
+    xs = [x for pts in points.values() for x, _ in pts]
+    lo, hi = min([lo, *xs]), max([hi, *xs])
+    scale = {"log": "log", "reverse_log": "log of 1 - x"}.get(axis.scale, "linear")
+    return ScatterData(param, metric, scale, points, _ticks(axis, lo, hi, most_ticks), (lo, hi))
+
+
+def _position(axis: Any, value: Any) -> float | None:
+    if isinstance(axis, Choice):
+        labels = axis.labels()
+        label = Choice.label(value)
+        return float(labels.index(label)) if label in labels else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        position = axis.to_scale(value)
+    except (ValueError, ArithmeticError):
+        return None  # 0 on a log axis: a value outside what the scale can place
+    return position if math.isfinite(position) else None
+
+
+def _ticks(axis: Any, lo: float, hi: float, most: int) -> tuple[tuple[float, str], ...]:
+    whole = not isinstance(axis, ReverseLog) and isinstance(axis.low, int) and isinstance(axis.high, int)
+    if axis.scale in ("log", "reverse_log"):
+        first, last = math.floor(lo + 1e-9), math.ceil(hi - 1e-9)
+        step = max(1, math.ceil((last - first) / max(most - 1, 1)))
+        positions = [float(p) for p in range(first, last + 1, step)]
+        if len(positions) < 2:
+            positions = [lo, hi]
+        return tuple((p, axis_label(axis, p, whole)) for p in positions if lo - 1e-9 <= p <= hi + 1e-9) or (
+            (lo, axis_label(axis, lo, whole)),
+            (hi, axis_label(axis, hi, whole)),
+        )
+    return tuple((t, str(round(t)) if whole else short(t)) for t in nice_ticks(lo, hi, most))
