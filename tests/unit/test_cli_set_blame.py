@@ -18,15 +18,17 @@ from tuitrain.cli import app
         ["presets", "show", "digits-overfit"],
         ["presets", "new", "mine", "--from", "digits-overfit"],
         ["sweep", "run", "digits-overfit", "--space", "optimizer.learning_rate=log_uniform:1e-4:1", "--trials", "2"],
+        ["export", "digits-overfit"],
+        ["lr-find", "digits-overfit"],
     ],
-    ids=["run", "presets-show", "presets-new", "sweep-run"],
+    ids=["run", "presets-show", "presets-new", "sweep-run", "export", "lr-find"],
 )
 def test_every_command_taking_set_blames_the_set_option(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TUITRAIN_PRESETS_DIR", str(tmp_path / "user"))
     runs = tmp_path / "runs"
-    extra = ["--runs-dir", str(runs)] if command[0] in ("run", "sweep") else []
+    extra = ["--runs-dir", str(runs)] if command[0] in ("run", "sweep", "export", "lr-find") else []
     result = CliRunner().invoke(app, [*command, "--set", "training.epochs=0", *extra])
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
