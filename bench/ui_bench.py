@@ -1,11 +1,16 @@
 """How fast the dashboard starts and how long a chart of a long run takes to redraw.
 
-    python bench/ui_bench.py [--repeats 5] [--epochs 1000]
+    python bench/ui_bench.py [--repeats 5] [--epochs 1000] [--against TREE] [--no-tensorflow]
 
 Startup: wall time from starting a fresh ``python`` process to the app's first frame (it imports the
-app and mounts the setup screen headless, ``App.run_test``), against a fresh process that only runs
-``import tensorflow``: the cost the dashboard avoids by leaving TensorFlow to the trainer process.
-Median of ``--repeats``, alternating.
+app and mounts the setup screen headless, ``App.run_test``, at 80x24 and at 120x40), against, in the
+same run and alternating (median of ``--repeats``):
+
+- a bare Textual app with a header (the floor any Textual dashboard pays, on this machine now);
+- with ``--against TREE``, the same first frame of another checkout of tuitrain (e.g. ``git worktree
+  add /tmp/main main``): what a change saved, measured under the same load;
+- a fresh process that only runs ``import tensorflow`` (unless ``--no-tensorflow``): the cost the
+  dashboard avoids by leaving TensorFlow to the trainer process.
 
 Redraw: the monitor's two charts (train and validation curves, best/stop markers, the overfitting
 strip) rebuilt for a ``--epochs``-epoch history at the size they have in a 200x60 terminal, against
@@ -21,13 +26,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import time
 
 FIRST_FRAME = """
-import asyncio, time
+import asyncio, sys, time
 from tuitrain import presets
 from tuitrain.run_source import LocalRunsSource
 from tuitrain.ui.app import TuitrainApp
@@ -39,27 +45,74 @@ async def main():
     path = presets.find("digits-overfit")
     source = LocalRunsSource(Path(tempfile.mkdtemp()))
     app = TuitrainApp(source=source, initial=read_for_editing(path), preset_name=path.stem)
-    async with app.run_test(size=(120, 40)):
-        print(time.time())  # the setup screen is mounted and painted
-        assert "tensorflow" not in __import__("sys").modules
+    async with app.run_test(size=SIZE):
+        print(time.time(), time.process_time())  # the setup screen is mounted and painted
+        assert "tensorflow" not in sys.modules
+
+asyncio.run(main())
+"""
+
+BARE_TEXTUAL = """
+import asyncio, time
+from textual.app import App
+from textual.widgets import Header, Static
+
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Static("first frame")
+
+async def main():
+    async with Bare().run_test(size=SIZE):
+        print(time.time(), time.process_time())
 
 asyncio.run(main())
 """
 
 
-def wall(code: str) -> float:
-    """Seconds from starting ``python -c code`` to the time it prints, or to its exit when it prints none."""
+def wall(code: str, tree: str | None = None) -> float:
+    """Seconds from starting ``python -c code`` to the time it prints, or to its exit when it prints none.
+
+    ``tree``: a checkout of tuitrain imported instead of the installed one (it goes first on the path).
+    """
+    return timed(code, tree)[0]
+
+
+def timed(code: str, tree: str | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process) from starting ``python -c code`` to what it prints
+    (``time.time() time.process_time()``), or to its exit when it prints nothing (CPU time then unknown: 0).
+
+    CPU time counts only this process's work: on a machine shared with other jobs it moves far less
+    than wall time, so a change is judged by it.
+    """
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (tree, env.get("PYTHONPATH")) if p)
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return (float(out.split()[-1]) if out.strip() else time.time()) - start
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    fields = out.split()[-2:] if out.strip() else []
+    if len(fields) == 2:
+        return float(fields[0]) - start, float(fields[1])
+    return time.time() - start, 0.0
 
 
-def startup(repeats: int) -> tuple[float, float]:
-    ui, tf = [], []
+def startup(
+    repeats: int, size: tuple[int, int], against: str | None, tensorflow: bool
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds to the first frame: "tuitrain", "bare" Textual, "against" a tree, "tensorflow"."""
+    sized = f"SIZE = {size!r}\n"
+    runs: dict[str, list[tuple[float, float]]] = {"tuitrain": [], "bare": []}
     for _ in range(repeats):
-        ui.append(wall(FIRST_FRAME))
-        tf.append(wall("import tensorflow"))
-    return statistics.median(ui), statistics.median(tf)
+        runs["tuitrain"].append(timed(sized + FIRST_FRAME))
+        runs["bare"].append(timed(sized + BARE_TEXTUAL))
+        if against is not None:
+            runs.setdefault("against", []).append(timed(sized + FIRST_FRAME, against))
+        if tensorflow:
+            runs.setdefault("tensorflow", []).append(timed("import tensorflow"))
+    return {
+        name: (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
+        for name, times in runs.items()
+    }
 
 
 def history(epochs: int) -> tuple[list[float], list[float]]:
@@ -123,13 +176,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--against", metavar="TREE", help="another tuitrain checkout to time the first frame of")
+    parser.add_argument("--no-tensorflow", action="store_true", help="skip the 'import tensorflow' baseline")
     parser.add_argument("--trials", type=int, default=200, help="trials of the sweep screen's sweep")
     parser.add_argument("--refreshes", type=int, default=30, help="sweep screen refreshes timed")
     args = parser.parse_args()
 
-    ui, tf = startup(args.repeats)
-    print(f"startup to first frame: dashboard {ui:.2f} s   import tensorflow alone {tf:.2f} s")
-    print(f"  ratio dashboard / tensorflow import: {ui / tf:.2f} (goal: well under 1 s)")
+    for size in ((80, 24), (120, 40)):
+        t = startup(args.repeats, size, args.against, not args.no_tensorflow)
+        (ui, ui_cpu), (bare, bare_cpu) = t["tuitrain"], t["bare"]
+        print(
+            f"startup to first frame at {size[0]}x{size[1]}: dashboard {ui:.2f} s (CPU {ui_cpu:.2f} s)   "
+            f"bare Textual app {bare:.2f} s (CPU {bare_cpu:.2f} s)"
+        )
+        print(f"  ratio dashboard / bare Textual: wall {ui / bare:.2f}, CPU {ui_cpu / bare_cpu:.2f}")
+        if "against" in t:
+            other, other_cpu = t["against"]
+            print(
+                f"  {args.against}: {other:.2f} s (CPU {other_cpu:.2f} s)   ratio this tree / that tree: "
+                f"wall {ui / other:.2f}, CPU {ui_cpu / other_cpu:.2f}"
+            )
+        if "tensorflow" in t:
+            tf = t["tensorflow"][0]
+            print(f"  import tensorflow alone {tf:.2f} s   ratio dashboard / it: {ui / tf:.2f}")
 
     ours, raw = asyncio.run(redraw(args.epochs, args.repeats))
     print(

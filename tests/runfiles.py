@@ -142,6 +142,7 @@ class FakeSource:
     """
 
     runs_root: Path = Path("runs")
+    data_dir: Path | None = None
     skipped: list[str] = field(default_factory=list)
     exp: Experiment | None = None
     alive: bool | None = True

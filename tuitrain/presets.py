@@ -8,13 +8,14 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-import tomli_w
-import yaml
 from pydantic import ValidationError
 
 from tuitrain.fsutil import atomic_write_text, os_error_text, read_regular
@@ -30,12 +31,25 @@ PresetSource = Literal["builtin", "local", "user"]
 
 
 class PresetError(Exception):
-    """A preset that can't be used; ``issues`` holds every problem, ``str()`` is one line per problem."""
+    """A preset that can't be used; ``issues`` holds every problem, ``str()`` is one line per problem.
 
-    def __init__(self, source: str, issues: list[SpecIssue]):
+    ``sources`` names, per issue, what is to blame: the preset's file, or the ``--set`` option that
+    put the bad value there (default: ``source`` for every issue).
+    """
+
+    def __init__(self, source: str, issues: list[SpecIssue], sources: list[str] | None = None):
         self.source = source
         self.issues = issues
-        super().__init__("\n".join(f"{source}: {issue}" for issue in issues))
+        self.sources = list(sources) if sources is not None else [source] * len(issues)
+        super().__init__("\n".join(self.lines()))
+
+    def line(self, index: int) -> str:
+        """Issue ``index`` as ``source: path: message``."""
+        return f"{self.sources[index]}: {self.issues[index]}"
+
+    def lines(self) -> list[str]:
+        """Every issue as ``source: path: message``."""
+        return [self.line(i) for i in range(len(self.issues))]
 
 
 @dataclass(frozen=True)
@@ -180,22 +194,32 @@ _YAML_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 _TEXT_FIELDS = frozenset({"name", "description", "monitor", "path"})
 
 
-class _PresetYamlLoader(yaml.SafeLoader):
-    """``yaml.safe_load`` without anchors and aliases: a preset never needs them, and a few nested
-    aliases ("billion laughs") expand into billions of values that would hang the validator."""
+@cache
+def _yaml_loader() -> type:
+    """``yaml.safe_load``'s loader without anchors and aliases: a preset never needs them, and a few
+    nested aliases ("billion laughs") expand into billions of values that would hang the validator.
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed in a preset", event.start_mark
-            )
-        return super().compose_node(parent, index)
+    Made on first use: PyYAML is imported only when a YAML preset is read, not by every start.
+    """
+    import yaml
+
+    class PresetYamlLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "anchors and aliases (&name, *name) are not allowed in a preset", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return PresetYamlLoader
 
 
 def _parse_yaml(text: str, src: str) -> Any:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_PresetYamlLoader)  # a SafeLoader subclass: as safe as safe_load
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader subclass: as safe as safe_load
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -271,12 +295,14 @@ def load_file(path: Path, overrides: list[str] | None = None) -> LoadedPreset:
     """
     path = Path(path)
     data = read_preset_data(path)
-    if overrides:
-        data = apply_overrides(data, overrides, source=str(path))
-    exp = experiment_from_data(data, str(path))
-    check = check_experiment(exp, base_dir=path.parent)
-    if check.errors:
-        raise PresetError(str(path), check.errors)
+    overrides = list(overrides or [])
+    with blaming_overrides(overrides):
+        if overrides:
+            data = apply_overrides(data, overrides, source=str(path))
+        exp = experiment_from_data(data, str(path))
+        check = check_experiment(exp, base_dir=path.parent)
+        if check.errors:
+            raise PresetError(str(path), check.errors)
     return LoadedPreset(exp, path, check)
 
 
@@ -342,6 +368,8 @@ def to_toml(exp: Experiment) -> str:
 
     Every control character in a string is written as an escape, so ``cat`` on the file is safe.
     """
+    import tomli_w  # only when writing: a start that only reads presets does without it
+
     data = _tags_first(exp.model_dump(mode="json", exclude_none=True))
     return toml_printable(tomli_w.dumps(data))
 
@@ -416,6 +444,53 @@ def parse_override(text: str) -> tuple[list[str | int], Any]:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"--set {text!r}: the value must be a finite number")
     return path, value
+
+
+def override_paths(overrides: list[str]) -> list[tuple[str, str]]:
+    """Each well-formed override as (its dotted path, its text): what an issue can be traced back to."""
+    out = []
+    for text in overrides:
+        try:
+            path, _value = parse_override(text)
+        except ValueError:
+            continue  # a malformed one is reported by apply_overrides, naming itself
+        out.append((dotted_path(path), text))
+    return out
+
+
+def _related(issue_path: str, set_path: str) -> bool:
+    """True when one path is the other or lies inside it (``optimizer`` and ``optimizer.learning_rate``)."""
+    if not issue_path:
+        return False
+    return any(a == b or a.startswith((b + ".", b + "[")) for a, b in ((issue_path, set_path), (set_path, issue_path)))
+
+
+def blame(error: PresetError, overrides: list[str]) -> PresetError:
+    """``error`` with each issue that lies at or under an overridden path blamed on that ``--set``.
+
+    ``--set training.epochs=0`` must be named for ``training.epochs: must be >= 1``, not the preset
+    file, which holds a valid value. The last matching override wins, as it is the one applied last.
+    """
+    paths = override_paths(overrides)
+    if not paths:
+        return error
+    sources = list(error.sources)
+    for i, issue in enumerate(error.issues):
+        matches = [text for path, text in paths if _related(issue.path, path)]
+        if matches:
+            sources[i] = f"--set {matches[-1]}"
+    return type(error)(error.source, error.issues, sources)
+
+
+@contextmanager
+def blaming_overrides(overrides: list[str]) -> Iterator[None]:
+    """Inside ``with blaming_overrides(overrides):`` a PresetError comes out with issues blamed on ``--set``."""
+    try:
+        yield
+    except PresetError as exc:
+        if not overrides:
+            raise
+        raise blame(exc, overrides) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:

@@ -39,6 +39,9 @@ class RunsSource(Protocol):
     skipped: list[str]
     """Folders the last :meth:`list` could not read, one line each (``"NAME: permission denied"``)."""
 
+    data_dir: Path | None
+    """The folder the trainers it starts look in first for data files (None: the default search)."""
+
     def list(self) -> list[RunSummary]:
         """Every run, newest first (cheap enough to call every few seconds).
 

@@ -24,7 +24,11 @@ pytestmark = pytest.mark.slow  # each runs a benchmark end to end, training incl
         ("imdb_bench.py", ["--small", "--epochs", "2"], "seed/tuitrain"),
         ("overhead_bench.py", ["--only", "imdb", "--epochs", "2", "--repeats", "1"], "ratio"),
         ("analysis_bench.py", ["--epochs", "50", "--repeats", "1"], "ratio"),
-        ("ui_bench.py", ["--repeats", "1", "--epochs", "50", "--trials", "20", "--refreshes", "2"], "per refresh"),
+        (
+            "ui_bench.py",
+            ["--repeats", "1", "--epochs", "50", "--no-tensorflow", "--trials", "20", "--refreshes", "2"],
+            "per refresh",
+        ),
         ("sweep_ui_bench.py", ["--trials", "20", "--refreshes", "2"], "ratio tuitrain / plain plotext"),
         ("sweep_bench.py", ["--small", "--skip-ray"], "ratio fresh/warm"),
         ("sweep_bench.py", ["--small", "--ray-only"], "ratio Ray/local"),

@@ -73,6 +73,17 @@ async def test_ctrl_g_finds_a_rate_and_a_applies_it_to_the_optimizer(make_app, s
         assert setup.dirty and not source.stopped
 
 
+async def test_a_range_test_looks_for_data_in_the_data_tabs_folder(
+    make_app, source: FakeSource, tmp_path: Path
+) -> None:
+    app = make_app("digits-mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.setup.data_dir = tmp_path / "data"  # as the Data tab's folder field sets it
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, LrFindScreen))
+        assert source.data_dir == tmp_path / "data"
+
+
 async def test_the_optimizer_tab_has_the_action_and_back_stops_a_running_test(make_app, source: FakeSource) -> None:
     app = make_app("digits-mlp")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -239,3 +239,22 @@ async def test_a_searched_field_the_experiment_loses_is_named_on_the_tab(tmp_pat
         await wait_until(pilot, lambda: path not in search.fields)
         assert any("not a field of the base experiment" in i.message for i in search.result.issues_for(path))
         assert str(search.table.get_row(path)[0]) == "✗"
+
+
+async def test_the_table_lists_and_follows_fields_of_tabs_not_built_yet() -> None:
+    # The setup screen builds a tab's fields when it is first shown; the Search tab must still list
+    # every other tab's fields, and see a change made to one whose tab was never shown.
+    app = app_on()
+    async with app.run_test(size=(120, 40)) as pilot:
+        search = await open_search(pilot)
+        form = app.setup.form
+        assert {"optimizer", "training"}.isdisjoint(form.mounted_sections)
+        assert LR in search.fields and any(p.startswith("training.") for p in search.fields)
+        app.setup.apply_learning_rate(0.0123)  # what the range test does, the Optimizer tab unbuilt
+        await pilot.pause()
+        assert str(search.table.get_row(LR)[2]) == "0.0123"
+        await form.ensure_section("optimizer")
+        await pilot.pause()
+        assert form.to_data()["optimizer"]["learning_rate"] == 0.0123  # the tab built shows the change
+        assert app.setup.experiment.optimizer.learning_rate == 0.0123
+        assert form.query_one("#find-lr-button") is not None  # the section's button came with its fields

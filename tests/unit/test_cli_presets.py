@@ -254,7 +254,7 @@ def test_new_refuses_unsafe_names(name: str, user_dir: Path, tmp_path: Path) -> 
 def test_new_with_an_invalid_result_writes_nothing(user_dir: Path) -> None:
     result = run("new", "bad", "--set", "model.layers[0].units=0")
     assert result.exit_code == 1
-    assert result.stderr.endswith("digits-mlp.toml: model.layers[0].units: must be >= 1, got 0\n")
+    assert result.stderr == "tuitrain: --set model.layers[0].units=0: model.layers[0].units: must be >= 1, got 0\n"
     assert not (user_dir / "bad.toml").exists()
 
 
@@ -269,3 +269,10 @@ def test_help_describes_the_commands(user_dir: Path) -> None:
     assert result.exit_code == 0
     for command in ("list", "show", "validate", "schema", "new"):
         assert command in result.stdout
+
+
+def test_list_names_the_user_presets_folder(user_dir: Path) -> None:
+    result = run("list")
+    assert f"user presets: {user_dir} (created by the first save)" in result.stdout
+    presets.save(Experiment(name="mine"), "mine")
+    assert f"user presets: {user_dir};" in run("list").stdout

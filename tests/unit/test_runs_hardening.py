@@ -284,7 +284,7 @@ def test_a_truncated_log_does_not_claim_the_epochs_it_lost(tmp_path: Path) -> No
         status=RunStatus(state="finished", pid=DEAD_PID, epochs_done=300, message="all 300 epochs"),
     )  # fmt: skip
     out = show(tmp_path, "run")
-    outcome = next(line for line in out.splitlines() if line.startswith("finished"))
+    outcome = next(line.removeprefix("# ") for line in out.splitlines() if line.startswith("# finished"))
     assert "all 300 epochs" not in outcome and "143" in outcome and "300" in outcome
     assert "status.json says finished after 300 epochs, but events.jsonl records only 143 epochs" in outcome
     assert load_run(run).epochs_done == 143

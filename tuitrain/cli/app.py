@@ -15,9 +15,11 @@ from tuitrain.cli import (
     serve_cmd,
     sweep_cmd,
 )
+from tuitrain.cli.common import QuietFlagsGroup
 
 app = typer.Typer(
     name="tuitrain",
+    cls=QuietFlagsGroup,
     help="Configure, train and watch Keras experiments from a terminal (built for SSH).",
     no_args_is_help=True,
     add_completion=False,

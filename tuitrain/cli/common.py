@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup, TyperOption
 
 from tuitrain.text import printable, printable_lines
 
@@ -94,3 +95,35 @@ def run_dashboard(app: Any) -> None:
     sweep = app.detached_sweep()
     if sweep is not None:
         say(f"sweep {sweep.name} keeps running; watch it again with 'tuitrain attach {sweep.name}'")
+
+
+def quiet_flags(command: Any, ctx: Any) -> None:
+    """Leave the type out of every flag's help line, in ``command`` and every command under it.
+
+    Typer shows each option's type (``--offline <bool>``); a flag takes no value, so ``<bool>`` only
+    suggests that one must be typed. An empty metavar is what typer's help prints for a flag instead.
+    """
+    options = [*command.params, command.get_help_option(ctx)]
+    for param in options:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            quiet_flags(sub, ctx)
+
+
+class QuietFlagsGroup(TyperGroup):
+    """The root command group: help pages without a type after flags (see :func:`quiet_flags`)."""
+
+    # typer vendors its own click: its classes are typed Any here rather than from a private module.
+    def get_params(self, ctx: Any) -> list[Any]:
+        """This group's own options, flags without their type."""
+        quiet_flags(self, ctx)
+        return super().get_params(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The subcommand ``cmd_name``, its flags (and its subcommands') without their type."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            quiet_flags(command, ctx)
+        return command

@@ -18,11 +18,16 @@ def launch(
     preset: Annotated[str, typer.Option("--preset", "-p", help="Preset name or file to start from.")] = DEFAULT_PRESET,
     runs_dir: RunsDir = None,
     data_dir: DataDir = None,
+    start: Annotated[
+        bool, typer.Option("--start", help="Start the preset at once and show its monitor (setup stays behind it).")
+    ] = False,
 ) -> None:
     """Open the dashboard: pick and edit an experiment, start it, watch it train.
 
+    --preset opens the setup screen on that preset, to edit and start (Ctrl+R); --start starts it at once.
+
     A preset that fails only the cross-field checks (e.g. a loss that does not fit the data) opens with its errors
-    shown, so it can be fixed in the editor.
+    shown, so it can be fixed in the editor (with --start too: nothing starts until they are fixed).
     """
     # A modest frame rate over SSH; read by textual when it is first imported (just below).
     os.environ.setdefault("TEXTUAL_FPS", "30")
@@ -35,7 +40,7 @@ def launch(
             if len(exc.issues) > 1
             else ""
         )
-        fail(f"{exc.source}: {exc.issues[0]}{more}")
+        fail(f"{exc.line(0)}{more}")
     source = LocalRunsSource(common.runs_root(runs_dir), workspace.data_dir(data_dir))
 
     # Imported here so the other commands never pay for textual.
@@ -47,6 +52,7 @@ def launch(
         preset_name=path.stem,
         preset_path=path.resolve(),
         preset_source=preset_source(path),
+        start=start,
         exit_on_hangup=True,
     )
     run_dashboard(app)

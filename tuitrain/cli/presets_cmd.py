@@ -26,7 +26,7 @@ SetOption = Annotated[
 
 @app.command("list")
 def list_cmd() -> None:
-    """Show built-in and user presets: name, where it lives, dataset and a one-line description."""
+    """Show built-in, local and user presets (name, where it lives, dataset, description) and the user folder."""
     table = Table(box=None, pad_edge=False)
     for col in ("name", "source", "dataset", "description"):
         table.add_column(col, overflow="fold" if col == "description" else "ellipsis")
@@ -35,6 +35,10 @@ def list_cmd() -> None:
         # Text cells: a description or error may hold "[...]" (markup) or escape sequences.
         table.add_row(*(cell(text) for text in (info.name, info.source, info.dataset, desc)))
     console.print(table)
+    # Where "user" presets live: where 'presets new' and the dashboard's Ctrl+S write, to copy or edit.
+    folder = presets.user_dir()
+    state = "" if folder.is_dir() else " (created by the first save)"
+    say(f"user presets: {folder}{state}; local presets: ./presets")
 
 
 @app.command("show")

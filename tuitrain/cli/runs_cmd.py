@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from tuitrain.cli.common import RunsDir, cell, console, fail, is_terminal, runs_root, say, table_console
+from tuitrain.cli.common import RunsDir, cell, fail, is_terminal, runs_root, say, table_console
 from tuitrain.formatting import duration, number
-from tuitrain.text import printable
+from tuitrain.text import printable, toml_printable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -88,7 +89,11 @@ def list_cmd(runs_dir: RunsDir = None) -> None:
 
 @app.command("show")
 def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
-    """A run's history table, its experiment (TOML) and what the analysis says about it (a range test: its chart)."""
+    """A run's experiment as TOML, with its history table and what the analysis says as TOML comments.
+
+    The whole output is valid TOML (``tuitrain runs show RUN > exp.toml`` is a preset to run again).
+    A learning-rate range test shows its chart instead.
+    """
     from tuitrain.runs import complete_history_csv, load_run, read_experiment_text, remove_stale_temporaries
     from tuitrain.runs.lr_find import is_lr_find
 
@@ -107,23 +112,43 @@ def show_cmd(run: RunArg, runs_dir: RunsDir = None) -> None:
     history = record.history
     if history:
         keys = sorted({k for row in history for k in row if k != "epoch"}, key=_column_order)
-        table = Table(box=None, pad_edge=False, header_style="bold", title=cell(f"history of {run_dir.name}"))
-        table.add_column("epoch", justify="right")
-        for key in keys:
-            table.add_column(cell(key), justify="right")
-        for epoch, row in zip(record.epochs, history, strict=True):
-            table.add_row(str(epoch), *(_cell(row.get(k)) for k in keys))
-        console.print(table)
+        headers = ("epoch", *(printable(k) for k in keys))
+        rows = [
+            (str(epoch), *(_cell(row.get(k)) for k in keys)) for epoch, row in zip(record.epochs, history, strict=True)
+        ]
+        table = Table(box=None, pad_edge=False, title=cell(f"history of {run_dir.name}"))
+        for header in headers:
+            table.add_column(cell(header), justify="right")
+        for row_cells in rows:
+            table.add_row(*row_cells)
+        _comment(_rendered(table, headers, rows))
     else:
-        say("no epoch finished yet")
-    console.print()
+        _comment(["no epoch finished yet"])
     text, _ = read_experiment_text(run_dir)  # why not is among the record's notes
     if text is not None:
-        say(f"# {run_dir / 'experiment.toml'}")
-        say(text, multiline=True)
-    for line in summary_lines(run_dir, record.state, record.reason, record=record):
-        say(line)
+        _comment([str(run_dir / "experiment.toml")])
+        # Echoed, not printed by a console, which would wrap long strings at the terminal's width.
+        typer.echo(toml_printable(text).rstrip("\n"))
+    _comment(summary_lines(run_dir, record.state, record.reason, record=record))
     _notes(run_dir.name, record.notes)
+
+
+def _rendered(table: Table, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """The lines of ``table``, plain, as wide as the terminal (piped: as wide as whole rows need)."""
+    width = table_console(headers, rows).width
+    plain = Console(width=width, color_system=None, highlight=False)
+    with plain.capture() as captured:
+        plain.print(table)
+    return captured.get().rstrip("\n").splitlines()
+
+
+def _comment(lines: list[str]) -> None:
+    """Print ``lines`` as TOML comments, unwrapped (a wrapped line would no longer be a comment)."""
+    for line in lines:
+        # One comment line each: a newline in text from a run (an error) must not end the comment,
+        # and TOML allows no control characters in one (printable escapes them).
+        flat = " ".join(str(line).splitlines())
+        typer.echo(f"# {printable(flat)}".rstrip())
 
 
 @app.command("delete")

@@ -9,6 +9,7 @@ directly in the folder.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from tuitrain.data.download import ProgressCallback, download_file
@@ -82,6 +83,41 @@ def find_local(name: str, data_dir: str | os.PathLike[str] | None = None) -> Pat
         elif _holds(folder, source):
             return folder / source.files[0].name
     return None
+
+
+@dataclass(frozen=True)
+class MissingFiles:
+    """A built-in data set that is not on this machine: the files it needs and where they were looked for."""
+
+    dataset: str
+    files: tuple[str, ...]
+    looked_in: tuple[Path, ...]
+    download_to: Path
+
+    def where(self) -> str:
+        """The folders looked in, as a person would type them."""
+        return ", ".join(_show(p) for p in self.looked_in)
+
+    def download_folder(self) -> str:
+        """The folder a download would go to, as a person would type it."""
+        return _show(self.download_to)
+
+
+def missing_files(name: str, data_dir: str | os.PathLike[str] | None = None) -> MissingFiles | None:
+    """What a built-in data set lacks on this machine (None: found, or not a data set stored in files).
+
+    Only looks: nothing is downloaded and nothing heavy is imported, so it can run before every start.
+    """
+    source = SOURCES.get(name)
+    if source is None or find_local(name, data_dir) is not None:
+        return None
+    cache = keras_cache_dir()
+    return MissingFiles(
+        source.dataset,
+        tuple(f.name for f in source.files),
+        tuple(search_dirs(data_dir)),
+        cache / source.subdir if source.subdir else cache,
+    )
 
 
 def locate_dataset(

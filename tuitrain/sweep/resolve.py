@@ -80,11 +80,12 @@ def _load_base(spec: SweepSpec, source: str, source_dir: Path | None) -> tuple[E
     """The base experiment with ``set`` applied, the folder its relative paths are read from, and its origin."""
     if isinstance(spec.base, dict):
         where = f"{source}: base"
-        data = presets.apply_overrides(spec.base, spec.set, source=where)
-        exp = presets.experiment_from_data(data, where)
-        check = check_experiment(exp, base_dir=source_dir)
-        if check.errors:
-            raise presets.PresetError(where, check.errors)
+        with presets.blaming_overrides(list(spec.set)):
+            data = presets.apply_overrides(spec.base, spec.set, source=where)
+            exp = presets.experiment_from_data(data, where)
+            check = check_experiment(exp, base_dir=source_dir)
+            if check.errors:
+                raise presets.PresetError(where, check.errors)
         return exp, source_dir, spec.base_from
     ref = spec.base
     path = Path(ref).expanduser()
@@ -103,7 +104,7 @@ def resolve_sweep(spec: SweepSpec, source: str = "<sweep>", source_dir: Path | N
     try:
         base, base_dir, base_from = _load_base(spec, source, source_dir)
     except presets.PresetError as exc:
-        raise SweepError(exc.source, exc.issues) from None
+        raise SweepError(exc.source, exc.issues, exc.sources) from None
     # Inlined into the sweep folder, the base must not depend on where its preset was.
     base = absolute_npz(base, base_dir)
     base_data = experiment_data(base)

@@ -228,7 +228,7 @@ def read_sweep_file(path: Path) -> SweepSpec:
     try:
         data = presets.read_preset_data(Path(path))
     except presets.PresetError as exc:
-        raise SweepError(exc.source, exc.issues) from None
+        raise SweepError(exc.source, exc.issues, exc.sources) from None
     return sweep_from_data(data, str(path))
 
 

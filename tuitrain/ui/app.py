@@ -66,9 +66,12 @@ class TuitrainApp(App[None]):
         preset_path: Path | None = None,
         preset_source: str | None = None,
         open_run: str | None = None,
+        start: bool = False,
         open_sweep: Path | None = None,
         exit_on_hangup: bool = False,
     ) -> None:
+        """``start``: start the experiment at once, as Start on the setup screen does (which stays
+        open, with the errors, when it can't)."""
         super().__init__()
         # No animation: over SSH every animated frame is bandwidth and latency.
         self.animation_level = "none"
@@ -78,6 +81,7 @@ class TuitrainApp(App[None]):
         self.preset_path = preset_path
         self.preset_source = preset_source
         self.open_run = open_run
+        self.start_at_once = start
         self.open_sweep_dir = open_sweep
         self.exit_on_hangup = exit_on_hangup
         self.active_run: Path | None = None
@@ -90,6 +94,7 @@ class TuitrainApp(App[None]):
             preset_name=self.preset_name,
             preset_path=self.preset_path,
             preset_source=self.preset_source,
+            data_dir=self.source.data_dir,
         )
 
     @property
@@ -106,6 +111,8 @@ class TuitrainApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.open_run:
             self.open_monitor(self._run_dir(self.open_run))
+        elif self.start_at_once:
+            self.call_after_refresh(self.setup.action_start)  # once the setup screen's form is mounted
         if self.open_sweep_dir is not None:
             self.open_sweep(self.open_sweep_dir)
 
@@ -173,6 +180,8 @@ class TuitrainApp(App[None]):
     @on(SetupScreen.RunRequested)
     def _run_requested(self, event: SetupScreen.RunRequested) -> None:
         event.stop()
+        # The data folder set on the Data tab holds for every run started from here on (re-runs too).
+        self.source.data_dir = event.data_dir
         self.start_experiment(event.experiment, event.preset_dir)
 
     def start_experiment(self, experiment: Experiment, preset_dir: Path | None = None) -> Worker[None]:
@@ -192,6 +201,7 @@ class TuitrainApp(App[None]):
     @on(SetupScreen.LearningRateSearchRequested)
     def _learning_rate_search_requested(self, event: SetupScreen.LearningRateSearchRequested) -> None:
         event.stop()
+        self.source.data_dir = event.data_dir  # as for a run: the Data tab's folder
         self.run_worker(
             partial(self._find_learning_rate_in_thread, event.experiment, event.preset_dir),
             name="Starting the learning-rate range test",
@@ -203,6 +213,7 @@ class TuitrainApp(App[None]):
     @on(SearchRequested)
     def _search_requested(self, event: SearchRequested) -> None:
         event.stop()
+        self.source.data_dir = self.setup.data_dir  # the trials look in the Data tab's folder, as a run does
         self.run_worker(
             partial(self._start_sweep_in_thread, event.spec, event.source_dir),
             name="Starting the search",

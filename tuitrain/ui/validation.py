@@ -55,11 +55,43 @@ def params_text(check: CheckResult) -> str:
     return text
 
 
-def validate_data(data: dict[str, Any], base_dir: Path | None = None) -> Validation:
-    """Validate edited data as an Experiment and run the cross-field checks when it is valid."""
+def validate_data(data: dict[str, Any], base_dir: Path | None = None, data_dir: Path | None = None) -> Validation:
+    """Validate edited data as an Experiment, run the cross-field checks when it is valid, and look
+    for the data set's files (``data_dir`` is searched first, as the trainer will)."""
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         return Validation(None, tuple(issues_from_validation_error(exc, data, Experiment)), (), None)
     check = check_experiment(experiment, base_dir)
-    return Validation(experiment, tuple(check.errors), tuple(check.warnings), check)
+    errors, warnings = list(check.errors), list(check.warnings)
+    missing = data_file_issue(experiment.dataset.name, data_dir)
+    if missing is not None:
+        (errors if missing.severity == "error" else warnings).append(missing)
+    return Validation(experiment, tuple(errors), tuple(warnings), check)
+
+
+def data_file_issue(dataset: str, data_dir: Path | None) -> SpecIssue | None:
+    """An issue on ``dataset`` when a built-in data set's files are not on this machine, else None.
+
+    An error when downloading is off (the run could only fail, after the trainer loaded TensorFlow),
+    a warning when the trainer will download them. Only looks at the file system: no TensorFlow.
+    """
+    # Imported here: the data package's file lookup is light, its loaders (numpy) are not used.
+    from tuitrain.data.locate import OFFLINE_ENV, downloads_allowed, missing_files
+
+    missing = missing_files(dataset, data_dir)
+    if missing is None:
+        return None
+    files = ", ".join(missing.files)
+    if downloads_allowed():
+        return SpecIssue(
+            "dataset",
+            f"{files} not found in {missing.where()}: the run will download it into {missing.download_folder()} "
+            "(or set the data folder below)",
+            severity="warning",
+        )
+    return SpecIssue(
+        "dataset",
+        f"{files} not found in {missing.where()} and downloading is off ({OFFLINE_ENV}=1): "
+        "set the data folder below to the folder that holds it",
+    )

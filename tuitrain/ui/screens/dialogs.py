@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tuitrain.ui.widgets.path_input import PathInput
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """Ask a yes/no question; dismisses with True for yes. ``y``/``n`` answer, Escape says no."""
@@ -64,8 +66,11 @@ class PromptDialog(ModalScreen[str | None]):
         placeholder: str = "",
         help: str = "",
         submit: str = "OK",
+        path: bool = False,
     ) -> None:
+        """``path``: the answer is a file path, completed with Tab as it is typed."""
         super().__init__(classes="dialog-screen")
+        self._path = path
         self.title_text = title
         self._value = value
         self._check = check
@@ -76,11 +81,15 @@ class PromptDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-question")
-            yield Input(self._value, placeholder=self._placeholder, id="prompt-input")
+            if self._path:
+                yield PathInput(self._value, placeholder=self._placeholder, id="prompt-input")
+            else:
+                yield Input(self._value, placeholder=self._placeholder, id="prompt-input")
             yield Static("", id="prompt-error", classes="dialog-error", markup=False)
             if self._help:
                 yield Static(self._help, classes="dialog-help", markup=False)
-            yield Static(f"Enter: {self._submit} · Escape: cancel", classes="dialog-help")
+            keys = f"Tab: complete · Enter: {self._submit}" if self._path else f"Enter: {self._submit}"
+            yield Static(f"{keys} · Escape: cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         self.query_one("#prompt-input", Input).cursor_blink = False  # no redraws twice a second over SSH

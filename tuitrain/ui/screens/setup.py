@@ -16,11 +16,13 @@ from textual.widgets import Button, Footer, Header, Static, TabbedContent
 from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.text import printable
+from tuitrain.ui.breakpoints import preset_breakpoints
 from tuitrain.ui.messages import SearchChanged
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
+from tuitrain.ui.widgets.data_folder import DataFolderField
 from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
-from tuitrain.ui.widgets.fields import FormEdited, FormPart
+from tuitrain.ui.widgets.fields import FormEdited
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
 from tuitrain.workspace import preset_name_problem, read_for_editing, relative_data_base
@@ -79,6 +81,13 @@ class SetupScreen(Screen[None]):
             tooltip="Previous section of the form",
         ),
         Binding(
+            "f1",
+            "field_help",
+            "Help",
+            id="field-help",
+            tooltip="The whole description of the focused field (the help bar may cut it)",
+        ),
+        Binding(
             "ctrl+l",
             "focus_issues",
             "Problems",
@@ -89,20 +98,23 @@ class SetupScreen(Screen[None]):
     ]
 
     class RunRequested(Message):
-        """The user asked to start ``experiment``; ``preset_dir`` resolves its relative paths."""
+        """The user asked to start ``experiment``; ``preset_dir`` resolves its relative paths,
+        ``data_dir`` is searched first for its data set's files."""
 
-        def __init__(self, experiment: Experiment, preset_dir: Path) -> None:
+        def __init__(self, experiment: Experiment, preset_dir: Path, data_dir: Path | None) -> None:
             super().__init__()
             self.experiment = experiment
             self.preset_dir = preset_dir
+            self.data_dir = data_dir
 
     class LearningRateSearchRequested(Message):
-        """The user asked for a learning-rate range test of ``experiment`` (``preset_dir`` as above)."""
+        """The user asked for a learning-rate range test of ``experiment`` (``preset_dir``, ``data_dir`` as above)."""
 
-        def __init__(self, experiment: Experiment, preset_dir: Path) -> None:
+        def __init__(self, experiment: Experiment, preset_dir: Path, data_dir: Path | None) -> None:
             super().__init__()
             self.experiment = experiment
             self.preset_dir = preset_dir
+            self.data_dir = data_dir
 
     def __init__(
         self,
@@ -111,23 +123,29 @@ class SetupScreen(Screen[None]):
         preset_name: str | None = None,
         preset_path: Path | None = None,
         preset_source: str | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__(id="setup")
         self._initial = initial
+        self.data_dir = data_dir
         self._baseline = initial
         self.preset_name = preset_name
         self.preset_path = preset_path
         self.preset_source = preset_source
-        self.validation: Validation = validate_data(initial.model_dump(mode="python"), self.base_dir)
+        self.validation: Validation = validate_data(initial.model_dump(mode="python"), self.base_dir, data_dir)
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        preset_breakpoints(self, self.app.size)  # before any child is styled: see tuitrain.ui.breakpoints
         yield Header(icon="≡")
         with Horizontal(id="setup-body"):
             yield PresetPanel(presets.list_presets, id="presets")
             with Vertical(id="editor"):
-                yield ExperimentForm(self._initial, extra_tabs=(("search", "Search"),), id="form")
+                data_folder = DataFolderField(self.data_dir, id="data-folder-field")
+                yield ExperimentForm(
+                    self._initial, extras={"data": [data_folder]}, extra_tabs=(("search", "Search"),), id="form"
+                )
                 with Horizontal(id="status-bar"):
                     yield StatusLine(id="status")
                     yield Button("Start ▶", id="start-button", compact=True, variant="success")
@@ -138,7 +156,8 @@ class SetupScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "tuitrain setup"
         self.presets.mark_current(self.preset_name)
-        self.revalidate()
+        # The form holds exactly what __init__ validated: show that, rather than validate it again.
+        self.show_validation(self.validation)
         # After a refresh: the width breakpoint classes (-narrow/-wide) are set by then.
         self.call_after_refresh(self._initial_focus)
 
@@ -206,17 +225,21 @@ class SetupScreen(Screen[None]):
     def revalidate(self) -> Validation:
         """Validate what is in the form now and show the outcome everywhere."""
         data = self.form.to_data()
-        self.validation = validation = validate_data(data, self.base_dir)
+        self.validation = validation = validate_data(data, self.base_dir, self.data_dir)
+        if (search := self.search) is not None:
+            search.load_experiment(validation.experiment, data, self.base_dir)
+        self.show_validation(validation)
+        return validation
+
+    def show_validation(self, validation: Validation) -> None:
+        """Show a validation's outcome everywhere: by the fields, in the status line and issue list, on Start."""
         self.form.show_issues(validation.issues)
         self.form.show_output(validation.output_text())
         self.query_one(StatusLine).show(validation)
         self.query_one(IssueList).show(validation.issues)
         self.query_one("#start-button", Button).disabled = not validation.ok
         self._update_title()
-        if (search := self.search) is not None:
-            search.load_experiment(validation.experiment, data, self.base_dir)
         self.refresh_bindings()
-        return validation
 
     def _update_title(self) -> None:
         name = self.preset_name or "new experiment"
@@ -236,6 +259,12 @@ class SetupScreen(Screen[None]):
         event.stop()
         self.revalidate()
 
+    @on(DataFolderField.Changed)
+    def _data_folder_edited(self, event: DataFolderField.Changed) -> None:
+        event.stop()
+        self.data_dir = event.folder
+        self.revalidate()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Start shows as disabled while the experiment has errors; "Start search" replaces it while searching."""
         if action == "start":
@@ -248,15 +277,19 @@ class SetupScreen(Screen[None]):
     # ------------------------------------------------------------------ start
 
     def action_start(self) -> None:
-        """Ask the app to start training the edited experiment (or its search, when fields are searched)."""
+        """Ask the app to start training the edited experiment (or its search, when fields are searched).
+
+        The data files are looked for again first: one may have appeared or gone since the last edit.
+        """
         if (search := self.search) is not None and search.active:
             search.request_start()  # posts SearchRequested: the app starts the sweep
             return
-        experiment = self.validation.experiment
-        if experiment is None or not self.validation.ok:
+        validation = self.revalidate()
+        experiment = validation.experiment
+        if experiment is None or not validation.ok:
             self.notify("Fix the errors listed at the bottom before starting.", severity="error")
             return
-        self.post_message(self.RunRequested(experiment, self.base_dir))
+        self.post_message(self.RunRequested(experiment, self.base_dir, self.data_dir))
 
     def action_find_learning_rate(self) -> None:
         """Ask the app to run a learning-rate range test of the edited experiment (needs no errors)."""
@@ -264,7 +297,7 @@ class SetupScreen(Screen[None]):
         if experiment is None or not self.validation.ok:
             self.notify("Fix the errors listed at the bottom before finding a learning rate.", severity="error")
             return
-        self.post_message(self.LearningRateSearchRequested(experiment, self.base_dir))
+        self.post_message(self.LearningRateSearchRequested(experiment, self.base_dir, self.data_dir))
 
     def apply_learning_rate(self, rate: float) -> None:
         """Put ``rate`` into the optimizer's learning rate, to three significant digits as the test shows it
@@ -364,6 +397,7 @@ class SetupScreen(Screen[None]):
                 placeholder="path/to/preset.toml",
                 help="TOML, JSON or YAML; relative paths are from the current folder.",
                 submit="open",
+                path=True,
             )
         )
         if answer is None:
@@ -452,13 +486,22 @@ class SetupScreen(Screen[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Show the focused field's description in the help bar."""
-        part = next((w for w in [event.widget, *event.widget.ancestors] if isinstance(w, FormPart)), None)
-        text = part.help_text if part is not None and part.help_text else ""
+        # The nearest widget that describes itself: a form field, or the data folder.
+        owner = next((w for w in [event.widget, *event.widget.ancestors] if getattr(w, "help_text", "")), None)
+        text = str(getattr(owner, "help_text", ""))
         if not text and event.widget.id in ("preset-list", "preset-filter"):
             text = "Type to filter presets; Enter loads the highlighted one (unsaved edits are asked about first)."
         help_bar = self.query_one("#help-bar", Static)
         help_bar.update(text)
         help_bar.set_class(not text, "-empty")
+
+    def action_field_help(self) -> None:
+        """Show the focused field's whole description, which the help bar cuts at two lines."""
+        text = self.query_one("#help-bar", Static).content
+        if not str(text):
+            self.notify("Focus a field first: F1 shows all of its description.", timeout=4)
+            return
+        self.notify(str(text), title="Help", timeout=20, markup=False)
 
     # ------------------------------------------------------------------ quitting
 

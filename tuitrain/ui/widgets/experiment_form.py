@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,28 +129,25 @@ class ExperimentForm(Widget):
     """
 
     def __init__(
-        self, experiment: Experiment, *, extra_tabs: tuple[tuple[str, str], ...] = (), id: str | None = None
+        self,
+        experiment: Experiment,
+        *,
+        extras: dict[str, list[Widget]] | None = None,
+        extra_tabs: tuple[tuple[str, str], ...] = (),
+        id: str | None = None,
     ) -> None:
+        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
         super().__init__(id=id)
         self.extra_tabs = extra_tabs
         """(id, label) of tabs after the spec's sections, left empty for the screen to fill (``#section-<id>``)."""
         self._data = experiment.model_dump(mode="python")
-        # Every part exists from the start (it holds its slice of the data), but a section's parts
-        # are mounted only when its tab is first shown: hundreds of widgets would slow the start.
-        self._sections: dict[str, list[Widget]] = {}
+        self._extras = extras or {}
         self._output = Static("", id="derived-output", markup=False)
-        self._roots: list[FormPart] = []
-        for section in SECTIONS:
-            widgets: list[Widget] = [
-                Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
-            ]
-            for table, name in section.fields:
-                part = self._root_part(table, name)
-                self._roots.append(part)
-                widgets.append(part)
-                if name == "layers":
-                    widgets.append(self._output)
-            self._sections[section.id] = widgets
+        # A section's parts are built when it is first needed (its tab shown, or a field in it looked
+        # for), then mounted: until then ``to_data`` reads that section from ``_data``. Building every
+        # part up front cost the first frame; mounting every tab in the background after it cost four
+        # times the first frame's CPU. Any Section in SECTIONS takes part; nothing here names one.
+        self._built: dict[str, list[FormPart]] = {}
         self._mounted: set[str] = set()
         self._issues: list[SpecIssue] = []
         self._reroute_pending = False
@@ -171,12 +169,37 @@ class ExperimentForm(Widget):
     def on_mount(self) -> None:
         self.ensure_section(SECTIONS[0].id)
 
+    def _build(self, section_id: str) -> list[FormPart]:
+        """The section's root parts, built on first use from the data held."""
+        parts = self._built.get(section_id)
+        if parts is None:
+            section = next(s for s in SECTIONS if s.id == section_id)
+            parts = self._built[section_id] = [self._root_part(table, name) for table, name in section.fields]
+        return parts
+
     def ensure_section(self, section_id: str) -> AwaitMount | None:
-        """Mount a section's fields if they are not yet; await the result to wait for them."""
-        if section_id in self._mounted or section_id not in self._sections:
+        """Build and mount a section's fields if they are not yet; await the result to wait for them.
+
+        An extra tab (not a spec section) is the screen's to fill: nothing is mounted for it here.
+        """
+        section = next((s for s in SECTIONS if s.id == section_id), None)
+        if section is None or section_id in self._mounted:
             return None
         self._mounted.add(section_id)
-        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(self._sections[section_id])
+        widgets: list[Widget] = [
+            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+        ]
+        for part in self._build(section_id):
+            widgets.append(part)
+            if part.field_name == "layers":
+                widgets.append(self._output)
+        widgets += self._extras.get(section_id, [])
+        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(widgets)
+
+    @property
+    def mounted_sections(self) -> set[str]:
+        """Ids of the sections whose fields are mounted."""
+        return set(self._mounted)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -205,17 +228,31 @@ class ExperimentForm(Widget):
 
     # ------------------------------------------------------------------ data
 
+    @property
+    def _roots(self) -> list[FormPart]:
+        """Every root part built so far."""
+        return [part for parts in self._built.values() for part in parts]
+
     def to_data(self) -> dict[str, Any]:
         """The experiment as plain data, exactly as edited (it may not validate)."""
         data: dict[str, Any] = {}
-        for part in self._roots:
-            set_in(data, part.path, part.to_data())
+        for section in SECTIONS:
+            built = self._built.get(section.id)
+            if built is not None:
+                for part in built:
+                    set_in(data, part.path, part.to_data())
+                continue
+            for table, name in section.fields:  # not built: nothing in it was edited
+                path = join_path(table, name)
+                set_in(data, path, copy.deepcopy(get_in(self._data, path)))
         return data
 
     def set_part_data(self, path: str, value: Any) -> None:
         """Show ``value`` in the top-level part at ``path`` (e.g. "optimizer") without posting edits."""
-        part = next(p for p in self._roots if p.path == path)
-        part.load_data(value)
+        set_in(self._data, path, copy.deepcopy(value))  # what an unbuilt section shows once built
+        for part in self._roots:
+            if part.path == path:
+                part.load_data(value)
 
     def load_model(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field without posting edits."""
@@ -227,8 +264,9 @@ class ExperimentForm(Widget):
 
     @property
     def layer_stack(self) -> LayerStack:
-        """The layer stack editor."""
-        return next(p for p in self._roots if isinstance(p, LayerStack))
+        """The layer stack editor (built now if its section was not yet)."""
+        section = self._section_of(join_path("model", "layers"))
+        return next(p for p in self._build(section.id) if isinstance(p, LayerStack))
 
     def issue_targets(self) -> dict[str, FormPart]:
         """Every part that shows issues, by the spec path it owns."""
@@ -242,7 +280,9 @@ class ExperimentForm(Widget):
         routed = route_issues(issues, list(targets))
         for path, part in targets.items():
             part.show_issues(routed.get(path, []))
-        self.layer_stack.mark_layers(issues)
+        for part in self._roots:
+            if isinstance(part, LayerStack):
+                part.mark_layers(issues)  # once built; building it routes the issues again
 
     def on_part_mounted(self, event: PartMounted) -> None:
         """New fields appeared: route the current issues again once they are all in place."""

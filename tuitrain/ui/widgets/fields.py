@@ -112,6 +112,10 @@ class FormPart(Vertical):
         """A field label sized so the editor after it starts in the same column at every depth."""
         label = Label(text, classes="field-label")
         label.styles.width = self.label_width
+        # Never wrapped: a cut name ends in "…", and the help bar (F1: all of it) names the field in full.
+        label.styles.text_wrap = "nowrap"
+        label.styles.text_overflow = "ellipsis"
+        label.tooltip = text
         return label
 
     @property
