@@ -40,12 +40,20 @@ def preset_source(path: Path) -> str:
     return "file"
 
 
-def preset_name_problem(name: str) -> str | None:
-    """Why ``name`` can't be used for a user preset (with what to do instead), or None."""
+def name_problem(name: str) -> str | None:
+    """Why ``name`` can't be the file name of a preset or a sweep preset (what is allowed), or None."""
     try:
         presets.check_name(name)
     except ValueError as exc:
         return str(exc)
+    return None
+
+
+def preset_name_problem(name: str) -> str | None:
+    """Why ``name`` can't be used for a user preset (with what to do instead), or None."""
+    problem = name_problem(name)
+    if problem is not None:
+        return problem
     if (presets.builtin_dir() / f"{name}.toml").exists():
         return f"{name!r} is a built-in preset and built-ins are never overwritten: choose another name"
     return None

@@ -41,6 +41,7 @@ from tuitrain.ui.screens.monitor import QuitRunDialog
 from tuitrain.ui.sweep_view import CUT_SHORT, SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
 from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
+from tuitrain.workspace import name_problem
 
 REFRESH_SECONDS = 1.0
 """How often the sweep is read again (sweep.json, and the curves of trials that moved)."""
@@ -500,18 +501,11 @@ class SweepScreen(Screen[None]):
             self.notify("No trial has finished with an objective yet.", title="Save best", severity="warning")
             return
 
-        def check(text: str) -> str | None:
-            try:
-                presets.check_name(text)
-            except ValueError as exc:
-                return str(exc)
-            return None
-
         name = await self.app.push_screen_wait(
             PromptDialog(
                 f"Save trial {record.best.number} (the best) as a preset",
                 f"{record.status.name}-best"[:64],
-                check=check,
+                check=name_problem,
                 placeholder="preset name",
                 help=f"Saved in {presets.user_dir()}; the experiment that trial trained, every searched value set.",
                 submit="save",

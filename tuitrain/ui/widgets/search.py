@@ -27,7 +27,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, DataTable, Input, Label, Select, SelectionList, Static
 
-from tuitrain import presets
 from tuitrain.spec import Experiment
 from tuitrain.spec.errors import SpecIssue
 from tuitrain.sweep.preview import DRAWS, draws, histogram, histogram_lines
@@ -53,6 +52,7 @@ from tuitrain.ui.specmeta import describe_field
 from tuitrain.ui.widgets.experiment_form import route_issues
 from tuitrain.ui.widgets.fields import EDITOR_CHANGES, ERROR_STYLE, OK_STYLE, FormEdited, FormPart, PartMounted
 from tuitrain.ui.widgets.forms import ModelForm
+from tuitrain.workspace import name_problem
 
 _DIST = TypeAdapter(Distribution)
 SETTINGS_PATH = "sweep"
@@ -506,18 +506,11 @@ class SearchForm(Widget):
             return None
         folder = user_sweep_dir()
 
-        def check(text: str) -> str | None:
-            try:
-                presets.check_name(text)
-            except ValueError as exc:
-                return str(exc)
-            return None
-
         name = await self.app.push_screen_wait(
             PromptDialog(
                 "Save the search as a sweep preset",
                 spec.name,
-                check=check,
+                check=name_problem,
                 placeholder="sweep name",
                 help=f"Saved in {folder}; run it later with 'tuitrain sweep run NAME'.",
                 submit="save",
