@@ -6,6 +6,7 @@ takes tens of seconds on two cores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -165,20 +166,43 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
         parallel=2,
     )
     first = start_controller(paths)
+    paused: list[int] = []
 
     def two_training() -> list[Any]:
+        """Two trials past their first epoch, their trainers paused (SIGSTOP) so that neither can
+        finish while the controller is killed and the record is read: a tiny trial ends in seconds."""
         status = read_sweep_status(paths)
         busy = [t for t in (status.trials if status else []) if t.state == "running" and t.epochs_done >= 1]
-        return busy if len(busy) == 2 else []
+        if len(busy) != 2:
+            return []
+        pids = [getattr(runs.read_status(paths.trial_dir(t.run)), "pid", None) for t in busy]
+        for pid in pids:
+            if pid:
+                os.kill(pid, signal.SIGSTOP)
+                paused.append(pid)
+        states = [getattr(runs.read_status(paths.trial_dir(t.run)), "state", None) for t in busy]
+        if all(pids) and states == ["running", "running"]:
+            return busy
+        resume_paused()  # one finished between the two reads: let them go and look again
+        return []
 
-    busy = wait_for(two_training, what="two trials past their first epoch")
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait()
-    run_dirs = {t.number: paths.trial_dir(t.run) for t in busy}
-    # Their trainers go on without the controller.
-    assert all(runs.trainer_alive(d) for d in run_dirs.values())
-    assert load_sweep(paths).state == "crashed"
-    assert [t.state for t in load_sweep(paths).trials if t.number in run_dirs] == ["running", "running"]
+    def resume_paused() -> None:
+        for pid in paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        paused.clear()
+
+    try:
+        busy = wait_for(two_training, what="two trials past their first epoch")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        run_dirs = {t.number: paths.trial_dir(t.run) for t in busy}
+        # Their trainers go on without the controller.
+        assert all(runs.trainer_alive(d) for d in run_dirs.values())
+        assert load_sweep(paths).state == "crashed"
+        assert [t.state for t in load_sweep(paths).trials if t.number in run_dirs] == ["running", "running"]
+    finally:
+        resume_paused()
     from typer.testing import CliRunner
 
     from tuitrain.cli import app
