@@ -202,6 +202,19 @@ async def test_save_best_asks_for_a_name_and_saves_the_best_trial() -> None:
         assert source.saved_best == [(sweep_dir, "digits-search-best", False)]
 
 
+async def test_save_best_refuses_a_built_in_preset_name_in_the_prompt_as_the_setup_screen_does() -> None:
+    screen, app, source, _ = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        dialog = app.screen
+        dialog.query_one("Input").value = "imdb-seed"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "built-in preset" in dialog.error)
+        assert app.screen is dialog and source.saved_best == []
+
+
 async def test_detach_leaves_the_sweep_running() -> None:
     screen, app, source, _ = screen_on()
     async with app.run_test(size=(160, 40)) as pilot:

@@ -41,7 +41,7 @@ from tuitrain.ui.screens.monitor import QuitRunDialog
 from tuitrain.ui.sweep_view import CUT_SHORT, SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
 from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
-from tuitrain.workspace import name_problem
+from tuitrain.workspace import preset_name_problem
 
 REFRESH_SECONDS = 1.0
 """How often the sweep is read again (sweep.json, and the curves of trials that moved)."""
@@ -505,7 +505,7 @@ class SweepScreen(Screen[None]):
             PromptDialog(
                 f"Save trial {record.best.number} (the best) as a preset",
                 f"{record.status.name}-best"[:64],
-                check=name_problem,
+                check=preset_name_problem,
                 placeholder="preset name",
                 help=f"Saved in {presets.user_dir()}; the experiment that trial trained, every searched value set.",
                 submit="save",
