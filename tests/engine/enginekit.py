@@ -95,4 +95,5 @@ def train(
         verbose=0,
         shuffle=False,
     )
+    run_cb.finish_best()  # as the trainer does when fit returns: the newest best lands on disk
     return Trained(prep, run_cb.outcome, recorder, history.history)
