@@ -412,11 +412,18 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' if n != 1 else ''}"
 
 
-def bench_callbacks(exp: Experiment, data: LoadedData, built: BuiltModel, pipes: Pipelines, run_dir: Path) -> list[Any]:
-    """The callbacks a real run uses, recording into a fresh ``run_dir`` (for the benchmarks)."""
+def bench_callbacks(
+    exp: Experiment, data: LoadedData, built: BuiltModel, pipes: Pipelines, run_dir: Path, tensorboard: bool = True
+) -> list[Any]:
+    """The callbacks a real run uses, recording into a fresh ``run_dir`` (for the benchmarks).
+
+    ``tensorboard=False`` leaves out the TensorBoard writer (every real run has it), so a benchmark
+    can tell its share.
+    """
     from tuitrain.engine.record import new_bench_recorder
 
     recorder = new_bench_recorder(run_dir, exp)
     prep = Prepared(exp, 0, DeviceInfo("cpu", "bench", False, ""), data, built, pipes)
-    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model, recorder.paths.tensorboard)
+    board = recorder.paths.tensorboard if tensorboard else None
+    _, callbacks = make_callbacks(prep, recorder, StopRequest(), recorder.paths.best_model, board)
     return callbacks
