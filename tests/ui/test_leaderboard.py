@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
@@ -68,3 +70,56 @@ async def test_update_rows_repaints_the_changed_rows_and_a_wider_cell_the_whole_
         await pilot.pause()
         assert table.full_repaints == 1 and "0.987654321 " in line(3)  # cut to the fixed width
         assert table.columns["value"].get_render_width(table) == 12 + 2  # a fixed-width column stays fixed
+
+
+LABELS = ("rank", "trial", "value")
+
+
+class PairApp(App[None]):
+    """A Leaderboard and a plain DataTable, fed the same changes (the plain one through its own API)."""
+
+    def compose(self) -> ComposeResult:
+        for table in (Leaderboard(cursor_type="row", id="ours"), DataTable(cursor_type="row", id="theirs")):
+            for key in LABELS:
+                table.add_column(Text(key), key=key)
+            yield table
+
+
+async def test_rows_changed_added_and_reordered_are_drawn_as_the_datatable_draws_them() -> None:
+    rng = random.Random(13)
+    app = PairApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        ours, theirs = app.query_one("#ours", Leaderboard), app.query_one("#theirs", DataTable)
+        rows: dict[str, list[Text]] = {}
+
+        def drawn(table: DataTable) -> list[str]:
+            return ["".join(segment.text for segment in table.render_line(y)) for y in range(table.size.height)]
+
+        for step in range(60):
+            kind = rng.choice(["change", "change", "add", "order"]) if rows else "add"
+            widths = [max([len(label), *(len(row[i]) for row in rows.values())]) for i, label in enumerate(LABELS)]
+            if kind == "change":
+                key = rng.choice(list(rows))
+                value = Text(str(rng.random())[: rng.randint(3, 9)], style=rng.choice(["", "bold", "dim"]))
+                rows[key][2] = value
+                wider = max([5, *(len(row[2]) for row in rows.values())]) != widths[2]
+                ours.update_rows({key: {"value": value}}, widened={"value"} if wider else ())
+                theirs.update_cell(key, "value", value, update_width=True)
+            elif kind == "add":
+                key = str(len(rows))
+                rows[key] = [Text(str(rng.randint(1, 99))), Text(key), Text("x" * rng.randint(1, 6))]
+                widens = any(len(cell) > width for cell, width in zip(rows[key], widths, strict=True))
+                ours.append_rows([(key, rows[key])], widens=widens)
+                theirs.add_row(*rows[key], key=key)
+            else:
+                order = list(rows)
+                rng.shuffle(order)
+                ours.reorder(order)
+                position = {key: i for i, key in enumerate(order)}
+                theirs.sort("trial", key=lambda cell: position[str(cell)])
+            if rng.random() < 0.3:
+                row = rng.randrange(len(rows))
+                ours.move_cursor(row=row)
+                theirs.move_cursor(row=row)
+            await pilot.pause()
+            assert drawn(ours) == drawn(theirs), (step, kind)

@@ -300,6 +300,7 @@ class SweepScreen(Screen[None]):
         by_number = {t.number: t for t in trials}
         new = self._rows.rows(trials, self.names, shown, rank_of, best, now)
         changes = board_changes(self._cells, new, self._labels, self._widths)
+        widens = changes.widths != self._widths
         self._widths = changes.widths
         self._cells.update(new)
 
@@ -310,13 +311,14 @@ class SweepScreen(Screen[None]):
             {str(n): {keys[i]: styled(n, i) for i in indexes} for n, indexes in changes.changed.items()},
             widened={keys[i] for i in changes.widened},  # "running" grows into "finished"
         )
-        for number in changes.added:
-            table.add_row(*(styled(number, i) for i in range(len(keys))), key=str(number))
+        table.append_rows([(str(n), [styled(n, i) for i in range(len(keys))]) for n in changes.added], widens)
         order = board_order(trials, mode, self.sort)
         if order != self.order:
             self.order = order
-            position = {number: i for i, number in enumerate(order)}
-            table.sort("trial", key=lambda cell: position.get(int(str(cell)), len(position)))
+            listed = [str(number) for number in order]
+            # A row whose trial this read lacks (never expected: trials are not removed) goes last.
+            missing = {str(key.value) for key in table.rows} - set(listed)
+            table.reorder(listed + sorted(missing, key=int))
 
     def _rebuild_columns(self, names: list[str], metric: str) -> None:
         table = self.table

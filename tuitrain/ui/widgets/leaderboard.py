@@ -1,25 +1,29 @@
 """The sweep screen's leaderboard: a :class:`~textual.widgets.DataTable` that repaints only the rows that changed.
 
-Textual's ``DataTable.update_cell`` forgets every rendered cell and line of the table (its caches are keyed
-by one update counter for the whole table), so a single changed cell makes it render every visible row
-again, each cell through Rich: with 200 trials that was most of the sweep screen's time per refresh.
-:meth:`Leaderboard.update_rows` writes a refresh's changed cells at once and forgets only the changed
-rows' renders, then repaints only those rows. When a column's width changes every row is drawn again
-(the whole table moves), exactly as ``update_cell(..., update_width=True)`` does.
+Textual's ``DataTable`` forgets every rendered cell and line of the table on any change (its caches are
+keyed by one update counter for the whole table: ``update_cell``, ``add_row`` and ``sort`` all bump it),
+so a single changed cell makes it render every visible row again, each cell through Rich: with 200
+trials that was most of the sweep screen's time per refresh. Here :meth:`Leaderboard.update_rows` writes
+a refresh's changed cells at once, :meth:`Leaderboard.append_rows` adds rows and
+:meth:`Leaderboard.reorder` re-sorts, each forgetting only the renders of the rows it changed or moved;
+when a column's width changes every row is drawn again (the whole table moves), exactly as the
+DataTable does. A one-line Text cell is drawn without Rich's rendering (:meth:`Leaderboard._render_cell`).
 
 This leans on the DataTable's private caches (``textual>=8,<9``, see ``pyproject.toml``);
-``tests/ui/test_sweep_screen.py`` checks what the table shows after each kind of update, so a Textual
-release that renames them fails there rather than showing stale rows.
+``tests/ui/test_leaderboard.py`` checks that what is drawn after each kind of change is what a plain
+DataTable draws, cell by cell and line by line, so a Textual release that changes them fails there
+rather than showing stale rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
@@ -70,6 +74,40 @@ class Leaderboard(DataTable[Cell]):
             return
         for row_key in rows:
             self.refresh_row(self._row_locations.get(row_key))
+
+    def append_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]], widens: bool = True) -> None:
+        """Add ``rows`` (key, cells) at the end. When they widen no column (``widens`` False) the rows
+        already drawn keep their renders: only the new rows are drawn (``add_row`` alone draws every row)."""
+        if not rows:
+            return
+        count = self._update_count
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if widens:
+            self.full_repaints += 1
+            return
+        # Rows are appended: the indexes of the rows drawn so far did not move, nor did the columns.
+        self._update_count = count
+        self._offset_cache.clear()
+        self._ordered_row_cache.clear()
+        self._forget_rows({RowKey(key) for key, _ in rows})
+        self.refresh()
+
+    def reorder(self, keys: Sequence[str]) -> None:
+        """Show the rows in the order of ``keys`` (each row's key once), as ``sort`` would; only the rows
+        whose place changed are drawn again (``sort`` draws every row again)."""
+        locations = TwoWayDict({RowKey(key): index for index, key in enumerate(keys)})
+        if len(locations) != len(self._row_locations) or any(key not in self._row_locations for key in locations):
+            raise ValueError("reorder needs every row's key, once each.")
+        moved = {key for key in locations if locations.get(key) != self._row_locations.get(key)}
+        if not moved:
+            return
+        # By their old indexes: the places they move to are the old places of other rows that moved.
+        self._forget_rows(moved)
+        self._row_locations = locations
+        self._offset_cache.clear()
+        self._ordered_row_cache.clear()
+        self.refresh()
 
     def _forget_rows(self, rows: set[RowKey]) -> None:
         """Drop the cached renders of ``rows`` (by key, and by their current index)."""
