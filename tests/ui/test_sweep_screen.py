@@ -99,13 +99,13 @@ async def test_a_refresh_redraws_only_what_changed() -> None:
         await shown(pilot, screen)
         await pilot.pause()
         updates: list[tuple[str, str]] = []
-        original = screen.table.update_cell
+        original = screen.table.update_rows
 
-        def counting(row_key, column_key, value, **kwargs):
-            updates.append((str(row_key), str(column_key)))
-            return original(row_key, column_key, value, **kwargs)
+        def counting(changes, widened=()):
+            updates.extend((row, column) for row, cells in changes.items() for column in cells)
+            return original(changes, widened)
 
-        screen.table.update_cell = counting  # type: ignore[method-assign]
+        screen.table.update_rows = counting  # type: ignore[method-assign]
         scatter_version, curves_version = screen.scatter.version, screen.curves.version
         screen.refresh_sweep()
         await pilot.pause(0.2)
@@ -122,6 +122,93 @@ async def test_a_refresh_redraws_only_what_changed() -> None:
         await pilot.pause()
         assert updates == [("6", "epochs")]
         assert len(screen.curves.series["6"].values) == 4 and screen.scatter.version == scatter_version
+
+
+def move(source, sweep_dir: Path, number: int, **update) -> None:
+    """Trial ``number`` of the fake sweep changes as ``update`` says (what the next read of sweep.json gives)."""
+    record = source.sweeps[sweep_dir]
+    moved = [t.model_copy(update=update) if t.number == number else t for t in record.trials]
+    record.trials = moved
+    record.status.trials = moved
+
+
+def drawn_rows(screen: SweepScreen) -> dict[str, str]:
+    """The leaderboard's visible rows as painted, by trial number (the second cell of each line)."""
+    table = screen.table
+    lines = ["".join(segment.text for segment in table.render_line(y)) for y in range(1, table.row_count + 1)]
+    return {line.split()[1]: line for line in lines}
+
+
+async def test_a_moved_trial_repaints_its_own_row_and_no_other() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.pause()
+        table = screen.table
+        before = drawn_rows(screen)
+        rendered: list[int] = []
+        original = table._render_cell
+
+        def counting(row_index, column_index, *args, **kwargs):
+            rendered.append(row_index)
+            return original(row_index, column_index, *args, **kwargs)
+
+        table._render_cell = counting  # type: ignore[method-assign]
+        full = table.full_repaints
+        move(source, sweep_dir, 6, epochs_done=4)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: "4 " in table.get_row("6")[8] + " ")
+        await pilot.pause()
+        after = drawn_rows(screen)
+        # What is painted is the new epoch count (a stale cached row would still say 3) ...
+        assert after["6"] != before["6"] and " 4 " in after["6"] and " 3 " not in after["6"].split("running")[1]
+        assert {k: v for k, v in after.items() if k != "6"} == {k: v for k, v in before.items() if k != "6"}
+        # ... and only trial 6's row was rendered again: the table was not repainted whole.
+        assert table.full_repaints == full and set(rendered) == {table.get_row_index("6")}
+
+
+async def test_a_trial_that_ends_best_is_ranked_first_and_the_others_move_down_a_rank() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        move(source, sweep_dir, 7, state="finished", objective=0.1, best_epoch=1, epochs_done=8, ended_at=1500.0)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: rows_in_order(screen)[0] == 7)
+        await pilot.pause()
+        assert rows_in_order(screen) == [7, 1, 3, 5, 0, 2, 4, 6]
+        drawn = drawn_rows(screen)
+        assert drawn["7"].split()[:2] == ["★1", "7"] and "finished" in drawn["7"]
+        assert drawn["1"].split()[:2] == ["2", "1"]  # no longer the best: no star
+        assert [drawn[str(n)].split()[0] for n in (3, 5, 0)] == ["3", "4", "5"]
+        assert cells(screen, 7)[4:6] == ["0.1 @ 1", "finished"]
+
+
+async def test_the_footer_is_redrawn_only_when_the_keys_that_apply_change() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        await pilot.pause()
+        calls: list[int] = []
+        original = screen.refresh_bindings
+
+        def counting() -> None:
+            calls.append(1)
+            original()
+
+        screen.refresh_bindings = counting  # type: ignore[method-assign]
+        move(source, sweep_dir, 6, epochs_done=4)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: str(screen.table.get_row("6")[8]) == "4")
+        await pilot.pause()
+        assert calls == []  # a trial one epoch further changes no key
+        screen.table.move_cursor(row=screen.table.get_row_index("6"))
+        await pilot.pause()
+        assert calls and screen.check_action("stop_trial", ()) is True
+        calls.clear()
+        move(source, sweep_dir, 6, state="finished", ended_at=1500.0)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: calls)
+        assert screen.check_action("stop_trial", ()) is None  # the highlighted trial stopped training
 
 
 async def test_enter_opens_the_trial_in_the_monitor_and_a_trial_without_a_run_says_so() -> None:

@@ -2,7 +2,10 @@
 
 * the leaderboard: its columns (:func:`board_columns`), each trial's cells (:func:`board_cells`) and the
   order of the rows for each sort (:func:`board_order`), from :mod:`tuitrain.sweep.leaderboard`, the
-  same as ``tuitrain sweep show``;
+  same as ``tuitrain sweep show``; rows worked out again only for trials that moved (:class:`BoardRows`);
+  what a refresh changes in it (:func:`board_changes`): the cells that differ, the rows that are new,
+  the columns whose width moved;
+* which of the screen's keys apply (:func:`enabled_actions`), so the footer is redrawn only when that changes;
 * which trials' validation curves are overlaid (:func:`curve_trials`): those training, the top ones, and
   the latest pruned ones (drawn dimmed);
 * the scatter of the objective against one searched parameter (:func:`scatter_data`): points placed on
@@ -13,15 +16,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rich.cells import cell_len
 
 from tuitrain.formatting import duration, short
 from tuitrain.sweep.leaderboard import leaderboard, objective_text, ranks, short_names, value_text
 from tuitrain.sweep.preview import axis_label
 from tuitrain.sweep.space import Choice, LogUniform, ReverseLog, Uniform
-from tuitrain.sweep.status import TrialEntry
+from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
 from tuitrain.text import printable
 from tuitrain.ui.chart_math import nice_ticks, plottable
 
@@ -104,6 +109,164 @@ def board_order(trials: Sequence[TrialEntry], mode: str, sort: str) -> list[int]
     if sort == "time":
         return [t.number for t in sorted(trials, key=lambda t: (-(t.duration or 0.0), t.number))]
     return [t.number for t in leaderboard(trials, mode)]
+
+
+BoardRow = tuple[tuple[str, ...], bool]
+"""A leaderboard row as shown: its cells (:func:`board_cells`) and whether it is marked the best."""
+
+
+class BoardRows:
+    """Every trial's leaderboard row, worked out again only for trials that moved since the last call.
+
+    A row is reused when its trial, rank, best mark and shown values are what they were; a training
+    trial's row is always worked out again (its duration runs with the clock).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[tuple[object, ...], BoardRow]] = {}
+        self.computed = 0
+        """How many rows :func:`board_cells` worked out (for tests)."""
+
+    def clear(self) -> None:
+        """Forget every row (the columns changed)."""
+        self._rows.clear()
+
+    def rows(
+        self,
+        trials: Sequence[TrialEntry],
+        names: Sequence[str],
+        shown: dict[tuple[int, str], str],
+        rank_of: Mapping[int, int],
+        best: int | None,
+        now: float | None,
+    ) -> dict[int, BoardRow]:
+        """Trial number -> its row (see :func:`board_cells`), in the order of ``trials``."""
+        out: dict[int, BoardRow] = {}
+        for trial in trials:
+            number = trial.number
+            is_best = number == best
+            inputs = (trial, rank_of.get(number), is_best, tuple(shown.get((number, n)) for n in names))
+            cached = self._rows.get(number)
+            if cached is not None and cached[0] == inputs and not trial.active:
+                out[number] = cached[1]
+                continue
+            row = (board_cells(trial, names, shown, rank_of.get(number), is_best, now), is_best)
+            self.computed += 1
+            self._rows[number] = (inputs, row)
+            out[number] = row
+        return out
+
+
+@dataclass(frozen=True)
+class BoardChanges:
+    """What one refresh changes in the leaderboard (see :func:`board_changes`).
+
+    ``changed``: trial number -> indexes of its cells to write again (every cell when the row became or
+    stopped being the best, which is drawn bold); ``added``: trials with no row yet, in the order given;
+    ``widened``: indexes of the columns whose width changed, when cells changed (the table measures them
+    again; new rows it measures itself); ``widths``: each column's width now (see :func:`column_widths`).
+    """
+
+    changed: dict[int, tuple[int, ...]]
+    added: tuple[int, ...]
+    widened: tuple[int, ...]
+    widths: tuple[int, ...]
+
+
+def column_widths(rows: Iterable[tuple[str, ...]], floors: Sequence[int]) -> tuple[int, ...]:
+    """Each column's width in terminal cells: its widest cell over ``rows``, at least its ``floors`` (its label)."""
+    widest = list(floors)
+    for cells in rows:
+        for i, cell in enumerate(cells):
+            width = cell_len(cell)
+            if width > widest[i]:
+                widest[i] = width
+    return tuple(widest)
+
+
+def board_changes(
+    shown: Mapping[int, BoardRow], new: Mapping[int, BoardRow], labels: Sequence[str], widths: Sequence[int] | None
+) -> BoardChanges:
+    """What to write so the leaderboard showing ``shown`` shows ``new`` (both: trial number -> row).
+
+    ``labels``: the column labels (a column is never narrower than its label); ``widths``: the columns'
+    widths as last measured (None: not yet). Rows in ``shown`` but not in ``new`` are left alone (a
+    sweep's trials are never removed).
+    """
+    changed: dict[int, tuple[int, ...]] = {}
+    added: list[int] = []
+    for number, (cells, best) in new.items():
+        old = shown.get(number)
+        if old is None:
+            added.append(number)
+        elif old != (cells, best):
+            old_cells, old_best = old
+            restyle = old_best != best  # the best row is bold: every cell changes when it stops being the best
+            changed[number] = tuple(
+                i for i, (text, before) in enumerate(zip(cells, old_cells, strict=True)) if restyle or text != before
+            )
+    now = _widths_after(shown, new, changed, added, labels, widths)
+    widened = tuple(i for i, width in enumerate(now) if widths is None or i >= len(widths) or widths[i] != width)
+    return BoardChanges(changed, tuple(added), widened if changed else (), now)
+
+
+def _widths_after(
+    shown: Mapping[int, BoardRow],
+    new: Mapping[int, BoardRow],
+    changed: Mapping[int, tuple[int, ...]],
+    added: Sequence[int],
+    labels: Sequence[str],
+    widths: Sequence[int] | None,
+) -> tuple[int, ...]:
+    """The columns' widths once ``changed`` and ``added`` are shown: worked out from the changed cells alone,
+    except for a column whose widest cell got narrower (only then is every row of it measured again)."""
+    floors = [cell_len(label) for label in labels]
+    if widths is None or len(widths) != len(labels):
+        return column_widths((cells for cells, _ in {**shown, **new}.values()), floors)
+    now = list(widths)
+    again: set[int] = set()
+    for number, indexes in changed.items():
+        cells, old_cells = new[number][0], shown[number][0]
+        for i in indexes:
+            width, before = cell_len(cells[i]), cell_len(old_cells[i])
+            if width > now[i]:
+                now[i] = width
+            elif width < before == widths[i]:
+                again.add(i)
+    for number in added:
+        for i, cell in enumerate(new[number][0]):
+            now[i] = max(now[i], cell_len(cell))
+    if again:
+        measured = column_widths((cells for cells, _ in {**shown, **new}.values()), floors)
+        for i in again:
+            now[i] = measured[i]
+    return tuple(now)
+
+
+def enabled_actions(
+    record: SweepRecord | None, trial: TrialEntry | None, params: int, ranked: int, has_best: bool
+) -> frozenset[str]:
+    """The sweep screen's actions that apply now: ``trial`` is the highlighted one, ``params`` how many
+    parameters were searched, ``ranked`` how many trials have a final objective, ``has_best`` whether one
+    is the best (both worked out once per refresh). The footer shows these; it is redrawn only when this
+    set changes."""
+    actions = {"detach", "back", "next_sort"}
+    if trial is not None and trial.run:
+        actions.add("open_trial")
+    if trial is not None and trial.active:
+        actions.add("stop_trial")
+    if record is not None:
+        if record.state in ACTIVE_SWEEP_STATES:
+            actions.add("stop_sweep")
+        if record.resumable:
+            actions.add("resume")
+        if has_best:
+            actions.add("save_best")
+        if ranked >= 2:
+            actions.add("refine")
+    if params > 1:
+        actions.add("next_param")
+    return frozenset(actions)
 
 
 def curve_trials(trials: Sequence[TrialEntry], mode: str) -> list[tuple[int, bool]]:

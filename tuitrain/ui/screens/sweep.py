@@ -3,8 +3,10 @@
 What it shows comes from the app's run source only: the sweep (:meth:`RunsSource.load_sweep`, read in
 a thread every second), its spec once (for each parameter's scale), and the curves of the trials it
 overlays (:meth:`RunsSource.load`, read again only for trials that moved). Each refresh changes only
-what changed: leaderboard cells that differ, rows that are new, the order when it moved; the charts
-redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`).
+what changed: leaderboard cells that differ (only their rows are repainted, see
+:class:`~tuitrain.ui.widgets.leaderboard.Leaderboard`), rows that are new, the order when it moved; the
+charts redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`); the
+header lines only when their text differs, the footer only when the keys that apply changed.
 
 A trial is an ordinary run: ``o``/Enter opens its monitor (:class:`~tuitrain.ui.messages.RunChosen`),
 ``s`` stops it through the trainer's normal stop path (:meth:`RunsSource.stop`). The sweep goes on
@@ -38,13 +40,27 @@ from tuitrain.ui.live_run import Clock
 from tuitrain.ui.messages import RunChosen, SweepChosen
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.screens.monitor import QuitRunDialog
-from tuitrain.ui.sweep_view import CUT_SHORT, SORTS, board_cells, board_columns, board_order, curve_trials, scatter_data
+from tuitrain.ui.sweep_view import (
+    CUT_SHORT,
+    SORTS,
+    BoardRow,
+    BoardRows,
+    board_changes,
+    board_columns,
+    board_order,
+    curve_trials,
+    enabled_actions,
+    scatter_data,
+)
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
+from tuitrain.ui.widgets.leaderboard import Leaderboard
 from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
 from tuitrain.workspace import preset_name_problem
 
 REFRESH_SECONDS = 1.0
 """How often the sweep is read again (sweep.json, and the curves of trials that moved)."""
+GATED_ACTIONS = frozenset({"open_trial", "stop_trial", "stop_sweep", "resume", "save_best", "refine", "next_param"})
+"""The screen's actions shown disabled (greyed in the footer) when :func:`enabled_actions` leaves them out."""
 REFINE_TOP = 5
 """The K offered for refining around the top K trials."""
 
@@ -97,8 +113,22 @@ class SweepScreen(Screen[None]):
         self.names: list[str] = []
         self.order: list[int] = []
         self.error: str | None = None
-        self._cells: dict[int, tuple[tuple[str, ...], bool]] = {}
+        self._cells: dict[int, BoardRow] = {}
         """Trial number -> (its cells as shown, whether it was shown as the best)."""
+        self._rows = BoardRows()
+        """Each trial's leaderboard row, worked out again only when the trial moved."""
+        self._labels: list[str] = []
+        """The leaderboard's column labels as shown."""
+        self._widths: tuple[int, ...] | None = None
+        """The leaderboard's column widths as last measured (None: not yet)."""
+        self._texts: dict[str, Text | str] = {}
+        """Static id -> the text it shows (a Static is updated only when its text changes)."""
+        self._actions: frozenset[str] | None = None
+        """The actions that applied when the footer was last drawn."""
+        self._ranks: dict[int, int] = {}
+        """Trial number -> its rank in the sweep as last shown (ranked once per refresh)."""
+        self._best: TrialEntry | None = None
+        """The best trial of the sweep as last shown."""
         self._curves: dict[int, tuple[tuple[object, ...], list[float | None]]] = {}
         """Trial number -> (what the trial looked like when read, its curve): read again only when it moved."""
 
@@ -108,8 +138,7 @@ class SweepScreen(Screen[None]):
         yield Static(Text(printable(self.sweep_dir.name)), id="sweep-head")
         yield Static("", id="sweep-running", markup=False)
         with Horizontal(id="sweep-body"):
-            table: DataTable[str | Text] = DataTable(id="sweep-board", cursor_type="row", cell_padding=1)
-            yield table
+            yield Leaderboard(id="sweep-board", cursor_type="row", cell_padding=1)
             with Vertical(id="sweep-charts"):
                 yield ScatterChart("objective", title="objective by parameter", id="sweep-scatter")
                 yield TrialCurves("val_loss", title="validation curves", id="sweep-curves")
@@ -117,9 +146,9 @@ class SweepScreen(Screen[None]):
         yield Footer(compact=True)  # eight keys: at 80 columns every space counts
 
     @property
-    def table(self) -> DataTable[str | Text]:
+    def table(self) -> Leaderboard:
         """The leaderboard (row keys are trial numbers as text)."""
-        return self.query_one("#sweep-board", DataTable)
+        return self.query_one("#sweep-board", Leaderboard)
 
     @property
     def scatter(self) -> ScatterChart:
@@ -188,12 +217,30 @@ class SweepScreen(Screen[None]):
     def show_sweep(self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]]) -> None:
         """Show ``record`` and the ``curves`` (trial number -> (values, dimmed)): only what changed is redrawn."""
         self.record = record
+        self._ranks = ranks(record.trials, record.status.mode if record.status is not None else "min")
+        self._best = record.best
         self._show_head(record)
         self._show_board(record)
         self._draw_scatter(record)
         self._draw_curves(record, curves)
         self._show_detail()
-        self.refresh_bindings()
+        self._refresh_footer()
+
+    def _show_text(self, static_id: str, text: Text | str) -> None:
+        """Show ``text`` in the one-line Static ``static_id`` unless it shows it already (an update costs a repaint)."""
+        if self._texts.get(static_id) == text:
+            return
+        self._texts[static_id] = text
+        self.query_one(f"#{static_id}", Static).update(text, layout=False)  # one line, its size set by the CSS
+
+    def _refresh_footer(self) -> None:
+        """Redraw the footer's keys when the set of actions that apply changed (Textual rebuilds the footer)."""
+        actions = enabled_actions(
+            self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
+        )
+        if actions != self._actions:
+            self._actions = actions
+            self.refresh_bindings()
 
     def _show_head(self, record: SweepRecord) -> None:
         """Two lines: the sweep's progress (done, running, left, ETA, pace); the best trial and where each trains.
@@ -207,7 +254,7 @@ class SweepScreen(Screen[None]):
         head.append(printable(f" · {record.state}"))
         if status is None:
             head.append(printable(f": {record.reason or 'unreadable'}"), style=ERROR_STYLE)
-            self.query_one("#sweep-head", Static).update(head)
+            self._show_text("sweep-head", head)
             return
         progress = sweep_progress(record, self.clock())
         head.append(f" · {progress.done}/{progress.planned} done, {progress.running} running, {progress.left} left")
@@ -215,9 +262,9 @@ class SweepScreen(Screen[None]):
             head.append(f" · ETA {duration(progress.eta)}")
         if progress.per_hour is not None:
             head.append(f" · {progress.per_hour:.0f} trials/h")
-        self.query_one("#sweep-head", Static).update(head)
+        self._show_text("sweep-head", head)
         line = Text()
-        best = record.best
+        best = self._best
         if best is not None:
             line.append(printable(f"best #{best.number}: {status.metric} {objective_text(best)}"), style="bold")
         else:
@@ -233,10 +280,11 @@ class SweepScreen(Screen[None]):
             line.append(printable(f" · {status.sampler} sampler, pruner {status.pruner}"))
             if status.parent:
                 line.append(printable(f" · refines {status.parent}"))
-        self.query_one("#sweep-running", Static).update(line)
+        self._show_text("sweep-running", line)
 
     def _show_board(self, record: SweepRecord) -> None:
-        """Update the leaderboard in place: changed cells, new rows, new columns, the order if it moved."""
+        """Update the leaderboard in place: changed cells (only their rows repainted), new rows, new columns,
+        the order if it moved."""
         table = self.table
         status = record.status
         trials = record.trials
@@ -245,38 +293,42 @@ class SweepScreen(Screen[None]):
             self._rebuild_columns(names, status.metric if status else "objective")
         mode = status.mode if status else "min"
         shown = shown_values(trials)
-        rank_of = ranks(trials, mode)
-        best = record.best.number if record.best is not None else None
+        rank_of = self._ranks
+        best = self._best.number if self._best is not None else None
         now = self.clock()
         keys = [key for key, _ in board_columns(self.names, "")]
-        for trial in trials:
-            is_best = trial.number == best
-            cells = board_cells(trial, self.names, shown, rank_of.get(trial.number), is_best, now)
-            old = self._cells.get(trial.number)
-            if old == (cells, is_best):
-                continue
-            self._cells[trial.number] = (cells, is_best)
-            styled = [self._cell(trial, key, cell, best) for key, cell in zip(keys, cells, strict=True)]
-            row_key = str(trial.number)
-            if old is None:
-                table.add_row(*styled, key=row_key)
-                continue
-            restyle = old[1] != is_best  # the best row is bold: every cell changes when it stops being the best
-            for key, cell, text, before in zip(keys, styled, cells, old[0], strict=True):
-                if restyle or text != before:
-                    table.update_cell(row_key, key, cell, update_width=True)  # "running" grows into "finished"
+        by_number = {t.number: t for t in trials}
+        new = self._rows.rows(trials, self.names, shown, rank_of, best, now)
+        changes = board_changes(self._cells, new, self._labels, self._widths)
+        widens = changes.widths != self._widths
+        self._widths = changes.widths
+        self._cells.update(new)
+
+        def styled(number: int, index: int) -> Text:
+            return self._cell(by_number[number], keys[index], new[number][0][index], best)
+
+        table.update_rows(
+            {str(n): {keys[i]: styled(n, i) for i in indexes} for n, indexes in changes.changed.items()},
+            widened={keys[i] for i in changes.widened},  # "running" grows into "finished"
+        )
+        table.append_rows([(str(n), [styled(n, i) for i in range(len(keys))]) for n in changes.added], widens)
         order = board_order(trials, mode, self.sort)
         if order != self.order:
             self.order = order
-            position = {number: i for i, number in enumerate(order)}
-            table.sort("trial", key=lambda cell: position.get(int(str(cell)), len(position)))
+            listed = [str(number) for number in order]
+            # A row whose trial this read lacks (never expected: trials are not removed) goes last.
+            missing = {str(key.value) for key in table.rows} - set(listed)
+            table.reorder(listed + sorted(missing, key=int))
 
     def _rebuild_columns(self, names: list[str], metric: str) -> None:
         table = self.table
         table.clear(columns=True)
         self.names = names
         self._cells.clear()
+        self._rows.clear()
+        self._widths = None
         self.order = []
+        self._labels = [label for _, label in board_columns(names, metric)]
         for key, label in board_columns(names, metric):
             table.add_column(Text(label), key=key)  # a str label is read as markup; names come from files
         if self.param not in names:
@@ -299,7 +351,7 @@ class SweepScreen(Screen[None]):
         param = self.param
         if param is None or status is None:
             return
-        best = record.best.number if record.best is not None else None
+        best = self._best.number if self._best is not None else None
         data = scatter_data(record.trials, param, self.dists.get(param), status.metric, best)
         with self.scatter.batch_update():
             self.scatter.set_metric(status.metric, f"{status.metric} by parameter")
@@ -324,9 +376,8 @@ class SweepScreen(Screen[None]):
     def _show_detail(self) -> None:
         """The highlighted trial in one line: its values, its run, why it ended so."""
         trial = self.highlighted()
-        detail = self.query_one("#sweep-detail", Static)
         if trial is None or self.record is None:
-            detail.update("")
+            self._show_text("sweep-detail", "")
             return
         text = Text(f"trial {trial.number} {trial.state}")
         if trial.run:
@@ -336,13 +387,13 @@ class SweepScreen(Screen[None]):
             text.append(
                 printable(trial.message), style=ERROR_STYLE if trial.state in ("failed", "crashed", "invalid") else ""
             )
-        detail.update(text)
+        self._show_text("sweep-detail", text)
 
     @on(DataTable.RowHighlighted, "#sweep-board")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self._show_detail()
-        self.refresh_bindings()
+        self._refresh_footer()
 
     # ------------------------------------------------------------------ the highlighted trial
 
@@ -360,24 +411,16 @@ class SweepScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Trial actions need a trial (stop: a training one); sweep actions need the sweep's state to allow them."""
-        trial = self.highlighted()
-        record = self.record
-        if action == "open_trial":
-            return True if trial is not None and trial.run else None
-        if action == "stop_trial":
-            return True if trial is not None and trial.active else None
-        if action == "stop_sweep":
-            return True if record is not None and record.state in ACTIVE_SWEEP_STATES else None
-        if action == "resume":
-            return True if record is not None and record.resumable else None
-        if action == "save_best":
-            return True if record is not None and record.best is not None else None
-        if action == "refine":
-            ranked = len(ranks(record.trials, record.status.mode)) if record and record.status else 0
-            return True if ranked >= 2 else None
-        if action == "next_param":
-            return True if len(self.names) > 1 else None
-        return True
+        if action not in GATED_ACTIONS:
+            return True
+        return (
+            True
+            if action
+            in enabled_actions(
+                self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
+            )
+            else None
+        )
 
     # ------------------------------------------------------------------ actions
 

@@ -1,0 +1,125 @@
+"""The sweep leaderboard's own drawing: the same segments as Textual's DataTable, rows repainted on their own."""
+
+from __future__ import annotations
+
+import random
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from tuitrain.ui.widgets.leaderboard import Leaderboard
+
+CELLS = [
+    [Text("★1", style="bold"), Text("7", style="bold"), Text("0.1 @ 3", style="bold"), Text("finished", style="green")],
+    [Text("2"), Text("12"), Text("0.25 @ 14"), Text("finished")],
+    [Text("-"), Text("3"), Text(""), Text("pruned", style="dim")],
+    [Text("-"), Text("4"), Text("日本語"), Text("failed", style="bold red")],  # wide characters
+    [Text("-"), Text("5"), Text("a rather long value that is cut", no_wrap=True, overflow="ellipsis"), "plain str"],
+]
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        table = Leaderboard(cursor_type="row", cell_padding=1)
+        for key in ("rank", "trial", "value", "state"):
+            table.add_column(Text(key), key=key, width=12 if key == "value" else None)
+        for number, cells in enumerate(CELLS):
+            table.add_row(*cells, key=str(number))
+        yield table
+
+
+async def test_each_cell_is_drawn_exactly_as_the_datatable_draws_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(Leaderboard)
+        await pilot.pause()
+        compared = 0
+        for focused in (True, False):
+            if not focused:
+                app.set_focus(None)
+                await pilot.pause()
+            for row in range(-1, table.row_count):
+                for column, spec in enumerate(table.ordered_columns):
+                    width = spec.get_render_width(table)
+                    for cursor in (False, True):
+                        for hover in (False, True):
+                            table._cell_render_cache.clear()
+                            ours = table._render_cell(row, column, table.rich_style, width, cursor, hover)
+                            table._cell_render_cache.clear()
+                            theirs = DataTable._render_cell(table, row, column, table.rich_style, width, cursor, hover)
+                            assert ours == theirs, (row, column, cursor, hover, focused)
+                            compared += 1
+        assert compared == 2 * 6 * 4 * 4
+
+
+async def test_update_rows_repaints_the_changed_rows_and_a_wider_cell_the_whole_table() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(Leaderboard)
+        await pilot.pause()
+
+        def line(y: int) -> str:
+            return "".join(segment.text for segment in table.render_line(y))
+
+        table.update_rows({"1": {"rank": Text("3"), "state": Text("pruned")}})
+        await pilot.pause()
+        assert line(2).split()[:2] == ["3", "12"] and "pruned" in line(2)
+        assert table.row_repaints == 1 and table.full_repaints == 0
+        table.update_rows({"2": {"value": Text("0.987654321 @ 10")}}, widened={"value"})
+        await pilot.pause()
+        assert table.full_repaints == 1 and "0.987654321 " in line(3)  # cut to the fixed width
+        assert table.columns["value"].get_render_width(table) == 12 + 2  # a fixed-width column stays fixed
+
+
+LABELS = ("rank", "trial", "value")
+
+
+class PairApp(App[None]):
+    """A Leaderboard and a plain DataTable, fed the same changes (the plain one through its own API)."""
+
+    def compose(self) -> ComposeResult:
+        for table in (Leaderboard(cursor_type="row", id="ours"), DataTable(cursor_type="row", id="theirs")):
+            for key in LABELS:
+                table.add_column(Text(key), key=key)
+            yield table
+
+
+async def test_rows_changed_added_and_reordered_are_drawn_as_the_datatable_draws_them() -> None:
+    rng = random.Random(13)
+    app = PairApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        ours, theirs = app.query_one("#ours", Leaderboard), app.query_one("#theirs", DataTable)
+        rows: dict[str, list[Text]] = {}
+
+        def drawn(table: DataTable) -> list[str]:
+            return ["".join(segment.text for segment in table.render_line(y)) for y in range(table.size.height)]
+
+        for step in range(60):
+            kind = rng.choice(["change", "change", "add", "order"]) if rows else "add"
+            widths = [max([len(label), *(len(row[i]) for row in rows.values())]) for i, label in enumerate(LABELS)]
+            if kind == "change":
+                key = rng.choice(list(rows))
+                value = Text(str(rng.random())[: rng.randint(3, 9)], style=rng.choice(["", "bold", "dim"]))
+                rows[key][2] = value
+                wider = max([5, *(len(row[2]) for row in rows.values())]) != widths[2]
+                ours.update_rows({key: {"value": value}}, widened={"value"} if wider else ())
+                theirs.update_cell(key, "value", value, update_width=True)
+            elif kind == "add":
+                key = str(len(rows))
+                rows[key] = [Text(str(rng.randint(1, 99))), Text(key), Text("x" * rng.randint(1, 6))]
+                widens = any(len(cell) > width for cell, width in zip(rows[key], widths, strict=True))
+                ours.append_rows([(key, rows[key])], widens=widens)
+                theirs.add_row(*rows[key], key=key)
+            else:
+                order = list(rows)
+                rng.shuffle(order)
+                ours.reorder(order)
+                position = {key: i for i, key in enumerate(order)}
+                theirs.sort("trial", key=lambda cell: position[str(cell)])
+            if rng.random() < 0.3:
+                row = rng.randrange(len(rows))
+                ours.move_cursor(row=row)
+                theirs.move_cursor(row=row)
+            await pilot.pause()
+            assert drawn(ours) == drawn(theirs), (step, kind)
