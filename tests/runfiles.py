@@ -137,7 +137,8 @@ class FakeSource:
     ``rows`` is what it lists; ``histories`` and ``exp`` what it loads; ``events(run_dir)`` what it
     tails (through the real tail loop, with ``alive`` and ``error`` for the trainer); starts, stops and
     deletes are recorded. Sweeps: ``sweeps`` (folder -> SweepRecord, e.g. from :func:`fake_sweep`) is
-    what it lists and loads, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
+    what it lists and loads, ``trial_rows`` (folder -> its trials' run rows) what it lists as a sweep's
+    trials, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
     ``sweeps``, made from the spec), stopped, refined and best trials saved are recorded.
     """
 
@@ -159,6 +160,7 @@ class FakeSource:
     deleted: list[Path] = field(default_factory=list)
     scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
     sweeps: dict[Path, SweepRecord] = field(default_factory=dict)
+    trial_rows: dict[Path, list[RunSummary]] = field(default_factory=dict)
     sweep_specs: dict[Path, SweepSpec] = field(default_factory=dict)
     sweeps_started: list[tuple[SweepSpec, Path | None]] = field(default_factory=list)
     sweeps_stopped: list[Path] = field(default_factory=list)
@@ -215,12 +217,17 @@ class FakeSource:
 
     def set_note(self, run_dir: Path, note: RunNote) -> None:
         self.rows = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in self.rows]
+        for folder, trials in self.trial_rows.items():
+            self.trial_rows[folder] = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in trials]
 
     def logs(self, run_dir: Path) -> list[LogTail]:
         return list(self.log_tails.get(Path(run_dir), []))
 
     def list_sweeps(self) -> list[SweepRecord]:
         return sorted(self.sweeps.values(), key=lambda r: r.sweep_id, reverse=True)
+
+    def list_trials(self, sweep_dir: Path) -> list[RunSummary]:
+        return list(self.trial_rows.get(Path(sweep_dir), []))
 
     def load_sweep(self, sweep_dir: Path) -> SweepRecord:
         return self.sweeps[Path(sweep_dir)]

@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tuitrain import runs
-from tuitrain.fsutil import atomic_write_text, read_regular
+from tuitrain.fsutil import atomic_write_text, os_error_text, read_regular
 from tuitrain.runs.record import ORPHAN_AFTER
 from tuitrain.sweep.layout import SweepPaths
 
@@ -262,7 +262,22 @@ def _judged(paths: SweepPaths, trial: TrialEntry) -> TrialEntry:
 
 
 def list_sweeps(runs_root: Path | str | None = None) -> list[SweepRecord]:
-    """Every sweep under ``<runs root>/sweeps``, newest first."""
+    """Every sweep under ``<runs root>/sweeps``, newest first.
+
+    A sweep folder that cannot be read at all (permission denied on a trial, a symbolic link loop) is
+    listed as "failed" with one line on why, never raised; only a sweeps folder that cannot be read
+    raises (:class:`~tuitrain.sweep.layout.SweepNotFound`, one line).
+    """
     from tuitrain.sweep.layout import sweep_dirs
 
-    return [load_sweep(path) for path in reversed(sweep_dirs(runs_root))]
+    return [_load_or_failed(path) for path in reversed(sweep_dirs(runs_root))]
+
+
+def _load_or_failed(path: Path) -> SweepRecord:
+    """:func:`load_sweep`, with a folder whose files can't be examined read as a "failed" sweep saying why."""
+    try:
+        return load_sweep(path)
+    except (OSError, RuntimeError, ValueError) as exc:
+        # Resolving a symbolic link loop raises RuntimeError before Python 3.13.
+        why = os_error_text(exc) if isinstance(exc, OSError) else str(exc) or "a symbolic link loop"
+        return SweepRecord(SweepPaths(Path(path)), None, "failed", runs.one_line(f"cannot be read: {why}"))
