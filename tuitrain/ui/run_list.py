@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.note import RunNote
+from tuitrain.sweep.status import ranked_trials
 
 if TYPE_CHECKING:
     from tuitrain.sweep.status import SweepRecord
@@ -121,7 +122,9 @@ def sweep_summary(
     ended = sum(1 for t in record.trials if not t.active and t.state != "lost")
     active = record.state in ("pending", "running", "stopping")
     end = status.ended_at or ((now or time.time()) if active else status.updated_at)
-    best = record.best
+    # Ranked as readers judge the trials (a crashed controller's "running" trials by their runs).
+    ranked = ranked_trials(record.trials, status.mode)
+    best = ranked[0] if ranked else None
     return SweepSummary(
         sweep_dir=record.paths.root,
         name=record.sweep_id,
