@@ -327,6 +327,30 @@ def raced_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[Fake
     return source, sweep_dir
 
 
+def runs_and_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[FakeSource, Path]:
+    """Two single runs (one older, one newer than the sweep) and the raced sweep (in ``state``) with its
+    trials' runs."""
+    source, sweep_dir = raced_sweep(root, state)
+    record = source.sweeps[sweep_dir]
+    losses = {0: 0.42, 1: 0.21, 2: 1.9, 3: 0.25, 5: 0.33, 6: 0.5, 7: 0.9}
+    source.trial_rows[sweep_dir] = [
+        run_row(
+            sweep_dir / "trials" / t.run,
+            state="stopped" if t.state in ("pruned", "stopped") else ("running" if t.active else "finished"),
+            epochs=t.epochs_done,
+            best_val_loss=(t.best_epoch or 1, losses[t.number]),
+            name=f"20261130-1016{t.number:02d}-t{t.number:04d}-digits-search",
+        )
+        for t in record.trials
+        if t.run is not None
+    ]
+    source.rows = [
+        run_row(root / "20261130-120000-mnist-late", dataset="mnist", best_val_loss=(3, 0.3)),
+        run_row(root / "20261130-080000-digits-early", best_val_loss=(5, 0.35)),
+    ]
+    return source, sweep_dir
+
+
 def fake_sweep(
     sweep_dir: Path,
     trials: Sequence[TrialEntry],

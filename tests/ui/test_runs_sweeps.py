@@ -7,11 +7,9 @@ import json
 from pathlib import Path
 
 from runfiles import (
-    FakeSource,
     ScreenApp,
     overfitting_history,
-    raced_sweep,
-    run_row,
+    runs_and_sweep,
     wait_for_screen,
     wait_until,
     write_run,
@@ -26,36 +24,13 @@ from tuitrain.ui.screens.dialogs import PromptDialog
 from tuitrain.ui.screens.runs import RunsScreen
 
 
-def sweep_catalog(root: Path) -> tuple[FakeSource, Path]:
-    """Two single runs (one older, one newer than the sweep) and the raced sweep with its trials' runs."""
-    source, sweep_dir = raced_sweep(root)
-    record = source.sweeps[sweep_dir]
-    losses = {0: 0.42, 1: 0.21, 2: 1.9, 3: 0.25, 5: 0.33, 6: 0.5, 7: 0.9}
-    source.trial_rows[sweep_dir] = [
-        run_row(
-            sweep_dir / "trials" / t.run,
-            state="stopped" if t.state == "pruned" else ("running" if t.active else "finished"),
-            epochs=t.epochs_done,
-            best_val_loss=(t.best_epoch or 1, losses[t.number]),
-            name=f"20261130-1016{t.number:02d}-t{t.number:04d}-digits-search",
-        )
-        for t in record.trials
-        if t.run is not None
-    ]
-    source.rows = [
-        run_row(root / "20261130-120000-mnist-late", dataset="mnist", best_val_loss=(3, 0.3)),
-        run_row(root / "20261130-080000-digits-early", best_val_loss=(5, 0.35)),
-    ]
-    return source, sweep_dir
-
-
 def names(screen: RunsScreen) -> list[str]:
     """The run column of every table row, top to bottom."""
     return [str(screen.table.get_row_at(i)[1]) for i in range(screen.table.row_count)]
 
 
 async def test_a_sweep_is_one_row_that_opens_to_its_trials(tmp_path: Path) -> None:
-    source, sweep_dir = sweep_catalog(tmp_path)
+    source, sweep_dir = runs_and_sweep(tmp_path)
     screen = RunsScreen(source, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(160, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
@@ -67,7 +42,7 @@ async def test_a_sweep_is_one_row_that_opens_to_its_trials(tmp_path: Path) -> No
         ]
         row = [str(cell) for cell in screen.table.get_row(str(sweep_dir))]
         assert row[0] == "▸" and row[2] == "running" and row[3] == "6/10 trials"
-        assert row[4] == "0.21 #1" and row[7] == "digits" and row[8] == "best #1 val_loss 0.21"
+        assert row[4] == "0.21 #1" and row[5] == "0.88 #0" and row[7] == "digits" and row[8] == "best #1 val_loss 0.21"
         assert "2 runs, 1 sweep" in str(screen.query_one("#runs-title").content)
 
         await pilot.press("down")
@@ -77,7 +52,7 @@ async def test_a_sweep_is_one_row_that_opens_to_its_trials(tmp_path: Path) -> No
         await wait_until(pilot, lambda: screen.table.row_count == 10)
         shown = names(screen)
         assert str(screen.table.get_row(str(sweep_dir))[0]) == "▾"
-        assert shown[2].startswith("  ├ 20261130-101607-t0007") and shown[8].startswith("  └ 20261130-101600-t0000")
+        assert shown[2].startswith("├ 20261130-101607-t0007") and shown[8].startswith("└ 20261130-101600-t0000")
         assert shown[9] == "20261130-080000-digits-early"
 
         # A trial is a run: marked and opened as one.
@@ -108,14 +83,14 @@ async def test_a_sweep_is_one_row_that_opens_to_its_trials(tmp_path: Path) -> No
 
 
 async def test_filter_and_sort_take_sweeps_with_the_runs(tmp_path: Path) -> None:
-    source, sweep_dir = sweep_catalog(tmp_path)
+    source, sweep_dir = runs_and_sweep(tmp_path)
     screen = RunsScreen(source, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(160, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         # A filter matching trials only: the sweep, opened to just those.
         await pilot.press("slash", *"state:stopped")
         await wait_until(pilot, lambda: screen.table.row_count == 2)
-        assert names(screen) == ["sweep 20261130-101500-digits-search", "  └ 20261130-101602-t0002-digits-search"]
+        assert names(screen) == ["sweep 20261130-101500-digits-search", "└ 20261130-101602-t0002-digits-search"]
         # Folded by hand while filtered, opened again by the next filter.
         await pilot.press("escape", "slash", *"t0002")
         await wait_until(pilot, lambda: screen.table.row_count == 2)
@@ -141,12 +116,12 @@ async def test_filter_and_sort_take_sweeps_with_the_runs(tmp_path: Path) -> None
         await wait_until(pilot, lambda: screen.table.row_count == 10)
         shown = names(screen)
         assert shown[0] == "sweep 20261130-101500-digits-search"
-        assert [name[4:25] for name in shown[1:8]] == [f"20261130-1016{n:02d}-t{n:04d}" for n in (1, 3, 5, 0, 6, 7, 2)]
+        assert [name[2:23] for name in shown[1:8]] == [f"20261130-1016{n:02d}-t{n:04d}" for n in (1, 3, 5, 0, 6, 7, 2)]
         assert shown[8:] == ["20261130-120000-mnist-late", "20261130-080000-digits-early"]
 
 
 async def test_a_trial_gets_notes_but_is_not_deleted_alone(tmp_path: Path) -> None:
-    source, sweep_dir = sweep_catalog(tmp_path)
+    source, sweep_dir = runs_and_sweep(tmp_path)
     trial_dir = sweep_dir / "trials" / "t0001"
     screen = RunsScreen(source, refresh_seconds=None)
     async with ScreenApp(screen).run_test(size=(160, 30)) as pilot:

@@ -132,10 +132,11 @@ def sweep_cells(sweep: SweepSummary, opened: bool, compact: bool = False) -> lis
     time, data set, and its best trial's objective (or why it failed or can't be read)."""
 
     def best(value: tuple[int, float] | None) -> str:
+        # A run's best value is "figure @epoch"; a sweep's is "figure #trial".
+        shown = _best(value, compact)
         if value is None or compact:
-            return _best(value, compact)
-        number, figure = value
-        return f"{_best((0, figure), True)} #{number}" if number >= 0 else _best((0, figure), True)
+            return shown
+        return shown.rsplit(" @", 1)[0] + (f" #{value[0]}" if value[0] >= 0 else "")
 
     if sweep.reason and (sweep.best is None or sweep.state in ("failed", "crashed")):
         note = sweep.reason
@@ -160,13 +161,17 @@ def sweep_cells(sweep: SweepSummary, opened: bool, compact: bool = False) -> lis
 
 
 def line_cells(line: TreeRow, marked: bool, opened: bool, compact: bool = False) -> list[str | Text]:
-    """The cells of one line of the table: a run, a sweep, or a trial (a run's cells, its name indented
-    under its sweep with a tree branch)."""
+    """The cells of one line of the table: a run, a sweep, or a trial (a run's cells, its name under its
+    sweep's behind a tree branch; in a narrow table without its time stamp)."""
     if isinstance(line.row, SweepSummary):
         return sweep_cells(line.row, opened, compact)
     cells = row_cells(line.row, marked, compact)
     if line.kind == "trial":
-        cells[1] = Text(("  └ " if line.last else "  ├ ") + str(cells[1]))
+        name = printable(line.row.name)
+        if compact and re.fullmatch(r"\d{8}-\d{6}-.+", name):
+            # Narrow: the trial's number first ("t0003-..."); its time is about the sweep's, on the row above.
+            name = name[16:]
+        cells[1] = Text(("└ " if line.last else "├ ") + name)
     return cells
 
 
