@@ -88,9 +88,11 @@ async def test_filter_and_sort_take_sweeps_with_the_runs(tmp_path: Path) -> None
     async with ScreenApp(screen).run_test(size=(160, 30)) as pilot:
         await wait_until(pilot, lambda: screen.table.row_count == 3)
         # A filter matching trials only: the sweep, opened to just those.
-        await pilot.press("slash", *"state:stopped")
+        await pilot.press("slash", *"state:pruned")
         await wait_until(pilot, lambda: screen.table.row_count == 2)
         assert names(screen) == ["sweep 20261130-101500-digits-search", "└ 20261130-101602-t0002-digits-search"]
+        # Labelled as the sweep knows it (its run says "stopped").
+        assert str(screen.table.get_row_at(1)[2]) == "pruned"
         # Folded by hand while filtered, opened again by the next filter.
         await pilot.press("escape", "slash", *"t0002")
         await wait_until(pilot, lambda: screen.table.row_count == 2)

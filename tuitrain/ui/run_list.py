@@ -17,7 +17,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -93,11 +93,15 @@ def sweep_summary(
 ) -> SweepSummary:
     """The runs list's row for a sweep: ``record`` as the source loads it, ``trials`` its trials' runs.
 
-    The data set is the one most of its trials train on, else ``dataset`` (its spec's). A sweep whose
-    ``sweep.json`` can't be read is a "failed" row with the reason.
+    The data set is the one most of its trials train on, else ``dataset`` (its spec's). A trial the
+    pruner stopped is labelled "pruned". A sweep whose ``sweep.json`` can't be read is a "failed" row
+    with the reason.
     """
     status = record.status
     numbers = {t.run: t.number for t in record.trials if t.run}
+    # A pruned trial's run says "stopped": the list says "pruned", as the sweep screen does.
+    pruned = {t.run for t in record.trials if t.run and t.state == "pruned"}
+    trials = [replace(r, state_label="pruned") if r.run_dir.name in pruned else r for r in trials]
     datasets = Counter(r.dataset for r in trials if r.dataset)
     shown_dataset = datasets.most_common(1)[0][0] if datasets else dataset
     best_loss = _best_of(trials, numbers, lambda r: r.best_val_loss, lowest=True)
