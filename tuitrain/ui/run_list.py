@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.note import RunNote
-from tuitrain.sweep.status import ranked_trials
+from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, ranked_trials
 
 if TYPE_CHECKING:
     from tuitrain.sweep.status import SweepRecord
@@ -124,7 +124,7 @@ def sweep_summary(
             trial_numbers=numbers,
         )
     ended = sum(1 for t in record.trials if not t.active and t.state != "lost")
-    active = record.state in ("pending", "running", "stopping")
+    active = record.state in ACTIVE_SWEEP_STATES
     end = status.ended_at or ((now or time.time()) if active else status.updated_at)
     # Ranked as readers judge the trials (a crashed controller's "running" trials by their runs).
     ranked = ranked_trials(record.trials, status.mode)
