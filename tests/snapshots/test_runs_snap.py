@@ -37,11 +37,12 @@ def runs_app() -> ScreenApp:
     return ScreenApp(RunsScreen(source, refresh_seconds=None))
 
 
-async def _listed(pilot: Pilot) -> None:
+async def _listed(pilot: Pilot, rows: int = 3) -> None:
+    """Wait until the table holds ``rows`` rows."""
     screen = pilot.app.screen
     assert isinstance(screen, RunsScreen)
     for _ in range(200):
-        if screen.table.row_count == 3:
+        if screen.table.row_count == rows:
             break
         await pilot.pause(0.02)
     await pilot.pause()
@@ -85,12 +86,7 @@ def sweep_app() -> ScreenApp:
 
 
 async def _sweep_listed(pilot: Pilot) -> None:
-    screen = pilot.app.screen
-    assert isinstance(screen, RunsScreen)
-    for _ in range(200):
-        if screen.table.row_count == 10:
-            break
-        await pilot.pause(0.02)
+    await _listed(pilot, rows=10)
     await pilot.press("down")  # on the sweep's row: the footer shows its keys
     await pilot.pause()
 
