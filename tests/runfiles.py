@@ -137,7 +137,8 @@ class FakeSource:
     ``rows`` is what it lists; ``histories`` and ``exp`` what it loads; ``events(run_dir)`` what it
     tails (through the real tail loop, with ``alive`` and ``error`` for the trainer); starts, stops and
     deletes are recorded. Sweeps: ``sweeps`` (folder -> SweepRecord, e.g. from :func:`fake_sweep`) is
-    what it lists and loads, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
+    what it lists and loads, ``trial_rows`` (folder -> its trials' run rows) what it lists as a sweep's
+    trials, ``sweep_specs`` the specs it reads; sweeps started (a new folder in
     ``sweeps``, made from the spec), stopped, refined and best trials saved are recorded.
     """
 
@@ -159,6 +160,7 @@ class FakeSource:
     deleted: list[Path] = field(default_factory=list)
     scripts: dict[Path, ScriptedEvents] = field(default_factory=dict)
     sweeps: dict[Path, SweepRecord] = field(default_factory=dict)
+    trial_rows: dict[Path, list[RunSummary]] = field(default_factory=dict)
     sweep_specs: dict[Path, SweepSpec] = field(default_factory=dict)
     sweeps_started: list[tuple[SweepSpec, Path | None]] = field(default_factory=list)
     sweeps_stopped: list[Path] = field(default_factory=list)
@@ -215,12 +217,17 @@ class FakeSource:
 
     def set_note(self, run_dir: Path, note: RunNote) -> None:
         self.rows = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in self.rows]
+        for folder, trials in self.trial_rows.items():
+            self.trial_rows[folder] = [replace(r, note=note) if r.run_dir == Path(run_dir) else r for r in trials]
 
     def logs(self, run_dir: Path) -> list[LogTail]:
         return list(self.log_tails.get(Path(run_dir), []))
 
     def list_sweeps(self) -> list[SweepRecord]:
         return sorted(self.sweeps.values(), key=lambda r: r.sweep_id, reverse=True)
+
+    def list_trials(self, sweep_dir: Path) -> list[RunSummary]:
+        return list(self.trial_rows.get(Path(sweep_dir), []))
 
     def load_sweep(self, sweep_dir: Path) -> SweepRecord:
         return self.sweeps[Path(sweep_dir)]
@@ -317,6 +324,30 @@ def raced_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[Fake
         scale = (t.objective or 1.0) / 0.4
         curve = [v * scale for v in VAL_LOSS[: max(t.epochs_done, 1)]]
         source.histories[sweep_dir / "trials" / t.run] = {"val_loss": curve, "loss": curve}
+    return source, sweep_dir
+
+
+def runs_and_sweep(root: Path = Path("runs"), state: str = "running") -> tuple[FakeSource, Path]:
+    """Two single runs (one older, one newer than the sweep) and the raced sweep (in ``state``) with its
+    trials' runs."""
+    source, sweep_dir = raced_sweep(root, state)
+    record = source.sweeps[sweep_dir]
+    losses = {0: 0.42, 1: 0.21, 2: 1.9, 3: 0.25, 5: 0.33, 6: 0.5, 7: 0.9}
+    source.trial_rows[sweep_dir] = [
+        run_row(
+            sweep_dir / "trials" / t.run,
+            state="stopped" if t.state in ("pruned", "stopped") else ("running" if t.active else "finished"),
+            epochs=t.epochs_done,
+            best_val_loss=(t.best_epoch or 1, losses[t.number]),
+            name=f"20261130-1016{t.number:02d}-t{t.number:04d}-digits-search",
+        )
+        for t in record.trials
+        if t.run is not None
+    ]
+    source.rows = [
+        run_row(root / "20261130-120000-mnist-late", dataset="mnist", best_val_loss=(3, 0.3)),
+        run_row(root / "20261130-080000-digits-early", best_val_loss=(5, 0.35)),
+    ]
     return source, sweep_dir
 
 

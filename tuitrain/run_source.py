@@ -50,6 +50,14 @@ class RunsSource(Protocol):
         """
         ...
 
+    def list_trials(self, sweep_dir: Path) -> list[RunSummary]:
+        """The run directories of a sweep's trials (its ``trials/``), newest first, as :meth:`list` lists runs.
+
+        Cheap enough to call every few seconds for every sweep; a trial folder that cannot be read is
+        left out, and a sweep folder without a readable ``trials/`` has none (never raises).
+        """
+        ...
+
     def load(self, run_dir: Path) -> RunRecord:
         """Everything recorded about one run: state, history, experiment (``record.experiment_spec()``)."""
         ...
@@ -152,9 +160,8 @@ class LocalRunsSource:
         self.data_dir = data_dir
         self.pace = pace
         self.skipped: list[str] = []
-        self._listed = False
-        self._root_signature: tuple[int, int] | None = None  # the folder's, at the last full read
-        self._rows: dict[Path, tuple[tuple[object, ...], RunSummary]] = {}
+        self._runs = _FolderListing(self.runs_root)
+        self._trials: dict[Path, _FolderListing] = {}
 
     def list(self) -> list[RunSummary]:
         """Every run in the folder, newest first.
@@ -164,27 +171,21 @@ class LocalRunsSource:
         whole folder is read again when runs were added or removed (and :attr:`skipped` with it).
         """
         from tuitrain import runs
-        from tuitrain.runs.status import ACTIVE_STATES
 
-        root_signature = _signature(self.runs_root)
-        if not self._listed or self._root_signature != root_signature:
-            scan = runs.scan_runs(self.runs_root)
-            summaries, self.skipped = scan.runs, scan.skipped
-            self._listed, self._root_signature = True, root_signature
-            self._rows = {Path(s.run_dir): (_run_signature(Path(s.run_dir)), s) for s in summaries}
-            return summaries
-        for run_dir, (signature, row) in list(self._rows.items()):
-            now = _run_signature(run_dir)
-            if now == signature and row.state not in ACTIVE_STATES:
-                continue
-            try:
-                self._rows[run_dir] = (now, runs.RunSummary.from_record(runs.load_run(run_dir)))
-            except (OSError, ValueError, RuntimeError):
-                # Removed (or made unreadable) between two looks: the next full read notes or drops it.
-                continue
-        rows = [row for _, row in self._rows.values()]
-        rows.sort(key=lambda r: (r.started_at or 0.0, r.name), reverse=True)
+        rows = self._runs.list()
+        self.skipped = self._runs.skipped
+        if self._runs.error is not None:
+            raise runs.RunsRootError(self._runs.error)
         return rows
+
+    def list_trials(self, sweep_dir: Path) -> list[RunSummary]:
+        """The runs in the sweep's ``trials/`` folder, read as :meth:`list` reads the runs folder (a
+        trial is read again only when it changed or while it is active); none when it can't be read."""
+        from tuitrain.sweep.layout import SweepPaths
+
+        folder = SweepPaths(Path(sweep_dir)).trials
+        listing = self._trials.setdefault(folder, _FolderListing(folder))
+        return listing.list()
 
     def load(self, run_dir: Path) -> RunRecord:
         """The run directory read whole (:func:`tuitrain.runs.load_run`); damaged content is reported, not raised."""
@@ -304,6 +305,54 @@ class LocalRunsSource:
         from tuitrain.sweep.status import load_sweep
 
         return save_best_preset(load_sweep(Path(sweep_dir)), name, overwrite=overwrite)
+
+
+class _FolderListing:
+    """The runs directly inside one folder, read whole once and then only where something changed.
+
+    A run is read again when its event log, status, experiment or note file changed, or while it is
+    active (its trainer may have died without writing anything); the whole folder is read again when
+    runs were added or removed. ``skipped``: the folders the last full read could not read;
+    ``error``: why the folder itself can't be read (one line), if it can't.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.skipped: list[str] = []
+        self.error: str | None = None
+        self._listed = False
+        self._signature: tuple[int, int] | None = None  # the folder's, at the last full read
+        self._rows: dict[Path, tuple[tuple[object, ...], RunSummary]] = {}
+
+    def list(self) -> list[RunSummary]:
+        """The folder's runs, newest first (none, with :attr:`error` set, when it can't be read)."""
+        from tuitrain import runs
+        from tuitrain.runs.status import ACTIVE_STATES
+
+        signature = _signature(self.folder)
+        if not self._listed or self._signature != signature:
+            try:
+                scan = runs.scan_runs(self.folder)
+            except runs.RunsRootError as exc:
+                self.error, self.skipped, self._rows = str(exc), [], {}
+                self._listed = False
+                return []
+            self.error, self.skipped = None, scan.skipped
+            self._listed, self._signature = True, signature
+            self._rows = {Path(s.run_dir): (_run_signature(Path(s.run_dir)), s) for s in scan.runs}
+            return scan.runs
+        for run_dir, (run_signature, row) in list(self._rows.items()):
+            now = _run_signature(run_dir)
+            if now == run_signature and row.state not in ACTIVE_STATES:
+                continue
+            try:
+                self._rows[run_dir] = (now, runs.RunSummary.from_record(runs.load_run(run_dir)))
+            except (OSError, ValueError, RuntimeError):
+                # Removed (or made unreadable) between two looks: the next full read notes or drops it.
+                continue
+        rows = [row for _, row in self._rows.values()]
+        rows.sort(key=lambda r: (r.started_at or 0.0, r.name), reverse=True)
+        return rows
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

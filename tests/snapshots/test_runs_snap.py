@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row
+from runfiles import FakeSource, ScreenApp, experiment, overfitting_history, run_row, runs_and_sweep
 from textual.pilot import Pilot
 
 from tuitrain.spec import Experiment
@@ -37,11 +37,12 @@ def runs_app() -> ScreenApp:
     return ScreenApp(RunsScreen(source, refresh_seconds=None))
 
 
-async def _listed(pilot: Pilot) -> None:
+async def _listed(pilot: Pilot, rows: int = 3) -> None:
+    """Wait until the table holds ``rows`` rows."""
     screen = pilot.app.screen
     assert isinstance(screen, RunsScreen)
     for _ in range(200):
-        if screen.table.row_count == 3:
+        if screen.table.row_count == rows:
             break
         await pilot.pause(0.02)
     await pilot.pause()
@@ -71,3 +72,28 @@ def test_runs_compare_80x24(snap_compare) -> None:
 
 def test_runs_compare_200x60(snap_compare) -> None:
     assert snap_compare(runs_app(), terminal_size=(200, 60), run_before=_compared)
+
+
+def sweep_app() -> ScreenApp:
+    """Two runs and a stopped sweep of seven trial runs (and one invalid trial), opened to its trials."""
+    source, sweep_dir = runs_and_sweep(ROOT, state="stopped")
+    status = source.sweeps[sweep_dir].status
+    assert status is not None
+    status.ended_at = 1754.0  # a fixed time: the sweep's duration is no clock's
+    screen = RunsScreen(source, refresh_seconds=None)
+    screen.opened.add(str(sweep_dir))
+    return ScreenApp(screen)
+
+
+async def _sweep_listed(pilot: Pilot) -> None:
+    await _listed(pilot, rows=10)
+    await pilot.press("down")  # on the sweep's row: the footer shows its keys
+    await pilot.pause()
+
+
+def test_runs_with_a_sweep_80x24(snap_compare) -> None:
+    assert snap_compare(sweep_app(), terminal_size=(80, 24), run_before=_sweep_listed)
+
+
+def test_runs_with_a_sweep_200x60(snap_compare) -> None:
+    assert snap_compare(sweep_app(), terminal_size=(200, 60), run_before=_sweep_listed)

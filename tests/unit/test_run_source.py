@@ -180,6 +180,26 @@ def test_resume_sweep_starts_a_stopped_sweep_again_and_refuses_one_that_has_noth
     broken = tmp_path / "sweeps" / "20260101-000000-broken"
     broken.mkdir()
     (broken / "sweep.json").write_text("{ not json")
-    with pytest.raises(ValueError, match="not a sweep folder: nothing to resume"):
+    with pytest.raises(ValueError, match=r"sweep.json is unreadable \(damaged\): Invalid JSON.*: nothing to resume$"):
         source.resume_sweep(broken)
     assert len(started) == 1
+
+
+def test_list_trials_reads_a_sweeps_trial_runs_and_only_changed_ones_again(tmp_path: Path) -> None:
+    from sweepfiles import make_sweep
+
+    paths = make_sweep(
+        tmp_path,
+        [{"state": "finished", "objective": 0.5, "val_loss": [0.9, 0.5]}, {"state": "finished", "val_loss": [0.7]}],
+    )
+    source = LocalRunsSource(tmp_path)
+    assert source.list() == []  # the sweeps folder is no run
+    trials = source.list_trials(paths.root)
+    assert sorted(t.run_dir.name for t in trials) == sorted(p.name for p in paths.trials.iterdir())
+    assert {t.epochs_done for t in trials} == {1, 2} and all(t.state == "finished" for t in trials)
+    assert source.list_trials(paths.root) == trials
+    # No trials folder (a file in its place), or no sweep at all: none, never an error.
+    odd = tmp_path / "sweeps" / "odd"
+    odd.mkdir()
+    (odd / "trials").write_text("not a folder")
+    assert source.list_trials(odd) == [] and source.list_trials(tmp_path / "nowhere") == []

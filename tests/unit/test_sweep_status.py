@@ -10,6 +10,7 @@ import pytest
 from sweepfiles import make_sweep
 
 from tuitrain import runs
+from tuitrain.sweep import status as status_module
 from tuitrain.sweep.executor import plan_slots, visible_gpus
 from tuitrain.sweep.layout import SweepNotFound, resolve_sweep_dir, sweeps_root
 from tuitrain.sweep.status import list_sweeps, load_sweep, read_sweep_status
@@ -143,3 +144,44 @@ def test_visible_gpus_honours_cuda_visible_devices(monkeypatch: pytest.MonkeyPat
     assert visible_gpus() == []
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert visible_gpus() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("{not json", "sweep.json is unreadable (damaged): Invalid JSON"),
+        (
+            '{"sweep_id": 3, "name": "x"}',
+            "sweep.json is unreadable (damaged): sweep_id: Input should be a valid string",
+        ),
+        (None, "sweep.json is unreadable: "),
+    ],
+)
+def test_a_damaged_sweep_json_says_what_is_wrong_in_one_line(tmp_path: Path, content: str | None, said: str) -> None:
+    paths = make_sweep(tmp_path, [{"state": "finished", "objective": 0.5}])
+    paths.status.unlink()
+    if content is None:
+        paths.status.mkdir()  # a folder in its place
+    else:
+        paths.status.write_text(content)
+    record = load_sweep(paths)
+    assert record.status is None and record.state == "failed"
+    assert (record.reason or "").startswith(said) and "\n" not in (record.reason or "")
+    paths.status.rmdir() if content is None else paths.status.unlink()
+    assert load_sweep(paths).reason == "sweep.json is missing"
+
+
+def test_listing_never_raises_for_one_sweep_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = make_sweep(tmp_path, [{"state": "finished", "objective": 0.5}], name="good")
+    bad = make_sweep(tmp_path, [{"state": "finished", "objective": 0.5}], name="bad")
+    real = status_module.load_sweep
+
+    def flaky(root: Path) -> status_module.SweepRecord:
+        if Path(root) == bad.root:
+            raise PermissionError(13, "Permission denied")
+        return real(root)
+
+    monkeypatch.setattr(status_module, "load_sweep", flaky)
+    listed = {r.sweep_id: r for r in list_sweeps(tmp_path)}
+    assert listed[good.sweep_id].state == "finished"
+    assert listed[bad.sweep_id].state == "failed" and listed[bad.sweep_id].reason == "cannot be read: permission denied"

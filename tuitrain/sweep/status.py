@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tuitrain import runs
-from tuitrain.fsutil import atomic_write_text, read_regular
+from tuitrain.fsutil import atomic_write_text, os_error_text, read_regular
 from tuitrain.runs.record import ORPHAN_AFTER
 from tuitrain.sweep.layout import SweepPaths
 
@@ -160,15 +160,27 @@ def write_sweep_status(paths: SweepPaths, status: SweepStatus) -> None:
 
 def read_sweep_status(paths: SweepPaths) -> SweepStatus | None:
     """The sweep's status, or None when ``sweep.json`` is missing or unreadable."""
+    return _read_status(paths)[0]
+
+
+def _read_status(paths: SweepPaths) -> tuple[SweepStatus | None, str]:
+    """The sweep's status, or None and one line on why it can't be had (empty with a status)."""
     try:
         # Only a regular file is opened: a FIFO in its place would block every reader.
         data = read_regular(paths.status)
-    except OSError:
-        return None  # missing, a folder or FIFO in its place, permission denied: not readable
+    except FileNotFoundError:
+        return None, "sweep.json is missing" if paths.spec.is_file() else "not a sweep folder"
+    except OSError as exc:
+        return None, f"sweep.json is unreadable: {os_error_text(exc)}"  # a folder or FIFO, permission denied
     try:
-        return SweepStatus.model_validate_json(data)
-    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError):
-        return None  # only a hand edit breaks it: it is replaced atomically
+        return SweepStatus.model_validate_json(data), ""
+    except ValidationError as exc:
+        # Only a hand edit breaks it: it is replaced atomically.
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return None, runs.one_line(f"sweep.json is unreadable (damaged): {where + ': ' if where else ''}{error['msg']}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, "sweep.json is unreadable (damaged): not JSON text"
 
 
 def controller_alive(status: SweepStatus) -> bool | None:
@@ -226,10 +238,9 @@ def load_sweep(root: Path | SweepPaths) -> SweepRecord:
     a trainer still at work keeps them "running", one that ended gives its run's state.
     """
     paths = root if isinstance(root, SweepPaths) else SweepPaths(Path(root))
-    status = read_sweep_status(paths)
+    status, problem = _read_status(paths)
     if status is None:
-        reason = "sweep.json is missing or unreadable" if paths.spec.is_file() else "not a sweep folder"
-        return SweepRecord(paths, None, "failed", reason)
+        return SweepRecord(paths, None, "failed", problem)
     state, reason = status.state, status.message
     trials = list(status.trials)
     alive = controller_alive(status)
@@ -262,7 +273,22 @@ def _judged(paths: SweepPaths, trial: TrialEntry) -> TrialEntry:
 
 
 def list_sweeps(runs_root: Path | str | None = None) -> list[SweepRecord]:
-    """Every sweep under ``<runs root>/sweeps``, newest first."""
+    """Every sweep under ``<runs root>/sweeps``, newest first.
+
+    A sweep folder that cannot be read at all (permission denied on a trial, a symbolic link loop) is
+    listed as "failed" with one line on why, never raised; only a sweeps folder that cannot be read
+    raises (:class:`~tuitrain.sweep.layout.SweepNotFound`, one line).
+    """
     from tuitrain.sweep.layout import sweep_dirs
 
-    return [load_sweep(path) for path in reversed(sweep_dirs(runs_root))]
+    return [_load_or_failed(path) for path in reversed(sweep_dirs(runs_root))]
+
+
+def _load_or_failed(path: Path) -> SweepRecord:
+    """:func:`load_sweep`, with a folder whose files can't be examined read as a "failed" sweep saying why."""
+    try:
+        return load_sweep(path)
+    except (OSError, RuntimeError, ValueError) as exc:
+        # Resolving a symbolic link loop raises RuntimeError before Python 3.13.
+        why = os_error_text(exc) if isinstance(exc, OSError) else str(exc) or "a symbolic link loop"
+        return SweepRecord(SweepPaths(Path(path)), None, "failed", runs.one_line(f"cannot be read: {why}"))

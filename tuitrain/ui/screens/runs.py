@@ -1,9 +1,12 @@
 """The runs screen: every run in the runs folder; open, compare, re-run or delete them.
 
-The table is filled from the source's run list in a thread worker (reading a folder of runs must not
-stall a frame) on open, on ``r`` and every few seconds; rows are updated in place, and nothing is
-redrawn when nothing changed. Several runs marked with space are compared with ``c``: their
+The table is filled from the source's run and sweep lists in a thread worker (reading a folder of runs
+must not stall a frame) on open, on ``r`` and every few seconds; rows are updated in place, and nothing
+is redrawn when nothing changed. Several runs marked with space are compared with ``c``: their
 validation curves overlaid on one :class:`~tuitrain.ui.widgets.charts.CompareChart`.
+
+A sweep is one row among the runs (▸); space or → opens it to its trials (▾, each a run row like any
+other), space or ← folds it again; enter on it opens the sweep screen.
 """
 
 from __future__ import annotations
@@ -29,13 +32,24 @@ from textual.worker import Worker, WorkerState
 
 from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
+from tuitrain.runs.events import one_line
 from tuitrain.runs.listing import RunSummary
 from tuitrain.runs.note import clean_text, make_note
 from tuitrain.runs.status import ACTIVE_STATES
 from tuitrain.spec.diff import experiment_diff
 from tuitrain.text import printable
-from tuitrain.ui.messages import RunChosen
-from tuitrain.ui.run_list import SORT_ORDER, SORTS, arrange, parse_filter, sort_label
+from tuitrain.ui.messages import RunChosen, SweepChosen
+from tuitrain.ui.run_list import (
+    SORT_ORDER,
+    SORTS,
+    SweepSummary,
+    TreeRow,
+    arrange_tree,
+    parse_filter,
+    sort_label,
+    spec_dataset,
+    sweep_summary,
+)
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.widgets.charts import COMPARE_MARKERS, CompareChart
 
@@ -112,6 +126,55 @@ def row_cells(row: RunSummary, marked: bool, compact: bool = False) -> list[str 
     return [Text(cell) for cell in cells]
 
 
+def sweep_cells(sweep: SweepSummary, opened: bool, compact: bool = False) -> list[str | Text]:
+    """The table cells of a sweep's row: ▸ (▾ when open), "sweep" and its folder's name, its state, trials
+    ended of planned, the best validation loss and accuracy over its trials (with the trial's number), its
+    time, data set, and its best trial's objective (or why it failed or can't be read)."""
+
+    def best(value: tuple[int, float] | None) -> str:
+        # A run's best value is "figure @epoch"; a sweep's is "figure #trial".
+        shown = _best(value, compact)
+        if value is None or compact:
+            return shown
+        return shown.rsplit(" @", 1)[0] + (f" #{value[0]}" if value[0] >= 0 else "")
+
+    if sweep.reason and (sweep.best is None or sweep.state in ("failed", "crashed")):
+        note = sweep.reason
+    elif sweep.best is not None:
+        number, objective = sweep.best
+        note = f"#{number} {objective:.3g}" if compact else f"best #{number} {sweep.metric} {objective:.4g}"
+    else:
+        note = ""
+    name = printable(sweep.name)
+    cells = [
+        "▾" if opened else "▸",
+        "sweep " + (compact_name(name) if compact else name),
+        printable(sweep.state_label),
+        f"{sweep.epochs_done}/{sweep.trials_planned} {'tr' if compact else 'trials'}",
+        best(sweep.best_val_loss),
+        best(sweep.best_val_accuracy),
+        duration(sweep.duration, "--"),
+        printable(sweep.dataset or "--"),
+        fit_middle(printable(note), MAX_NARROW_NOTE) if compact else printable(note),
+    ]
+    return [Text(cell) for cell in cells]
+
+
+def line_cells(line: TreeRow, marked: bool, opened: bool, compact: bool = False) -> list[str | Text]:
+    """The cells of one line of the table: a run, a sweep, or a trial (a run's cells, its name under its
+    sweep's behind a tree branch; in a narrow table without its time stamp)."""
+    if isinstance(line.row, SweepSummary):
+        return sweep_cells(line.row, opened, compact)
+    cells = row_cells(line.row, marked, compact)
+    if line.kind == "trial":
+        name = printable(line.row.name)
+        if compact and re.fullmatch(r"\d{8}-\d{6}-.+", name):
+            # Narrow: the trial's number first ("t0003-..."); its time is about the sweep's, on the row above.
+            name = name[16:]
+        cells[1] = Text(("└ " if line.last else "├ ") + name)
+    return cells
+
+
 def headers(compact: bool) -> list[str]:
     """The column headers, shorter ones in a narrow table."""
     return [NARROW_HEADERS.get(key, label) if compact else label for key, label in COLUMNS]
@@ -140,13 +203,19 @@ class RunsScreen(Screen[None]):
 
     ``source`` (the app's :class:`~tuitrain.run_source.RunsSource`) lists, loads, starts and deletes
     runs. Opening a run, or starting one, posts :class:`~tuitrain.ui.messages.RunChosen`: the app opens
-    its monitor.
+    its monitor. Each sweep of the source is one row; space (or → / ←) opens and folds it to its trials,
+    and opening it posts :class:`~tuitrain.ui.messages.SweepChosen`: the app opens its sweep screen.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter opens too (the table's own "select" key, handled in _row_selected); "o" is the one shown.
         Binding("o", "open_run", "Open", id="runs-open", tooltip="Open the highlighted run's monitor (or enter)"),
         Binding("space", "toggle_mark", "Mark", id="runs-mark", tooltip="Mark the run for comparing"),
+        # On a sweep's row space opens or folds it instead (only one of the two is ever active).
+        Binding("space", "toggle_trials", "Trials", id="runs-trials", tooltip="Show or hide the sweep's trials"),
+        # Before the table's own (it scrolls sideways): only on a sweep's row or a trial's.
+        Binding("right", "open_trials", "Open sweep", id="runs-sweep-open", show=False, priority=True),
+        Binding("left", "fold_trials", "Fold sweep", id="runs-sweep-fold", show=False, priority=True),
         Binding("c", "compare", "Compare", id="runs-compare", tooltip="Overlay the marked runs' validation curves"),
         Binding("n", "next_metric", "Metric", id="runs-compare-metric", tooltip="Compare another metric"),
         Binding("R", "rerun", "Re-run", id="runs-rerun", tooltip="Start a new run with the same experiment"),
@@ -176,6 +245,18 @@ class RunsScreen(Screen[None]):
         self.runs_root = source.runs_root
         self.refresh_seconds = refresh_seconds
         self.rows: dict[str, RunSummary] = {}
+        """Every run by its key (run directory path): the single runs and every sweep's trials."""
+        self.singles: list[RunSummary] = []
+        """The runs not in a sweep, as the source lists them."""
+        self.sweeps: dict[str, SweepSummary] = {}
+        """The sweeps by their key (sweep folder path)."""
+        self.opened: set[str] = set()
+        """Sweeps the user opened to their trials."""
+        self.folded: set[str] = set()
+        """Sweeps the user folded that the filter opened (forgotten when the filter changes)."""
+        self.lines: dict[str, TreeRow] = {}
+        """What each row of the table is, by key."""
+        self._sweep_datasets: dict[Path, str | None] = {}
         self.marked: list[str] = []
         """Keys (run directory paths) of the runs marked for comparing, in marking order."""
         self.compare_metric = "val_loss"
@@ -238,9 +319,25 @@ class RunsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list", name="Reading the runs folder")
     def _list_runs(self) -> list[RunSummary]:
         rows = self.source.list()
-        self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self._note_skipped, list(self.source.skipped))
+        skipped = list(self.source.skipped)
+        try:
+            records = self.source.list_sweeps()
+        except ValueError as exc:  # the sweeps folder itself can't be read: the runs are still listed
+            records, skipped = [], [*skipped, one_line(str(exc))]
+        sweeps = [
+            sweep_summary(record, self.source.list_trials(record.paths.root), self._sweep_dataset(record.paths.root))
+            for record in records
+        ]
+        self.app.call_from_thread(self.show_rows, rows, sweeps)
+        self.app.call_from_thread(self._note_skipped, skipped)
         return rows
+
+    def _sweep_dataset(self, sweep_dir: Path) -> str | None:
+        """The data set of the sweep's base experiment (its spec, read once: it never changes)."""
+        if sweep_dir not in self._sweep_datasets:
+            spec = self.source.load_sweep_spec(sweep_dir)
+            self._sweep_datasets[sweep_dir] = spec_dataset(spec.base) if spec is not None else None
+        return self._sweep_datasets[sweep_dir]
 
     def _note_skipped(self, skipped: list[str]) -> None:
         """Say once which folders could not be read (they are left out of the table)."""
@@ -249,12 +346,29 @@ class RunsScreen(Screen[None]):
             self.notify(f"Skipped {len(skipped)} folder(s): {shown}", title="Runs", severity="warning", markup=False)
         self.skipped = skipped
 
-    def show_rows(self, rows: Sequence[RunSummary]) -> None:
-        """Take ``rows`` as the runs there are now, and show those the filter lets through, sorted."""
+    def show_rows(self, rows: Sequence[RunSummary], sweeps: Sequence[SweepSummary] | None = None) -> None:
+        """Take ``rows`` as the runs there are now and ``sweeps`` as the sweeps (None: the same as before),
+        and show those the filter lets through, sorted."""
+        if sweeps is not None:
+            self.sweeps = {str(sweep.sweep_dir): sweep for sweep in sweeps}
+        self.singles = list(rows)
         fresh = {str(row.run_dir): row for row in rows}
+        for sweep in self.sweeps.values():
+            fresh.update((str(trial.run_dir), trial) for trial in sweep.trials)
         self.marked = [k for k in self.marked if k in fresh]
         self.rows = fresh
         self._draw_table()
+
+    def is_open(self, key: str) -> bool:
+        """Whether the sweep ``key`` shows its trials: opened by the user, or by a filter that matches one
+        of its trials (until the user folds it)."""
+        if key in self.opened:
+            return True
+        sweep = self.sweeps.get(key)
+        run_filter = parse_filter(self.filter_text)
+        if sweep is None or not run_filter or key in self.folded or run_filter.matches(sweep):
+            return False
+        return any(run_filter.matches(trial) for trial in sweep.trials)
 
     def _draw_table(self, width: int | None = None) -> None:
         """Put the filtered, sorted rows in the table: cells updated in place when the order is unchanged,
@@ -262,22 +376,26 @@ class RunsScreen(Screen[None]):
         table = self.table
         width = width or self.size.width
         compact = width < WIDE_TABLE
-        arranged = arrange(list(self.rows.values()), parse_filter(self.filter_text), self.sort, self.flip)
-        keys = [str(row.run_dir) for row in arranged]
+        opened = {key for key in self.sweeps if self.is_open(key)}
+        lines = arrange_tree(
+            self.singles, list(self.sweeps.values()), parse_filter(self.filter_text), self.sort, self.flip, opened
+        )
+        self.lines = {line.key: line for line in lines}
+        keys = [line.key for line in lines]
         cells = fit_row_cells(
-            [row_cells(row, str(row.run_dir) in self.marked, compact) for row in arranged], width, compact
+            [line_cells(line, line.key in self.marked, line.key in opened, compact) for line in lines], width, compact
         )
         wanted = dict(zip(keys, cells, strict=True))
         if compact != self._compact or keys != self.shown:
-            current = self.highlighted()
+            current = self.highlighted_key()
             table.clear(columns=compact != self._compact)
             if compact != self._compact:
                 for (key, _), label in zip(COLUMNS, headers(compact), strict=True):
                     table.add_column(label, key=key)
             for key in keys:
                 table.add_row(*wanted[key], key=key)
-            if current is not None and str(current.run_dir) in wanted:
-                table.move_cursor(row=keys.index(str(current.run_dir)), animate=False)
+            if current is not None and current in wanted:
+                table.move_cursor(row=keys.index(current), animate=False)
             self._compact = compact
         else:
             for key in keys:
@@ -285,14 +403,16 @@ class RunsScreen(Screen[None]):
                     for (column, _), cell in zip(COLUMNS, wanted[key], strict=True):
                         table.update_cell(key, column, cell, update_width=True)
         self.shown, self._shown_cells = keys, wanted
-        self.set_class(not self.rows, "-empty")
+        self.set_class(not self.rows and not self.sweeps, "-empty")
         self._show_title()
         self.refresh_bindings()
 
     def _show_title(self) -> None:
-        count = len(self.rows)
-        running = sum(1 for r in self.rows.values() if r.state == "running")
+        count = len(self.singles)
+        running = sum(1 for r in self.singles if r.state == "running")
         title = f"{count} run{'s' if count != 1 else ''}"
+        if self.sweeps:
+            title += f", {len(self.sweeps)} sweep{'s' if len(self.sweeps) != 1 else ''}"
         if running:
             title += f", {running} running"
         if self.filter_text:
@@ -306,7 +426,7 @@ class RunsScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         """Names are shortened to the width: fit them again."""
-        if self.rows:
+        if self.rows or self.sweeps:
             self._draw_table(event.size.width)
 
     # ------------------------------------------------------------------ sorting, filtering, notes
@@ -346,6 +466,7 @@ class RunsScreen(Screen[None]):
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.filter_text = event.value.strip()
+        self.folded.clear()
         self._draw_table()
 
     @on(Input.Submitted, "#runs-filter")
@@ -383,23 +504,63 @@ class RunsScreen(Screen[None]):
         except OSError as exc:
             self.notify(f"Cannot save the note: {exc}", title=printable(row.name), severity="error", markup=False)
             return
-        self.rows[str(row.run_dir)] = replace(row, note=note)
-        self._draw_table()
+        self._replace_run(replace(row, note=note))
 
-    def highlighted(self) -> RunSummary | None:
-        """The run under the cursor, or None for an empty table."""
+    def _replace_run(self, row: RunSummary) -> None:
+        """Show ``row`` in place of the run (a single run or a trial) of the same folder."""
+        self.singles = [row if r.run_dir == row.run_dir else r for r in self.singles]
+        for key, sweep in self.sweeps.items():
+            if any(t.run_dir == row.run_dir for t in sweep.trials):
+                trials = tuple(row if t.run_dir == row.run_dir else t for t in sweep.trials)
+                self.sweeps[key] = replace(sweep, trials=trials)
+        self.show_rows(self.singles)
+
+    def highlighted_key(self) -> str | None:
+        """The key of the row under the cursor (a run's or a sweep's folder), or None for an empty table."""
         table = self.table
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.rows.get(str(key.value))
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def highlighted(self) -> RunSummary | None:
+        """The run (a single run or a trial) under the cursor, or None (an empty table, a sweep's row)."""
+        key = self.highlighted_key()
+        return None if key is None else self.rows.get(key)
+
+    def highlighted_sweep(self) -> SweepSummary | None:
+        """The sweep under the cursor (its row, or the sweep of the trial under it), if any."""
+        key = self.highlighted_key()
+        if key is None:
+            return None
+        if key in self.sweeps:
+            return self.sweeps[key]
+        line = self.lines.get(key)
+        if line is None or line.kind != "trial":
+            return None
+        return next((s for s in self.sweeps.values() if any(str(t.run_dir) == key for t in s.trials)), None)
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # A sweep's row has other keys than a run's: the footer follows the cursor.
+        self.refresh_bindings()
 
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Row actions need a row; compare needs two marked runs."""
-        if action in ("open_run", "toggle_mark", "rerun", "delete_run"):
-            return bool(self.rows)
+        """Row actions need a run's row (a sweep's has open and space only); compare needs two marked runs."""
+        if action == "open_run":
+            return self.highlighted_key() is not None
+        if action in ("toggle_mark", "rerun", "delete_run", "edit_note"):
+            return self.highlighted() is not None
+        if action == "toggle_trials":
+            return self.highlighted_key() in self.sweeps
+        if action in ("open_trials", "fold_trials"):
+            # Only for the table: in the filter box the arrows move the text cursor.
+            sweep = self.highlighted_sweep()
+            if sweep is None or self.focused is not self.table:
+                return False
+            is_open = self.is_open(str(sweep.sweep_dir))
+            return not is_open if action == "open_trials" else is_open
         if action == "compare":
             # Shown but greyed out until two runs are marked, so the footer says what marking is for.
             return True if len(self.marked) >= 2 else None
@@ -416,11 +577,46 @@ class RunsScreen(Screen[None]):
         self.action_open_run()
 
     def action_open_run(self) -> None:
-        """Open the highlighted run's monitor (live if it trains)."""
+        """Open the highlighted run's monitor (live if it trains), or the highlighted sweep's screen."""
+        key = self.highlighted_key()
+        if key in self.sweeps:
+            self.post_message(SweepChosen(self.sweeps[key].sweep_dir))
+            return
         row = self.highlighted()
         if row is None:
             return
         self.post_message(RunChosen(row.run_dir))
+
+    def action_toggle_trials(self) -> None:
+        """Show the highlighted sweep's trials under it, or hide them."""
+        sweep = self.highlighted_sweep()
+        if sweep is not None:
+            self._set_open(str(sweep.sweep_dir), not self.is_open(str(sweep.sweep_dir)))
+
+    def action_open_trials(self) -> None:
+        """Show the highlighted sweep's trials under it."""
+        sweep = self.highlighted_sweep()
+        if sweep is not None:
+            self._set_open(str(sweep.sweep_dir), True)
+
+    def action_fold_trials(self) -> None:
+        """Hide the trials of the highlighted sweep (or of the trial's sweep), the cursor on its row."""
+        sweep = self.highlighted_sweep()
+        if sweep is not None:
+            self._set_open(str(sweep.sweep_dir), False)
+
+    def _set_open(self, key: str, opened: bool) -> None:
+        if opened:
+            self.opened.add(key)
+            self.folded.discard(key)
+        else:
+            self.opened.discard(key)
+            self.folded.add(key)
+        self._draw_table()
+        if not opened and key in self.shown:
+            # Folding from one of its trials: the cursor goes to the sweep's row (its trial is gone).
+            self.table.move_cursor(row=self.shown.index(key), animate=False)
+        self.refresh_bindings()
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the highlighted run for comparing, and move down."""
@@ -563,6 +759,17 @@ class RunsScreen(Screen[None]):
         row = self.highlighted()
         if row is None:
             return
+        line = self.lines.get(str(row.run_dir))
+        if line is not None and line.kind == "trial":
+            sweep = self.highlighted_sweep()
+            owner = printable(sweep.name) if sweep is not None else "its sweep"
+            self.notify(
+                f"{printable(row.name)} is a trial of {owner}: its sweep's record needs it: not deleted alone.",
+                title="Cannot delete",
+                severity="error",
+                markup=False,
+            )
+            return
         if row.state in ACTIVE_STATES:
             self.notify(
                 f"{printable(row.name)} is still training: stop it first (open it, then s).",
@@ -585,7 +792,7 @@ class RunsScreen(Screen[None]):
             self.action_refresh()
             return
         self.notify(f"Deleted {printable(row.name)}.", timeout=4, markup=False)
-        self.show_rows([r for k, r in self.rows.items() if k != str(row.run_dir)])
+        self.show_rows([r for r in self.singles if r.run_dir != row.run_dir])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure of this screen ends here, as one error notice naming the job."""
