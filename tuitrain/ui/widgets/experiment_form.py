@@ -155,19 +155,12 @@ class ExperimentForm(Widget):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sections", initial=f"section-{SECTIONS[0].id}"):
             for section in SECTIONS:
-                with TabPane(section.label, id=f"section-{section.id}"):
-                    scroll = VerticalScroll(
-                        Static(section.intro, classes="section-intro"),
-                        id=f"scroll-{section.id}",
-                        classes="section-scroll",
-                    )
-                    scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
-                    yield scroll
+                # Only the first tab's content is composed; the others' panes stay empty (no widget to
+                # style before the first frame) until ``ensure_section`` fills them.
+                content = [self._section_scroll(section)] if section is SECTIONS[0] else []
+                yield TabPane(section.label, *content, id=f"section-{section.id}")
             for tab_id, label in self.extra_tabs:
                 yield TabPane(label, id=f"section-{tab_id}")
-
-    def on_mount(self) -> None:
-        self.ensure_section(SECTIONS[0].id)
 
     def _build(self, section_id: str) -> list[FormPart]:
         """The section's root parts, built on first use from the data held."""
@@ -177,6 +170,22 @@ class ExperimentForm(Widget):
             parts = self._built[section_id] = [self._root_part(table, name) for table, name in section.fields]
         return parts
 
+    def _section_scroll(self, section: Section) -> VerticalScroll:
+        """The scrolling content of a section's tab: its intro, buttons, fields and extras (marked mounted)."""
+        self._mounted.add(section.id)
+        widgets: list[Widget] = [Static(section.intro, classes="section-intro")]
+        widgets += [
+            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+        ]
+        for part in self._build(section.id):
+            widgets.append(part)
+            if part.field_name == "layers":
+                widgets.append(self._output)
+        widgets += self._extras.get(section.id, [])
+        scroll = VerticalScroll(*widgets, id=f"scroll-{section.id}", classes="section-scroll")
+        scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
+        return scroll
+
     def ensure_section(self, section_id: str) -> AwaitMount | None:
         """Build and mount a section's fields if they are not yet; await the result to wait for them.
 
@@ -185,16 +194,7 @@ class ExperimentForm(Widget):
         section = next((s for s in SECTIONS if s.id == section_id), None)
         if section is None or section_id in self._mounted:
             return None
-        self._mounted.add(section_id)
-        widgets: list[Widget] = [
-            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
-        ]
-        for part in self._build(section_id):
-            widgets.append(part)
-            if part.field_name == "layers":
-                widgets.append(self._output)
-        widgets += self._extras.get(section_id, [])
-        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(widgets)
+        return self.query_one(f"#section-{section_id}", TabPane).mount(self._section_scroll(section))
 
     @property
     def mounted_sections(self) -> set[str]:
