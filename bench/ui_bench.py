@@ -45,8 +45,11 @@ async def main():
     path = presets.find("digits-overfit")
     source = LocalRunsSource(Path(tempfile.mkdtemp()))
     app = TuitrainApp(source=source, initial=read_for_editing(path), preset_name=path.stem)
-    async with app.run_test(size=SIZE):
-        print(time.time(), time.process_time())  # the setup screen is mounted and painted
+    async with app.run_test(size=SIZE) as pilot:
+        # Textual's first frame can come before the form's fields are in: wait until the app is idle,
+        # its screen painted with everything mounted at start (the first frame a user can work with).
+        await pilot.pause()
+        print(time.time(), time.process_time())
         assert "tensorflow" not in sys.modules
 
 asyncio.run(main())
@@ -63,7 +66,8 @@ class Bare(App):
         yield Static("first frame")
 
 async def main():
-    async with Bare().run_test(size=SIZE):
+    async with Bare().run_test(size=SIZE) as pilot:
+        await pilot.pause()
         print(time.time(), time.process_time())
 
 asyncio.run(main())

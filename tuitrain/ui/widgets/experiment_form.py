@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
@@ -96,6 +98,34 @@ def set_in(data: dict[str, Any], path: str, value: Any) -> None:
     data[last] = value
 
 
+TabFiller = Callable[[str], AwaitMount | None]
+"""Mounts the content of the tab whose pane id it is given, if not yet; None when there is nothing to wait for."""
+
+
+class SectionTabs(TabbedContent):
+    """Tabs whose content is mounted before a tab is shown, so that a first visit shows its fields at
+    once instead of an empty tab a moment before them.
+
+    A tab picked on the tab row (keys, mouse) waits here, with the screen's repaints held, until
+    ``fill`` has mounted its content; then Textual switches to it. Setting ``active`` switches at once:
+    :meth:`ExperimentForm.show_section` fills the tab first.
+    """
+
+    def __init__(self, *panes: TabPane, fill: TabFiller, initial: str = "", id: str | None = None) -> None:
+        super().__init__(*panes, initial=initial, id=id)
+        self._fill = fill
+
+    @on(Tabs.TabActivated)
+    async def _fill_before_switching(self, event: Tabs.TabActivated) -> None:
+        # Runs before TabbedContent's own handler (a subclass's handlers come first), which switches.
+        if event.tabs.parent is not self:
+            return  # a TabbedContent nested in a tab
+        mounting = self._fill(self.get_pane(event.tab).id or "")
+        if mounting is not None:
+            with self.app.batch_update():  # no frame with the new tab and its old, empty content
+                await mounting
+
+
 class ExperimentForm(Widget):
     """Owns a whole Experiment: one tab per section of the spec, fields generated from its models.
 
@@ -134,12 +164,15 @@ class ExperimentForm(Widget):
         *,
         extras: dict[str, list[Widget]] | None = None,
         extra_tabs: tuple[tuple[str, str], ...] = (),
+        fill_extra_tab: TabFiller | None = None,
         id: str | None = None,
     ) -> None:
-        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
+        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields.
+        ``fill_extra_tab``: mounts an extra tab's content (given its pane id) before it is first shown."""
         super().__init__(id=id)
         self.extra_tabs = extra_tabs
         """(id, label) of tabs after the spec's sections, left empty for the screen to fill (``#section-<id>``)."""
+        self._fill_extra_tab = fill_extra_tab
         self._data = experiment.model_dump(mode="python")
         self._extras = extras or {}
         self._output = Static("", id="derived-output", markup=False)
@@ -151,9 +184,11 @@ class ExperimentForm(Widget):
         self._mounted: set[str] = set()
         self._issues: list[SpecIssue] = []
         self._reroute_pending = False
+        self._pending_tab: str | None = None
+        """The pane id of the tab that ``show_section`` switches to once it is filled (None: none)."""
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(id="sections", initial=f"section-{SECTIONS[0].id}"):
+        with SectionTabs(fill=self._fill_tab, id="sections", initial=f"section-{SECTIONS[0].id}"):
             for section in SECTIONS:
                 # Only the first tab's content is composed; the others' panes stay empty (no widget to
                 # style before the first frame) until ``ensure_section`` fills them.
@@ -195,6 +230,13 @@ class ExperimentForm(Widget):
         if section is None or section_id in self._mounted:
             return None
         return self.query_one(f"#section-{section_id}", TabPane).mount(self._section_scroll(section))
+
+    def _fill_tab(self, pane_id: str) -> AwaitMount | None:
+        """Mount a tab's content if it is not yet: a section's fields, or an extra tab's content."""
+        section_id = pane_id.removeprefix("section-")
+        if any(s.id == section_id for s in SECTIONS):
+            return self.ensure_section(section_id)
+        return self._fill_extra_tab(pane_id) if self._fill_extra_tab is not None else None
 
     @property
     def mounted_sections(self) -> set[str]:
@@ -310,16 +352,36 @@ class ExperimentForm(Widget):
         """Focus the row of section tabs (left/right switch sections)."""
         self.query_one(Tabs).focus()
 
-    def show_section(self, section_id: str) -> None:
-        """Switch to a section's tab."""
-        self.query_one(TabbedContent).active = f"section-{section_id}"
+    def show_section(self, section_id: str) -> AwaitComplete:
+        """Switch to a section's (or an extra tab's) tab; await the result to wait for the switch.
 
-    def step_section(self, step: int) -> None:
-        """Go to the next (1) or previous (-1) section."""
-        tabs = self.query_one(TabbedContent)
+        A tab shown for the first time switches once its content is mounted, with the screen's repaints
+        held meanwhile: the first frame that shows the tab shows its fields. A tab already filled
+        switches at once.
+        """
+        pane_id = f"section-{section_id}"
+        tabs = self.query_one(SectionTabs)
+        mounting = self._fill_tab(pane_id)
+        if mounting is None:
+            tabs.active = pane_id
+            return AwaitComplete.nothing()
+        self._pending_tab = pane_id
+
+        async def switch_when_mounted() -> None:
+            with self.app.batch_update():
+                await mounting
+                if self._pending_tab == pane_id:  # not overtaken by a later switch
+                    tabs.active = pane_id
+                    self._pending_tab = None
+
+        return AwaitComplete(switch_when_mounted())
+
+    def step_section(self, step: int) -> AwaitComplete:
+        """Go to the next (1) or previous (-1) section (from the one being switched to, if any)."""
         ids = [f"section-{s.id}" for s in SECTIONS] + [f"section-{tab_id}" for tab_id, _ in self.extra_tabs]
-        current = ids.index(tabs.active) if tabs.active in ids else 0
-        tabs.active = ids[(current + step) % len(ids)]
+        shown = self._pending_tab or self.query_one(SectionTabs).active
+        current = ids.index(shown) if shown in ids else 0
+        return self.show_section(ids[(current + step) % len(ids)].removeprefix("section-"))
 
     async def reveal(self, path: str) -> FormPart | None:
         """Show the field that ``path`` names: its tab, and its layer if it is in one. Returns its part."""
@@ -327,10 +389,7 @@ class ExperimentForm(Widget):
             section = self._section_of(path)
         except KeyError:
             return None
-        self.show_section(section.id)
-        mounting = self.ensure_section(section.id)
-        if mounting is not None:
-            await mounting
+        await self.show_section(section.id)
         stack = self.layer_stack
         prefix = f"{stack.path}["
         if path.startswith(prefix):
