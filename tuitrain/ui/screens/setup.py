@@ -128,7 +128,6 @@ class SetupScreen(Screen[None]):
     ) -> None:
         super().__init__(id="setup")
         self._initial = initial
-        self._resumed = False
         self._search_built = False
         self.data_dir = data_dir
         self._baseline = initial
@@ -159,16 +158,6 @@ class SetupScreen(Screen[None]):
                 yield IssueList(id="issues")
                 yield Static("", id="help-bar", markup=False)
         yield Footer(compact=True)
-
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles a resumed screen's every widget. The first resume comes right after the
-        # screen mounted, when each widget was just styled (its breakpoint classes set before, see
-        # preset_breakpoints): that second pass was 188 of 488 style applications before the first
-        # frame. This handler runs before Screen's own, which reads the flag. Later resumes (back
-        # from another screen, whose CSS may have been loaded since) restyle as usual.
-        if not self._resumed:
-            self._resumed = True
-            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.title = "tuitrain setup"
