@@ -2,9 +2,10 @@
 
     python bench/ui_bench.py [--repeats 5] [--epochs 1000] [--against TREE] [--no-tensorflow]
 
-Startup: wall time from starting a fresh ``python`` process to the app's first frame (it imports the
-app and mounts the setup screen headless, ``App.run_test``, at 80x24 and at 120x40), against, in the
-same run and alternating (median of ``--repeats``):
+Startup: wall and CPU time from starting a fresh ``python`` process to the app's first frame (it imports
+the app and mounts the setup screen headless, ``App.run_test``, at 80x24 and at 120x40, and waits until
+the app is idle: Textual's own first frame can come before the form's fields are laid out), against, in
+the same run and alternating (median of ``--repeats``):
 
 - a bare Textual app with a header (the floor any Textual dashboard pays, on this machine now);
 - with ``--against TREE``, the same first frame of another checkout of tuitrain (e.g. ``git worktree
