@@ -245,6 +245,7 @@ class ExperimentForm(Widget):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Only when the tab was switched to without being filled first (``active`` set directly).
         pane_id = event.pane.id or ""
         self.ensure_section(pane_id.removeprefix("section-"))
 
