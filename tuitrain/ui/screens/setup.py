@@ -22,7 +22,7 @@ from tuitrain.ui.messages import SearchChanged
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
-from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
+from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm, until_mounted
 from tuitrain.ui.widgets.fields import FormEdited
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
@@ -215,8 +215,10 @@ class SetupScreen(Screen[None]):
 
     def _fill_search_tab(self, pane_id: str) -> AwaitMount | None:
         """Build and mount the Search tab's form if it is not yet (the form mounts it before the tab shows)."""
-        if pane_id != "section-search" or self.search is not None or self._search_built:
+        if pane_id != "section-search":
             return None
+        if self._search_built:
+            return until_mounted(self.search)  # a first visit still mounting it
         # Imported and built the first time the tab is shown: the first frame does without it.
         from tuitrain.ui.widgets.search import SearchForm
 

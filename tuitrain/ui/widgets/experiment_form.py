@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,6 +99,13 @@ def set_in(data: dict[str, Any], path: str, value: Any) -> None:
     data[last] = value
 
 
+def until_mounted(widget: Widget | None) -> AwaitMount | None:
+    """Something to await until ``widget``, whose mount has begun, is mounted (None: it is, or there is none)."""
+    if widget is None or widget.is_mounted or widget.parent is None:
+        return None
+    return AwaitMount(widget.parent, [widget])  # type: ignore[arg-type]
+
+
 TabFiller = Callable[[str], AwaitMount | None]
 """Mounts the content of the tab whose pane id it is given, if not yet; None when there is nothing to wait for."""
 
@@ -182,6 +190,7 @@ class ExperimentForm(Widget):
         # times the first frame's CPU. Any Section in SECTIONS takes part; nothing here names one.
         self._built: dict[str, list[FormPart]] = {}
         self._mounted: set[str] = set()
+        self._scrolls: dict[str, VerticalScroll] = {}
         self._issues: list[SpecIssue] = []
         self._reroute_pending = False
         self._pending_tab: str | None = None
@@ -190,12 +199,15 @@ class ExperimentForm(Widget):
     def compose(self) -> ComposeResult:
         with SectionTabs(fill=self._fill_tab, id="sections", initial=f"section-{SECTIONS[0].id}"):
             for section in SECTIONS:
-                # Only the first tab's content is composed; the others' panes stay empty (no widget to
-                # style before the first frame) until ``ensure_section`` fills them.
-                content = [self._section_scroll(section)] if section is SECTIONS[0] else []
-                yield TabPane(section.label, *content, id=f"section-{section.id}")
+                # Every pane starts empty (nothing to style for a hidden tab) until ``ensure_section``
+                # fills it: the first tab's on mount (its fields' editors take their values once
+                # mounted, before anything can be typed), the others before they are first shown.
+                yield TabPane(section.label, id=f"section-{section.id}")
             for tab_id, label in self.extra_tabs:
                 yield TabPane(label, id=f"section-{tab_id}")
+
+    def on_mount(self) -> None:
+        self.ensure_section(SECTIONS[0].id)
 
     def _build(self, section_id: str) -> list[FormPart]:
         """The section's root parts, built on first use from the data held."""
@@ -219,6 +231,7 @@ class ExperimentForm(Widget):
         widgets += self._extras.get(section.id, [])
         scroll = VerticalScroll(*widgets, id=f"scroll-{section.id}", classes="section-scroll")
         scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
+        self._scrolls[section.id] = scroll
         return scroll
 
     def ensure_section(self, section_id: str) -> AwaitMount | None:
@@ -227,8 +240,10 @@ class ExperimentForm(Widget):
         An extra tab (not a spec section) is the screen's to fill: nothing is mounted for it here.
         """
         section = next((s for s in SECTIONS if s.id == section_id), None)
-        if section is None or section_id in self._mounted:
+        if section is None:
             return None
+        if section_id in self._mounted:
+            return until_mounted(self._scrolls.get(section_id))
         return self.query_one(f"#section-{section_id}", TabPane).mount(self._section_scroll(section))
 
     def _fill_tab(self, pane_id: str) -> AwaitMount | None:
@@ -374,6 +389,11 @@ class ExperimentForm(Widget):
                 if self._pending_tab == pane_id:  # not overtaken by a later switch
                     tabs.active = pane_id
                     self._pending_tab = None
+            # The new fields give their editors their values after the next refresh (a Select takes
+            # its value on mount): done when the callbacks queued after theirs run.
+            refreshed = asyncio.get_running_loop().create_future()
+            self.call_after_refresh(refreshed.set_result, None)
+            await refreshed
 
         return AwaitComplete(switch_when_mounted())
 
