@@ -19,7 +19,8 @@ def cut_keys(screen: Screen) -> list[str]:
     palette key is docked right and covers what runs into it)."""
     footer = screen.query_one(Footer)
     keys = [key for key in footer.query(FooterKey) if key.display]
-    assert keys, "the footer shows no key"
+    if not keys:
+        return ["(no key shown yet)"]
     cut = []
     for key in keys:
         region = key.region
@@ -62,9 +63,8 @@ async def test_the_monitor_and_the_trainer_log_show_every_footer_key_whole_at_80
     app = make_app(open_run=finished_run(source))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen))
-        await pilot.pause()
-        assert cut_keys(app.screen) == []
+        # The footer is laid out again as the screen's bindings settle: judged once it has settled.
+        await wait_until(pilot, lambda: cut_keys(app.screen) == [], tries=500)
         await pilot.press("l")  # the trainer log
         await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
-        await pilot.pause()
-        assert cut_keys(app.screen) == []
+        await wait_until(pilot, lambda: cut_keys(app.screen) == [], tries=500)
