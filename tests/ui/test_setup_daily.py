@@ -186,21 +186,67 @@ async def test_at_80_columns_labels_stay_on_one_line_and_f1_shows_the_whole_help
 # ---------------------------------------------------------------------- start-up (issue 14, item 13)
 
 
+def record_frames(app) -> list[tuple[str, int]]:
+    """Watch the frames the app draws: for each, the active tab's pane id and how many widgets it shows.
+
+    ``App._display`` is where Textual writes every frame (headless too; nothing while repaints are held).
+    """
+    frames: list[tuple[str, int]] = []
+    display = app._display
+
+    def recording(screen, renderable) -> None:
+        if renderable is not None and not app._batch_count and screen is app.setup:
+            tabs = screen.form.query_one("#sections")
+            pane = tabs.get_pane(tabs.active)
+            frames.append((tabs.active, sum(1 for w in pane.query("*") if w.region.height > 0)))
+        display(screen, renderable)
+
+    app._display = recording
+    return frames
+
+
 async def test_the_first_frame_mounts_only_the_visible_tab_and_a_first_visit_shows_its_fields(make_app) -> None:
     from tuitrain.ui.widgets.layers import LayerList
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
         form = app.setup.form
         assert form.mounted_sections == {"data"}
         assert [p.path for p in form._roots] == ["name", "description", "dataset"]  # the others not even built
-        await pilot.press("ctrl+n")  # the Layers tab, first visit
-        await wait_until(pilot, lambda: form.query(LayerList))
         await pilot.pause()
+        frames = record_frames(app)
+        await pilot.press("ctrl+n")  # the Layers tab, first visit
+        await wait_until(pilot, lambda: frames and frames[-1][0] == "section-layers")
         layer_list = form.query_one(LayerList)
         assert layer_list.option_count == 2 and layer_list.region.height > 0
+        # Every frame drawn with the Layers tab active shows its fields: never the tab without them.
+        assert all(shown > 0 for pane, shown in frames if pane == "section-layers"), frames
         assert app.setup.validation.ok
+
+
+@pytest.mark.parametrize("how", ["tab row", "show_section", "search tab"])
+async def test_every_first_visit_shows_its_content_in_the_same_frame_as_the_tab(make_app, how: str) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        form = app.setup.form
+        frames = record_frames(app)
+        if how == "tab row":  # the keys of the focused tab row
+            form.focus_tabs()
+            await pilot.press("right", "right")
+            target = "section-optimizer"
+        elif how == "show_section":
+            await form.show_section("stopping")
+            target = "section-stopping"
+        else:
+            await pilot.press("ctrl+b")  # from the first tab back to the last one: Search
+            target = "section-search"
+        await wait_until(pilot, lambda: frames and frames[-1][0] == target)
+        await pilot.pause()
+        shown = [(pane, widgets) for pane, widgets in frames if pane != "section-data"]
+        assert shown and all(widgets > 0 for _, widgets in shown), frames  # never a tab without its content
+        if target == "section-search":
+            assert app.setup.search is not None and app.setup.search.region.height > 0
 
 
 def test_the_form_builds_no_field_before_it_is_shown_and_still_holds_the_whole_experiment() -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Button, Footer, Header, Static, TabbedContent
 
 from tuitrain import presets
@@ -21,7 +22,7 @@ from tuitrain.ui.messages import SearchChanged
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
-from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm
+from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm, until_mounted
 from tuitrain.ui.widgets.fields import FormEdited
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
@@ -127,6 +128,7 @@ class SetupScreen(Screen[None]):
     ) -> None:
         super().__init__(id="setup")
         self._initial = initial
+        self._search_built = False
         self.data_dir = data_dir
         self._baseline = initial
         self.preset_name = preset_name
@@ -144,14 +146,18 @@ class SetupScreen(Screen[None]):
             with Vertical(id="editor"):
                 data_folder = DataFolderField(self.data_dir, id="data-folder-field")
                 yield ExperimentForm(
-                    self._initial, extras={"data": [data_folder]}, extra_tabs=(("search", "Search"),), id="form"
+                    self._initial,
+                    extras={"data": [data_folder]},
+                    extra_tabs=(("search", "Search"),),
+                    fill_extra_tab=self._fill_search_tab,
+                    id="form",
                 )
                 with Horizontal(id="status-bar"):
                     yield StatusLine(id="status")
                     yield Button("Start ▶", id="start-button", compact=True, variant="success")
                 yield IssueList(id="issues")
                 yield Static("", id="help-bar", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "tuitrain setup"
@@ -207,15 +213,25 @@ class SetupScreen(Screen[None]):
         search = self.search
         return search is not None and search.active
 
+    def _fill_search_tab(self, pane_id: str) -> AwaitMount | None:
+        """Build and mount the Search tab's form if it is not yet (the form mounts it before the tab shows)."""
+        if pane_id != "section-search":
+            return None
+        if self._search_built:
+            return until_mounted(self.search)  # a first visit still mounting it
+        # Imported and built the first time the tab is shown: the first frame does without it.
+        from tuitrain.ui.widgets.search import SearchForm
+
+        self._search_built = True
+        data = self.form.to_data()
+        name = self.preset_name or str(data.get("name") or "experiment")
+        search = SearchForm(self.experiment, data, name=name, base_dir=self.base_dir, id="search-form")
+        return self.query_one(f"#{pane_id}").mount(search)
+
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "section-search" and self.search is None:
-            # Imported and built the first time the tab is shown: the first frame does without it.
-            from tuitrain.ui.widgets.search import SearchForm
-
-            data = self.form.to_data()
-            name = self.preset_name or str(data.get("name") or "experiment")
-            event.pane.mount(SearchForm(self.experiment, data, name=name, base_dir=self.base_dir, id="search-form"))
+        # Only when the tab was switched to without the form filling it first (``active`` set directly).
+        self._fill_search_tab(event.pane.id or "")
 
     @on(SearchChanged)
     def _search_changed(self, event: SearchChanged) -> None:
@@ -456,10 +472,10 @@ class SetupScreen(Screen[None]):
 
     # ------------------------------------------------------------------ navigation
 
-    def action_step_section(self, step: int) -> None:
-        """Go to the next or previous section of the form."""
-        self.form.step_section(step)
+    async def action_step_section(self, step: int) -> None:
+        """Go to the next or previous section of the form (once its fields are mounted)."""
         self.form.focus_tabs()
+        await self.form.step_section(step)
 
     def action_focus_issues(self) -> None:
         """Focus the list of issues (Enter on one jumps to its field)."""
@@ -478,9 +494,9 @@ class SetupScreen(Screen[None]):
         """Extra command-palette entries: one per form section."""
         return [SystemCommand(f"Go to {s.label}", s.intro, lambda sid=s.id: self._go_to_section(sid)) for s in SECTIONS]
 
-    def _go_to_section(self, section_id: str) -> None:
-        self.form.show_section(section_id)
+    async def _go_to_section(self, section_id: str) -> None:
         self.form.focus_tabs()
+        await self.form.show_section(section_id)
 
     # ------------------------------------------------------------------ help
 

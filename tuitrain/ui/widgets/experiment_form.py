@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
@@ -96,6 +99,41 @@ def set_in(data: dict[str, Any], path: str, value: Any) -> None:
     data[last] = value
 
 
+def until_mounted(widget: Widget | None) -> AwaitMount | None:
+    """Something to await until ``widget``, whose mount has begun, is mounted (None: it is, or there is none)."""
+    if widget is None or widget.is_mounted or widget.parent is None:
+        return None
+    return AwaitMount(widget.parent, [widget])  # type: ignore[arg-type]
+
+
+TabFiller = Callable[[str], AwaitMount | None]
+"""Mounts the content of the tab whose pane id it is given, if not yet; None when there is nothing to wait for."""
+
+
+class SectionTabs(TabbedContent):
+    """Tabs whose content is mounted before a tab is shown, so that a first visit shows its fields at
+    once instead of an empty tab a moment before them.
+
+    A tab picked on the tab row (keys, mouse) waits here, with the screen's repaints held, until
+    ``fill`` has mounted its content; then Textual switches to it. Setting ``active`` switches at once:
+    :meth:`ExperimentForm.show_section` fills the tab first.
+    """
+
+    def __init__(self, *panes: TabPane, fill: TabFiller, initial: str = "", id: str | None = None) -> None:
+        super().__init__(*panes, initial=initial, id=id)
+        self._fill = fill
+
+    @on(Tabs.TabActivated)
+    async def _fill_before_switching(self, event: Tabs.TabActivated) -> None:
+        # Runs before TabbedContent's own handler (a subclass's handlers come first), which switches.
+        if event.tabs.parent is not self:
+            return  # a TabbedContent nested in a tab
+        mounting = self._fill(self.get_pane(event.tab).id or "")
+        if mounting is not None:
+            with self.app.batch_update():  # no frame with the new tab and its old, empty content
+                await mounting
+
+
 class ExperimentForm(Widget):
     """Owns a whole Experiment: one tab per section of the spec, fields generated from its models.
 
@@ -134,12 +172,15 @@ class ExperimentForm(Widget):
         *,
         extras: dict[str, list[Widget]] | None = None,
         extra_tabs: tuple[tuple[str, str], ...] = (),
+        fill_extra_tab: TabFiller | None = None,
         id: str | None = None,
     ) -> None:
-        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields."""
+        """``extras``: widgets that are not spec fields, by section id, shown after that section's fields.
+        ``fill_extra_tab``: mounts an extra tab's content (given its pane id) before it is first shown."""
         super().__init__(id=id)
         self.extra_tabs = extra_tabs
         """(id, label) of tabs after the spec's sections, left empty for the screen to fill (``#section-<id>``)."""
+        self._fill_extra_tab = fill_extra_tab
         self._data = experiment.model_dump(mode="python")
         self._extras = extras or {}
         self._output = Static("", id="derived-output", markup=False)
@@ -149,20 +190,19 @@ class ExperimentForm(Widget):
         # times the first frame's CPU. Any Section in SECTIONS takes part; nothing here names one.
         self._built: dict[str, list[FormPart]] = {}
         self._mounted: set[str] = set()
+        self._scrolls: dict[str, VerticalScroll] = {}
         self._issues: list[SpecIssue] = []
         self._reroute_pending = False
+        self._pending_tab: str | None = None
+        """The pane id of the tab that ``show_section`` switches to once it is filled (None: none)."""
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(id="sections", initial=f"section-{SECTIONS[0].id}"):
+        with SectionTabs(fill=self._fill_tab, id="sections", initial=f"section-{SECTIONS[0].id}"):
             for section in SECTIONS:
-                with TabPane(section.label, id=f"section-{section.id}"):
-                    scroll = VerticalScroll(
-                        Static(section.intro, classes="section-intro"),
-                        id=f"scroll-{section.id}",
-                        classes="section-scroll",
-                    )
-                    scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
-                    yield scroll
+                # Every pane starts empty (nothing to style for a hidden tab) until ``ensure_section``
+                # fills it: the first tab's on mount (its fields' editors take their values once
+                # mounted, before anything can be typed), the others before they are first shown.
+                yield TabPane(section.label, id=f"section-{section.id}")
             for tab_id, label in self.extra_tabs:
                 yield TabPane(label, id=f"section-{tab_id}")
 
@@ -177,24 +217,41 @@ class ExperimentForm(Widget):
             parts = self._built[section_id] = [self._root_part(table, name) for table, name in section.fields]
         return parts
 
+    def _section_scroll(self, section: Section) -> VerticalScroll:
+        """The scrolling content of a section's tab: its intro, buttons, fields and extras (marked mounted)."""
+        self._mounted.add(section.id)
+        widgets: list[Widget] = [Static(section.intro, classes="section-intro")]
+        widgets += [
+            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
+        ]
+        for part in self._build(section.id):
+            widgets.append(part)
+            if part.field_name == "layers":
+                widgets.append(self._output)
+        widgets += self._extras.get(section.id, [])
+        scroll = VerticalScroll(*widgets, id=f"scroll-{section.id}", classes="section-scroll")
+        scroll.can_focus = False  # Tab goes from the section tabs straight to the first field
+        self._scrolls[section.id] = scroll
+        return scroll
+
     def ensure_section(self, section_id: str) -> AwaitMount | None:
         """Build and mount a section's fields if they are not yet; await the result to wait for them.
 
         An extra tab (not a spec section) is the screen's to fill: nothing is mounted for it here.
         """
         section = next((s for s in SECTIONS if s.id == section_id), None)
-        if section is None or section_id in self._mounted:
+        if section is None:
             return None
-        self._mounted.add(section_id)
-        widgets: list[Widget] = [
-            Button(label, id=button_id, action=action, compact=True) for button_id, label, action in section.actions
-        ]
-        for part in self._build(section_id):
-            widgets.append(part)
-            if part.field_name == "layers":
-                widgets.append(self._output)
-        widgets += self._extras.get(section_id, [])
-        return self.query_one(f"#scroll-{section_id}", VerticalScroll).mount_all(widgets)
+        if section_id in self._mounted:
+            return until_mounted(self._scrolls.get(section_id))
+        return self.query_one(f"#section-{section_id}", TabPane).mount(self._section_scroll(section))
+
+    def _fill_tab(self, pane_id: str) -> AwaitMount | None:
+        """Mount a tab's content if it is not yet: a section's fields, or an extra tab's content."""
+        section_id = pane_id.removeprefix("section-")
+        if any(s.id == section_id for s in SECTIONS):
+            return self.ensure_section(section_id)
+        return self._fill_extra_tab(pane_id) if self._fill_extra_tab is not None else None
 
     @property
     def mounted_sections(self) -> set[str]:
@@ -203,6 +260,7 @@ class ExperimentForm(Widget):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Only when the tab was switched to without being filled first (``active`` set directly).
         pane_id = event.pane.id or ""
         self.ensure_section(pane_id.removeprefix("section-"))
 
@@ -310,16 +368,41 @@ class ExperimentForm(Widget):
         """Focus the row of section tabs (left/right switch sections)."""
         self.query_one(Tabs).focus()
 
-    def show_section(self, section_id: str) -> None:
-        """Switch to a section's tab."""
-        self.query_one(TabbedContent).active = f"section-{section_id}"
+    def show_section(self, section_id: str) -> AwaitComplete:
+        """Switch to a section's (or an extra tab's) tab; await the result to wait for the switch.
 
-    def step_section(self, step: int) -> None:
-        """Go to the next (1) or previous (-1) section."""
-        tabs = self.query_one(TabbedContent)
+        A tab shown for the first time switches once its content is mounted, with the screen's repaints
+        held meanwhile: the first frame that shows the tab shows its fields. A tab already filled
+        switches at once.
+        """
+        pane_id = f"section-{section_id}"
+        tabs = self.query_one(SectionTabs)
+        mounting = self._fill_tab(pane_id)
+        if mounting is None:
+            tabs.active = pane_id
+            return AwaitComplete.nothing()
+        self._pending_tab = pane_id
+
+        async def switch_when_mounted() -> None:
+            with self.app.batch_update():
+                await mounting
+                if self._pending_tab == pane_id:  # not overtaken by a later switch
+                    tabs.active = pane_id
+                    self._pending_tab = None
+            # The new fields give their editors their values after the next refresh (a Select takes
+            # its value on mount): done when the callbacks queued after theirs run.
+            refreshed = asyncio.get_running_loop().create_future()
+            self.call_after_refresh(refreshed.set_result, None)
+            await refreshed
+
+        return AwaitComplete(switch_when_mounted())
+
+    def step_section(self, step: int) -> AwaitComplete:
+        """Go to the next (1) or previous (-1) section (from the one being switched to, if any)."""
         ids = [f"section-{s.id}" for s in SECTIONS] + [f"section-{tab_id}" for tab_id, _ in self.extra_tabs]
-        current = ids.index(tabs.active) if tabs.active in ids else 0
-        tabs.active = ids[(current + step) % len(ids)]
+        shown = self._pending_tab or self.query_one(SectionTabs).active
+        current = ids.index(shown) if shown in ids else 0
+        return self.show_section(ids[(current + step) % len(ids)].removeprefix("section-"))
 
     async def reveal(self, path: str) -> FormPart | None:
         """Show the field that ``path`` names: its tab, and its layer if it is in one. Returns its part."""
@@ -327,10 +410,7 @@ class ExperimentForm(Widget):
             section = self._section_of(path)
         except KeyError:
             return None
-        self.show_section(section.id)
-        mounting = self.ensure_section(section.id)
-        if mounting is not None:
-            await mounting
+        await self.show_section(section.id)
         stack = self.layer_stack
         prefix = f"{stack.path}["
         if path.startswith(prefix):
