@@ -8,9 +8,9 @@
 The same search space (learning rate log-uniform 1e-5..0.3, hidden units log-int 32..512, rmsprop, one
 hidden ReLU layer, batch 128) and the same number of trials, on MNIST-shaped data: the 10,000-image
 subset in ``--mnist`` (Keras ``mnist.npz`` layout; default ``/work/shared/data/mnist_10k.npz`` when it
-exists), else synthetic images of the same shape. The budget is the method's: many short trials
-(``--trials``, ``--epochs``), so that a pruner has trials to compare and hopeless ones to stop (a
-learning rate near 1e-5 barely moves in 5 epochs; one near 0.3 is unstable).
+exists), else synthetic images of the same shape. The budget (``--trials``, ``--epochs``; see
+``TRIALS``) gives a pruner trials to compare and hopeless ones to stop (a learning rate near 1e-5
+barely moves in a few epochs; one near 0.3 is unstable), each trial tens of seconds long.
 
 1. **serial loop**: what a user writes by hand: one Python process, ``optuna`` RandomSampler with the
    same seed, build the Keras model, ``model.fit``, ``min(val_loss)``; timed from process start
