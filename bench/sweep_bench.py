@@ -1,27 +1,36 @@
-"""A hyperparameter search three ways on the same machine, in one run: trials per hour and time to a good model.
+"""A hyperparameter search several ways on the same machine, in one run: trials per hour and time to a good model.
 
-    .venv/bin/python bench/sweep_bench.py                 # MNIST-shaped, 12 trials of 8 epochs (~15-30 min)
+    .venv/bin/python bench/sweep_bench.py                 # MNIST-shaped, 20 trials of 10 epochs, every part
+    .venv/bin/python bench/sweep_bench.py --search-only   # only the search (serial loop, KerasTuner, sweeps)
     .venv/bin/python bench/sweep_bench.py --small         # every part in its smallest setting (a minute or two)
     .venv/bin/python bench/sweep_bench.py --ray-only      # only the Ray backend against the local one (~10 min)
 
 The same search space (learning rate log-uniform 1e-5..0.3, hidden units log-int 32..512, rmsprop, one
 hidden ReLU layer, batch 128) and the same number of trials, on MNIST-shaped data: the 10,000-image
 subset in ``--mnist`` (Keras ``mnist.npz`` layout; default ``/work/shared/data/mnist_10k.npz`` when it
-exists), else synthetic images of the same shape. Each trial trains for tens of seconds on two cores.
+exists), else synthetic images of the same shape. The budget (``--trials``, ``--epochs``; see
+``TRIALS``) gives a pruner trials to compare and hopeless ones to stop (a learning rate near 1e-5
+barely moves in a few epochs; one near 0.3 is unstable), each trial tens of seconds long.
 
 1. **serial loop**: what a user writes by hand: one Python process, ``optuna`` RandomSampler with the
    same seed, build the Keras model, ``model.fit``, ``min(val_loss)``; timed from process start
-   (importing TensorFlow included, as the sweep's trainers pay theirs).
-2. **KerasTuner** ``RandomSearch`` (when ``keras_tuner`` imports): the second baseline.
-3. **tuitrain sweep**, ``parallel = "auto"``, warm workers, without pruning and with the median rule;
+   (importing TensorFlow included, as the sweep's trainers pay theirs). Each trial is seeded as
+   tuitrain's trainer seeds a run (see :func:`serial_child`).
+2. **KerasTuner** ``RandomSearch`` (when ``keras_tuner`` imports; ``--skip-tuner`` leaves it out): the
+   second baseline, with its own random streams.
+3. **tuitrain sweep**, ``parallel = "auto"``, warm workers: without pruning, with the median rule and
+   with hyperband, each pruner at the product's defaults (what ``--pruner median`` gives a user);
    timed from making the sweep folder to the controller's exit.
 
-The serial loop and the sweep draw the very same values trial by trial (the same Optuna sampler and
-seed, the same parameter names and order), so they reach nearly the same best objective at the
-same trial: **time to an equally good objective** is when a method's best so far first comes within
-1% of the level all three reached (the worst of their bests: the same values are trained, but not bit
-for bit alike). Early stopping's patience is the epoch count, so the sweep's objective (the best
-epoch under the early-stopping rule) is the minimum validation loss, as the loop takes it.
+The serial loop and the sweeps draw the very same values trial by trial (the same Optuna sampler and
+seed, the same parameter names and order) and train them from the same weights on the same batch
+order, so trial n reaches the same objective on both sides (printed: how many agree within 1%).
+**Time to an equally good objective**, the same for every method: the level is the worse of the
+method's best and the serial loop's; each one's time is when its best so far first came within 1% of
+that level; the speedup is the serial loop's time over the method's. (A pruner that stopped the trial
+the serial loop's best came from is held to the level it did reach, and so is the serial loop.) Early
+stopping's patience is the epoch count, so the sweep's objective (the best epoch under the
+early-stopping rule) is the minimum validation loss, as the loop takes it.
 
 Then the **cost of sweeping per trial**: the same experiment trained by ``tuitrain run``'s path
 (``launcher.start_run``) and as trials of a sweep (``parallel = 1``, fresh and warm trainers), each
@@ -65,15 +74,27 @@ SPACE = {
     UNITS: {"dist": "log_int", "low": 32, "high": 512},
 }
 TOLERANCE = 0.01
+SEED = 0
+"""``training.seed`` of every trial, on every side."""
+TRIALS, EPOCHS = 20, 10
+"""The search's budget: enough trials for a pruner to compare, each long enough that its epochs, which
+pruning saves, outweigh what every trial costs anyway (building and tracing the model, saving it:
+about 7 s on the shared 2-core machine, against 1.5-2 s per epoch on the MNIST subset)."""
 
 
 @dataclass
 class Outcome:
-    """One method's search: wall seconds, trials done, and (seconds since start, objective) per trial."""
+    """One method's search: wall seconds, trials done, and (seconds since start, objective) per trial.
+
+    ``by_number``: each completed trial's objective by its Optuna number (the same number draws the same
+    values in every method); ``pruned``: how many trials the pruner stopped.
+    """
 
     name: str
     wall: float
     done: list[tuple[float, float | None]] = field(default_factory=list)
+    by_number: dict[int, float] = field(default_factory=dict)
+    pruned: int = 0
 
     @property
     def best(self) -> float | None:
@@ -127,7 +148,7 @@ def base_experiment(data: Path, epochs: int) -> dict[str, Any]:
         "dataset": {"name": "npz", "path": str(data)},
         "model": {"layers": [{"kind": "dense", "units": 128, "activation": "relu"}]},
         "optimizer": {"name": "rmsprop", "learning_rate": 0.001},
-        "training": {"epochs": epochs, "batch_size": 128, "seed": 0},
+        "training": {"epochs": epochs, "batch_size": 128, "seed": SEED},
         "early_stopping": {"patience": epochs},
     }
 
@@ -135,11 +156,24 @@ def base_experiment(data: Path, epochs: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- baselines (child processes)
 
 
-def mlp(units: int, lr: float) -> Any:
-    """The model every method trains: Dense(units, relu), Dense(10, softmax), rmsprop at ``lr``."""
+def mlp(units: int, lr: float, seed: int | None = None) -> Any:
+    """The model every method trains: Dense(units, relu), Dense(10, softmax), rmsprop at ``lr``.
+
+    With ``seed``, each layer's Glorot initializer is seeded as tuitrain's trainer seeds it (a seed
+    per layer derived from the run's seed), so the serial loop starts from the sweep's very weights.
+    """
     import keras
 
-    layers = [keras.Input((784,)), keras.layers.Dense(units, "relu"), keras.layers.Dense(10, "softmax")]
+    from tuitrain.spec.derived import derived_seed
+
+    def glorot(layer: int) -> Any:
+        return keras.initializers.GlorotUniform(None if seed is None else derived_seed(seed, layer, 0))
+
+    layers = [
+        keras.Input((784,)),
+        keras.layers.Dense(units, "relu", kernel_initializer=glorot(0)),
+        keras.layers.Dense(10, "softmax", kernel_initializer=glorot(1)),
+    ]
     model = keras.Sequential(layers)
     model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -151,23 +185,38 @@ def fit_options(d: Any, epochs: int) -> dict[str, Any]:
 
 
 def serial_child(data: Path, trials: int, epochs: int, started: float) -> None:
-    """The hand-written loop: Optuna draws, Keras trains, one trial after the other in this process."""
+    """The hand-written loop: Optuna draws, Keras trains, one trial after the other in this process.
+
+    Each trial is seeded as tuitrain's trainer seeds a run with ``training.seed = SEED``:
+    ``keras.utils.set_random_seed``, each layer's initializer seeded, and epoch ``e`` trained on the
+    permutation ``numpy.random.default_rng([SEED, e])`` of the samples (tuitrain's pipeline reshuffles
+    every epoch so; ``fit(shuffle=True)`` would replay one order). The same drawn values then train
+    alike on both sides, up to floating-point rounding (two threads here, one per trial there), and
+    "equally good" is not decided by which random stream a trial happened to get.
+    """
     import keras
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     d = np.load(data)
+    x, y = d["x_train"], d["y_train"]
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(trials):
         trial = study.ask()
         lr = trial.suggest_float(LR, 1e-5, 0.3, log=True)
         units = trial.suggest_int(UNITS, 32, 512, log=True)
-        keras.utils.set_random_seed(0)
-        hist = mlp(units, lr).fit(d["x_train"], d["y_train"], **fit_options(d, epochs))
-        values = [v for v in hist.history["val_loss"] if math.isfinite(v)]
+        keras.utils.set_random_seed(SEED)
+        model = mlp(units, lr, SEED)
+        losses = []
+        for epoch in range(epochs):
+            order = np.random.default_rng([SEED, epoch]).permutation(len(x))
+            options = {**fit_options(d, epoch + 1), "initial_epoch": epoch, "shuffle": False}
+            losses += model.fit(x[order], y[order], **options).history["val_loss"]
+        values = [v for v in losses if math.isfinite(v)]
         value = min(values) if values else float("nan")
         study.tell(trial, value if values else None, state=None if values else optuna.trial.TrialState.FAIL)
-        print(json.dumps({"at": time.time() - started, "value": value if values else None}), flush=True)
+        line = {"at": time.time() - started, "value": value if values else None, "number": trial.number}
+        print(json.dumps(line), flush=True)
         keras.backend.clear_session()
 
 
@@ -211,12 +260,20 @@ def run_child(name: str, args: list[str]) -> Outcome | None:
         print(f"{name}: failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}", flush=True)
         return None
     done = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    return _said(Outcome(name, wall, [(d["at"], d["value"]) for d in done]))
+    numbers = {d["number"]: d["value"] for d in done if "number" in d and d["value"] is not None}
+    return _said(Outcome(name, wall, [(d["at"], d["value"]) for d in done], numbers))
 
 
 def _said(outcome: Outcome) -> Outcome:
     """Print a method's result as soon as it is known (the table at the end compares them)."""
-    print(f"  {outcome.name}: {outcome.wall:.1f} s, {len(outcome.done)} trials, best {outcome.best}", flush=True)
+    pruned = f" ({outcome.pruned} pruned)" if outcome.pruned else ""
+    # The machine may be shared: the load it ran under goes with every figure.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"  {outcome.name}: {outcome.wall:.1f} s, {len(outcome.done)} trials{pruned}, best {outcome.best} "
+        f"(load average now {load})",
+        flush=True,
+    )
     return outcome
 
 
@@ -241,7 +298,9 @@ def run_sweep(
     if code != 0 or record.status is None:
         raise SystemExit(f"{name}: the sweep failed: see {paths.log}")
     done = [(t.ended_at - started, t.objective if t.state == "finished" else None) for t in record.trials if t.ended_at]
-    return _said(Outcome(name, wall, done)), record
+    numbers = {t.number: t.objective for t in record.trials if t.state == "finished" and t.objective is not None}
+    pruned = sum(t.state == "pruned" for t in record.trials)
+    return _said(Outcome(name, wall, done, numbers, pruned)), record
 
 
 def trial_seconds(run_dir: Path) -> float:
@@ -403,18 +462,80 @@ def ray_part(args: argparse.Namespace, base: dict[str, Any], folder: Path) -> No
         ray.shutdown()
 
 
+def search_part(args: argparse.Namespace, base: dict[str, Any], data: Path, folder: Path) -> None:
+    """The same search by the serial loop, KerasTuner, and tuitrain without and with each pruner; the table."""
+    common = ["--data", str(data), "--trials", str(args.trials), "--epochs", str(args.epochs)]
+    serial = run_child("serial Optuna + model.fit", ["--role", "serial", *common])
+    if serial is None:
+        raise SystemExit("the serial baseline failed")
+    outcomes = [serial]
+    if not args.skip_tuner:
+        try:
+            import keras_tuner  # noqa: F401 (only whether it imports)
+        except ImportError:
+            print("KerasTuner: not installed (pip install keras-tuner), left out", flush=True)
+        else:
+            tuner = run_child("KerasTuner RandomSearch", ["--role", "tuner", *common, "--folder", str(folder)])
+            if tuner is not None:
+                outcomes.append(tuner)
+    # Each pruner with the product's defaults, as a user who only names the rule gets it.
+    for label, pruner in (("", "none"), (" + median pruning", "median"), (" + hyperband pruning", "hyperband")):
+        outcome, _ = run_sweep(f"bench-{pruner}", base, args.trials, folder, pruner={"kind": pruner})
+        outcome.name = f"tuitrain sweep, auto{label}"
+        outcomes.append(outcome)
+    sweeps = outcomes[-3:]
+    print("\nthe same draws trained alike? each trial's objective in the sweep against the serial loop's:")
+    for o in sweeps:
+        both = sorted(set(o.by_number) & set(serial.by_number))
+        gaps = [abs(o.by_number[n] - serial.by_number[n]) / abs(serial.by_number[n]) for n in both]
+        apart = [n for n, g in zip(both, gaps, strict=True) if g > TOLERANCE]
+        worst = f"{100 * max(gaps):.2f}%" if gaps else "-"
+        print(
+            f"  {o.name}: {len(both)} trials finished on both sides, {len(both) - len(apart)} within 1%, "
+            f"largest gap {worst}" + (f"; apart: trials {apart}" if apart else ""),
+            flush=True,
+        )
+    header = ("wall s", "trials", "pruned", "trials/h", "vs serial", "best", "level", "serial s", "to it s", "speedup")
+    print("\n" + f"{'method':40} " + " ".join(f"{h:>9}" for h in header))
+    for o in outcomes:
+        # "Equally good": the worse of this method's best and the serial loop's, within 1%; both reach it.
+        level = max(o.best, serial.best) if o.best is not None and serial.best is not None else None
+        serial_to = serial.time_to(level) if level is not None else None
+        to = o.time_to(level) if level is not None else None
+        cells = (
+            f"{o.wall:.1f}",
+            str(len(o.done)),
+            str(o.pruned),
+            f"{o.per_hour:.0f}",
+            f"{o.per_hour / serial.per_hour:.2f}x",
+            "-" if o.best is None else f"{o.best:.4f}",
+            "-" if level is None or o is serial else f"{level:.4f}",
+            "-" if serial_to is None or o is serial else f"{serial_to:.1f}",
+            "-" if to is None or o is serial else f"{to:.1f}",
+            f"{serial_to / to:.2f}x" if to and serial_to and o is not serial else "-",
+        )
+        print(f"{o.name:40} " + " ".join(f"{c:>9}" for c in cells), flush=True)
+    print(
+        "  (level: the worse of the method's best val_loss and the serial loop's; serial s / to it s: seconds until "
+        "each one's best so far came within 1% of that level, from its start; speedup: their ratio. Goals: a sweep "
+        ">= 1.7x the serial loop's trials per hour; >= 3x to an equally good objective with pruning)",
+        flush=True,
+    )
+
+
 # ---------------------------------------------------------------- main
 
 
 def main() -> None:
     """Run every part and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=12)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--trials", type=int, default=TRIALS)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--mnist", type=Path, default=SHARED_MNIST if SHARED_MNIST.is_file() else None)
     parser.add_argument("--small", action="store_true", help="2 trials of 1 epoch on 600 synthetic images")
     parser.add_argument("--skip-tuner", action="store_true", help="leave KerasTuner out")
     parser.add_argument("--skip-ray", action="store_true", help="leave the Ray backend out")
+    parser.add_argument("--search-only", action="store_true", help="only the search (no cost per trial, no Ray)")
     parser.add_argument("--ray-only", action="store_true", help="only the Ray backend against the local one")
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -444,51 +565,9 @@ def main() -> None:
         if args.ray_only:
             ray_part(args, base, folder)
             return
-        common = ["--data", str(data), "--trials", str(args.trials), "--epochs", str(args.epochs)]
-        outcomes = []
-        serial = run_child("serial Optuna + model.fit", ["--role", "serial", *common])
-        if serial is None:
-            raise SystemExit("the serial baseline failed")
-        outcomes.append(serial)
-        if not args.skip_tuner:
-            try:
-                import keras_tuner  # noqa: F401 (only whether it imports)
-            except ImportError:
-                print("KerasTuner: not installed (pip install keras-tuner), left out", flush=True)
-            else:
-                tuner = run_child("KerasTuner RandomSearch", ["--role", "tuner", *common, "--folder", str(folder)])
-                if tuner is not None:
-                    outcomes.append(tuner)
-        outcomes.append(run_sweep("bench", base, args.trials, folder)[0])
-        pruner = {"kind": "median", "startup_trials": max(1, min(4, args.trials // 3)), "warmup_epochs": 1}
-        outcomes.append(run_sweep("bench-pruned", base, args.trials, folder, pruner=pruner)[0])
-        outcomes[-2].name, outcomes[-1].name = "tuitrain sweep, auto", "tuitrain sweep, auto + median pruning"
-        # The level every search with the same draws reached: the worst of their bests (the serial loop and
-        # the sweeps train the same values, but not bit for bit alike: different random streams).
-        shared = [o.best for o in (serial, *outcomes[-2:])]
-        target = max(b for b in shared if b is not None) if all(b is not None for b in shared) else None
-        header = ("wall s", "trials", "trials/h", "vs serial", "best", "to best s", "speedup")
-        print("\n" + f"{'method':40} " + " ".join(f"{h:>9}" for h in header))
-        serial_to = serial.time_to(target) if target is not None else None
-        for o in outcomes:
-            to = o.time_to(target) if target is not None else None
-            speed = f"{serial_to / to:.2f}x" if to and serial_to else "-"
-            best = f"{o.best:.4f}" if o.best is not None else "-"
-            cells = (
-                f"{o.wall:.1f}",
-                str(len(o.done)),
-                f"{o.per_hour:.0f}",
-                f"{o.per_hour / serial.per_hour:.2f}x",
-                best,
-                "-" if to is None else f"{to:.1f}",
-                speed,
-            )
-            print(f"{o.name:40} " + " ".join(f"{c:>9}" for c in cells), flush=True)
-        print(
-            f"  (to best: seconds until the best so far came within 1% of {target}, the worst of the bests that the "
-            "serial loop and the two sweeps reached with the same draws; goals: sweep >= 1.7x the serial loop's "
-            "trials per hour, >= 3x to an equally good objective with pruning)"
-        )
+        search_part(args, base, data, folder)
+        if args.search_only:
+            return
         cost_trials = 1 if args.small else 3
         cost = cost_per_trial(base, folder, cost_trials)
         print(f"\nseconds per trial (run directory made -> final event), mean of {cost_trials}:")
