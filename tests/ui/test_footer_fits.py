@@ -3,7 +3,16 @@ while fields are searched ("Start search" is the longest), on the monitor and on
 
 from __future__ import annotations
 
-from runfiles import FakeSource, epoch_events, experiment, overfitting_history, started_event, wait_until
+from runfiles import (
+    FakeSource,
+    epoch_events,
+    experiment,
+    overfitting_history,
+    runs_and_sweep,
+    started_event,
+    wait_for_screen,
+    wait_until,
+)
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -11,6 +20,8 @@ from textual.widgets._footer import FooterKey
 from tuitrain.runs.events import RunFinished
 from tuitrain.ui.screens.log_view import LogScreen
 from tuitrain.ui.screens.monitor import MonitorScreen
+from tuitrain.ui.screens.runs import RunsScreen
+from tuitrain.ui.screens.sweep import SweepScreen
 from tuitrain.ui.widgets.experiment_form import SECTIONS
 
 
@@ -67,4 +78,27 @@ async def test_the_monitor_and_the_trainer_log_show_every_footer_key_whole_at_80
         await wait_until(pilot, lambda: cut_keys(app.screen) == [], tries=500)
         await pilot.press("l")  # the trainer log
         await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await wait_until(pilot, lambda: cut_keys(app.screen) == [], tries=500)
+
+
+async def test_the_runs_screen_and_the_sweep_screen_show_every_footer_key_whole_at_80_columns(
+    make_app, source, tmp_path
+) -> None:
+    listed, _ = runs_and_sweep(source.runs_root)
+    source.rows, source.sweeps, source.trial_rows = listed.rows, listed.sweeps, listed.trial_rows
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        runs = app.screen
+        await wait_until(pilot, lambda: runs.table.row_count == 3)
+        await wait_until(pilot, lambda: cut_keys(runs) == [], tries=500)
+        await pilot.press("down")  # the sweep's row: its own keys
+        await wait_until(pilot, lambda: runs.check_action("toggle_trials", ()) is True)
+        await wait_until(pilot, lambda: cut_keys(runs) == [], tries=500)
+        await pilot.press("up", "space", "down", "down", "space", "c")  # two runs compared: "n Metric" too
+        await wait_until(pilot, lambda: runs.check_action("next_metric", ()) is True)
+        await wait_until(pilot, lambda: cut_keys(runs) == [], tries=500)
+        await pilot.press("escape", "up", "enter")  # the sweep screen
+        await wait_for_screen(pilot, SweepScreen)
         await wait_until(pilot, lambda: cut_keys(app.screen) == [], tries=500)

@@ -315,7 +315,7 @@ async def test_an_ended_sweep_offers_no_stop() -> None:
     screen, app, _, _ = screen_on(state="stopped")
     async with app.run_test(size=(160, 40)) as pilot:
         await shown(pilot, screen)
-        assert screen.check_action("stop_sweep", ()) is None and not screen.running
+        assert screen.check_action("stop_sweep", ()) is False and not screen.running
         assert "0 running" in str(screen.query_one("#sweep-head").content)
         assert "ETA" not in str(screen.query_one("#sweep-head").content)
 
@@ -336,7 +336,7 @@ async def test_a_running_sweep_offers_no_resume_and_a_refused_resume_says_why_in
     screen, app, source, _ = screen_on()
     async with app.run_test(size=(160, 40)) as pilot:
         await shown(pilot, screen)
-        assert screen.check_action("resume", ()) is None
+        assert screen.check_action("resume", ()) is False  # not even in the footer
     screen, app, source, _ = screen_on(state="stopped")
     source.sweep_error = ValueError("fake has finished all 10 trials: nothing to resume")
     async with app.run_test(size=(160, 40)) as pilot:

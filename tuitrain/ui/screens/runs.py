@@ -208,8 +208,12 @@ class RunsScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Enter opens too (the table's own "select" key, handled in _row_selected); "o" is the one shown.
-        Binding("o", "open_run", "Open", id="runs-open", tooltip="Open the highlighted run's monitor (or enter)"),
+        # Enter opens (the table's own "select" key, handled in _row_selected), and "o": not in the footer,
+        # which at 80 columns has room for the keys a list does not already suggest.
+        Binding("o", "open_run", "Open", id="runs-open", show=False, tooltip="Open the highlighted run (or enter)"),
+        # Over the app's "Runs" key (this is the runs screen: another one on top would only stack):
+        # it reads the runs folder again.
+        Binding("ctrl+t", "refresh", "Refresh", id="runs-again", show=False),
         Binding("space", "toggle_mark", "Mark", id="runs-mark", tooltip="Mark the run for comparing"),
         # On a sweep's row space opens or folds it instead (only one of the two is ever active).
         Binding("space", "toggle_trials", "Trials", id="runs-trials", tooltip="Show or hide the sweep's trials"),

@@ -76,14 +76,23 @@ class SweepScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter opens too (the table's own "select" key, handled in _row_selected); "o" is the one shown.
-        Binding("o", "open_trial", "Open", id="sweep-open", tooltip="Open the highlighted trial's monitor (or enter)"),
-        Binding("s", "stop_trial", "Stop trial", id="sweep-stop-trial", tooltip="Stop the highlighted trial (asks)"),
-        Binding("S", "stop_sweep", "Stop sweep", id="sweep-stop", tooltip="Stop the sweep and its trials (asks)"),
+        # Enter opens too (the leaderboard's own "select" key) and is what a list suggests: "o" stays out
+        # of the footer, which at 80 columns has just room for the keys below in their short words.
+        Binding(
+            "o",
+            "open_trial",
+            "Open",
+            id="sweep-open",
+            show=False,
+            tooltip="Open the highlighted trial's monitor (or enter)",
+        ),
+        Binding("s", "stop_trial", "Stop", id="sweep-stop-trial", tooltip="Stop the highlighted trial (asks)"),
+        Binding("S", "stop_sweep", "Stop all", id="sweep-stop", tooltip="Stop the sweep and its trials (asks)"),
         Binding("r", "resume", "Resume", id="sweep-resume", tooltip="Continue a stopped sweep up to its budget"),
         Binding(
             "k", "refine", "Refine", id="sweep-refine", tooltip="Start a finer sweep around the top K trials (asks K)"
         ),
-        Binding("b", "save_best", "Save best", id="sweep-save-best", tooltip="Save the best trial as a preset"),
+        Binding("b", "save_best", "Save", id="sweep-save-best", tooltip="Save the best trial as a preset"),
         Binding("d,escape", "detach", "Detach", id="sweep-detach", tooltip="Go back; the sweep keeps running"),
         Binding("p", "next_param", "Param", id="sweep-param", tooltip="Scatter the objective by the next parameter"),
         Binding("t", "next_sort", "Sort", id="sweep-sort", tooltip="Sort the leaderboard another way"),
@@ -143,7 +152,7 @@ class SweepScreen(Screen[None]):
                 yield ScatterChart("objective", title="objective by parameter", id="sweep-scatter")
                 yield TrialCurves("val_loss", title="validation curves", id="sweep-curves")
         yield Static("", id="sweep-detail", markup=False)
-        yield Footer(compact=True)  # eight keys: at 80 columns every space counts
+        yield Footer(compact=True, show_command_palette=False)  # at 80 columns every space counts
 
     @property
     def table(self) -> Leaderboard:
@@ -413,14 +422,13 @@ class SweepScreen(Screen[None]):
         """Trial actions need a trial (stop: a training one); sweep actions need the sweep's state to allow them."""
         if action not in GATED_ACTIONS:
             return True
-        return (
-            True
-            if action
-            in enabled_actions(
-                self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
-            )
-            else None
-        )
+        if action in enabled_actions(
+            self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
+        ):
+            return True
+        # Stop and resume exclude each other: the one that does not apply leaves the footer (80 columns
+        # hold one of them); the others stay in it, dimmed, until they apply.
+        return False if action in ("stop_sweep", "resume") else None
 
     # ------------------------------------------------------------------ actions
 
