@@ -14,8 +14,9 @@ NOW = 1600.0
 
 
 def screen_on(state: str = "running") -> tuple[SweepScreen, ScreenApp, object, Path]:
+    """The screen over the raced fake sweep; its charts' builds look free, so every change is drawn at once."""
     source, sweep_dir = raced_sweep(state=state)
-    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW)
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW, build_clock=lambda: 0.0)
     return screen, ScreenApp(screen), source, sweep_dir
 
 
