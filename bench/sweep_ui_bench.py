@@ -248,10 +248,14 @@ def report(trials: int, refreshes: int) -> None:
         f" an empty refresh {statistics.median(figures['empty']) * 1000:.1f} ms"
     )
     (scatter_cost, curves_cost), (scatter_gap, curves_gap) = figures["build_cost"], figures["gaps"]
+
+    def cost(seconds: float) -> str:
+        return "not measured (a tree before the pacing)" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms CPU"
+
     print(
         f"  charts {'paced by their build cost' if figures['paced'] else 'drawn every refresh (no pacing)'}:"
-        f" scatter build {scatter_cost * 1000:.1f} ms CPU, rebuilt every {scatter_gap:.1f} s;"
-        f" curves build {curves_cost * 1000:.1f} ms CPU, rebuilt every {curves_gap:.1f} s"
+        f" scatter build {cost(scatter_cost)}, rebuilt every {scatter_gap:.1f} s;"
+        f" curves build {cost(curves_cost)}, rebuilt every {curves_gap:.1f} s"
     )
     mean_cpu = figures["mean_cpu"]
     print(

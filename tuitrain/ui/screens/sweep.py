@@ -71,8 +71,8 @@ GATED_ACTIONS = frozenset({"open_trial", "stop_trial", "stop_sweep", "resume", "
 REFINE_TOP = 5
 """The K offered for refining around the top K trials."""
 CHART_SHARE = FRAME_BUDGET / 4
-"""Each chart's share of the UI time: the two together half the frame budget, the leaderboard, header and
-painting the other half (a refresh of a 200-trial sweep spends ~10-20 ms of CPU outside the charts)."""
+"""Each chart's share of the UI time: the two together half the frame budget (17 ms a second), the
+leaderboard, the header and painting the other half."""
 
 
 class SweepScreen(Screen[None]):
