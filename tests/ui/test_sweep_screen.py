@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from runfiles import ScreenApp, raced_sweep, trial, wait_until
 
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -14,8 +15,9 @@ NOW = 1600.0
 
 
 def screen_on(state: str = "running") -> tuple[SweepScreen, ScreenApp, object, Path]:
+    """The screen over the raced fake sweep; its charts' builds look free, so every change is drawn at once."""
     source, sweep_dir = raced_sweep(state=state)
-    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW)
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: NOW, build_clock=lambda: 0.0)
     return screen, ScreenApp(screen), source, sweep_dir
 
 
@@ -371,3 +373,105 @@ async def test_a_sweep_without_trials_yet_draws_empty_charts() -> None:
         await pilot.pause()
         # The column grows with what it holds: "finished" is not cut to "finish…" at 80 columns.
         assert screen.table.columns["state"].content_width == len("finished")
+
+
+class CountingClock:
+    """A CPU clock that moves ``step`` seconds at each reading: every build the charts measure costs ``step``."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now = step, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def train_one_more_epoch(source, sweep_dir: Path, number: int, value: float) -> None:
+    """Trial ``number`` trains an epoch more, ending at ``value`` (its leaderboard row and its curve change)."""
+    record = source.sweeps[sweep_dir]
+    epochs = next(t.epochs_done for t in record.trials if t.number == number)
+    move(source, sweep_dir, number, epochs_done=epochs + 1)
+    source.histories[sweep_dir / "trials" / f"t{number:04d}"]["val_loss"].append(value)
+
+
+async def test_with_cheap_builds_every_change_of_the_curves_is_drawn_at_once() -> None:
+    screen, app, source, sweep_dir = screen_on()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        for epochs, value in ((4, 0.45), (5, 0.44)):
+            built = screen.curves.build_count
+            train_one_more_epoch(source, sweep_dir, 6, value)
+            screen.refresh_sweep()
+            await wait_until(pilot, lambda epochs=epochs: len(screen.curves.series["6"].values) == epochs)
+            await pilot.pause()
+            assert screen.curves.build_count == built + 1
+
+
+async def test_with_a_dear_build_changes_wait_and_only_the_latest_is_drawn_once_but_keys_draw_at_once() -> None:
+    from tuitrain.ui.screens.sweep import CHART_SHARE
+
+    source, sweep_dir = raced_sweep()
+    seconds = [0.0]  # the pacer's clock, moved by the test
+    # Each build costs half a second's share of the UI time: the next redraw waits 0.5 s after it.
+    screen = SweepScreen(
+        sweep_dir,
+        source,
+        refresh_seconds=None,
+        clock=lambda: NOW,
+        pacer_clock=lambda: seconds[0],
+        build_clock=CountingClock(0.5 * CHART_SHARE),
+    )
+    async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        curves, scatter = screen.curves, screen.scatter
+        built = curves.build_count
+        assert curves.build_seconds == pytest.approx(0.5 * CHART_SHARE)
+        for epochs, value in ((4, 0.45), (5, 0.44)):
+            train_one_more_epoch(source, sweep_dir, 6, value)
+            screen.refresh_sweep()
+            await wait_until(pilot, lambda epochs=epochs: cells(screen, 6)[8] == str(epochs))  # the board at once
+            await pilot.pause()
+            assert len(curves.series["6"].values) == 3 and curves.build_count == built  # the curves wait
+
+        # The key asks for another picture: drawn at once, though the scatter's wait is not over.
+        scatter_built = scatter.build_count
+        assert screen.pacers["scatter"].wait(scatter.build_seconds) > 0
+        await pilot.press("p")
+        await pilot.pause()
+        assert scatter.data is not None and scatter.data.param == "model.layers[0].units"
+        assert scatter.build_count == scatter_built + 1
+
+        # The wait is over: the timer draws the latest state, in one build for both changes.
+        seconds[0] += 0.5
+        await wait_until(pilot, lambda: len(curves.series["6"].values) == 5)
+        await pilot.pause()
+        assert curves.series["6"].values[-1] == 0.44 and curves.build_count == built + 1
+
+
+async def test_a_resize_or_the_end_of_the_sweep_draws_a_waiting_change_at_once() -> None:
+    from tuitrain.ui.screens.sweep import CHART_SHARE
+
+    source, sweep_dir = raced_sweep()
+    screen = SweepScreen(
+        sweep_dir,
+        source,
+        refresh_seconds=None,
+        clock=lambda: NOW,
+        pacer_clock=lambda: 0.0,  # frozen: only a resize or the sweep's end can draw a waiting change
+        build_clock=CountingClock(0.5 * CHART_SHARE),
+    )
+    async with ScreenApp(screen).run_test(size=(160, 40)) as pilot:
+        await shown(pilot, screen)
+        curves = screen.curves
+        train_one_more_epoch(source, sweep_dir, 6, 0.45)
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: cells(screen, 6)[8] == "4")
+        await pilot.pause()
+        assert len(curves.series["6"].values) == 3
+        await pilot.resize_terminal(170, 40)
+        await wait_until(pilot, lambda: len(curves.series["6"].values) == 4)
+
+        train_one_more_epoch(source, sweep_dir, 6, 0.44)
+        source.sweeps[sweep_dir].state = "finished"
+        screen.refresh_sweep()
+        await wait_until(pilot, lambda: len(curves.series["6"].values) == 5)

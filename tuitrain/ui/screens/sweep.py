@@ -5,8 +5,12 @@ a thread every second), its spec once (for each parameter's scale), and the curv
 overlays (:meth:`RunsSource.load`, read again only for trials that moved). Each refresh changes only
 what changed: leaderboard cells that differ (only their rows are repainted, see
 :class:`~tuitrain.ui.widgets.leaderboard.Leaderboard`), rows that are new, the order when it moved; the
-charts redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`); the
-header lines only when their text differs, the footer only when the keys that apply changed.
+header lines only when their text differs, the footer only when the keys that apply changed. The charts
+redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`), and at
+most as often as their build cost allows (:class:`~tuitrain.ui.redraw_pacer.RedrawPacer`): a change
+that comes too soon after the last redraw is kept, replaced by any later one, and drawn when the wait
+is over (a timer; at most :data:`~tuitrain.ui.redraw_pacer.LONGEST_WAIT` seconds). Opening the screen,
+a resize, choosing another parameter and a sweep that no longer runs draw at once.
 
 A trial is an ordinary run: ``o``/Enter opens its monitor (:class:`~tuitrain.ui.messages.RunChosen`),
 ``s`` stops it through the trainer's normal stop path (:meth:`RunsSource.stop`). The sweep goes on
@@ -16,6 +20,7 @@ when the screen is left or the dashboard quits; ``tuitrain attach SWEEP`` comes 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +32,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -38,6 +44,7 @@ from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
 from tuitrain.text import printable
 from tuitrain.ui.live_run import Clock
 from tuitrain.ui.messages import RunChosen, SweepChosen
+from tuitrain.ui.redraw_pacer import FRAME_BUDGET, RedrawPacer
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.screens.monitor import QuitRunDialog
 from tuitrain.ui.sweep_view import (
@@ -54,7 +61,7 @@ from tuitrain.ui.sweep_view import (
 )
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
 from tuitrain.ui.widgets.leaderboard import Leaderboard
-from tuitrain.ui.widgets.sweep_charts import ScatterChart, TrialCurves
+from tuitrain.ui.widgets.sweep_charts import MeteredChart, ScatterChart, TrialCurves
 from tuitrain.workspace import preset_name_problem
 
 REFRESH_SECONDS = 1.0
@@ -63,6 +70,9 @@ GATED_ACTIONS = frozenset({"open_trial", "stop_trial", "stop_sweep", "resume", "
 """The screen's actions shown disabled (greyed in the footer) when :func:`enabled_actions` leaves them out."""
 REFINE_TOP = 5
 """The K offered for refining around the top K trials."""
+CHART_SHARE = FRAME_BUDGET / 4
+"""Each chart's share of the UI time: the two together half the frame budget (17 ms a second), the
+leaderboard, the header and painting the other half."""
 
 
 class SweepScreen(Screen[None]):
@@ -70,6 +80,8 @@ class SweepScreen(Screen[None]):
 
     ``source`` (the app's run source) reads the sweep and its trials and acts on them; ``clock`` gives
     the wall time for durations and the ETA (tests freeze it); ``refresh_seconds=None`` reads once.
+    ``pacer_clock`` (monotonic seconds) and ``build_clock`` (the UI thread's CPU seconds) pace the charts'
+    redraws; tests and the benchmark drive them.
     """
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
@@ -105,6 +117,8 @@ class SweepScreen(Screen[None]):
         *,
         clock: Clock | None = None,
         refresh_seconds: float | None = REFRESH_SECONDS,
+        pacer_clock: Clock | None = None,
+        build_clock: Clock | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -140,6 +154,16 @@ class SweepScreen(Screen[None]):
         """The best trial of the sweep as last shown."""
         self._curves: dict[int, tuple[tuple[object, ...], list[float | None]]] = {}
         """Trial number -> (what the trial looked like when read, its curve): read again only when it moved."""
+        self._build_clock = build_clock
+        self.pacers = {
+            "scatter": RedrawPacer(CHART_SHARE, clock=pacer_clock or time.monotonic),
+            "curves": RedrawPacer(CHART_SHARE, clock=pacer_clock or time.monotonic),
+        }
+        """Chart name -> what paces its redraws."""
+        self._waiting: dict[str, Callable[[], None]] = {}
+        """Chart name -> the latest change it waits to draw (applying it to the chart)."""
+        self._redraw_timers: dict[str, Timer] = {}
+        """Chart name -> the timer that draws its pending change when the wait is over."""
 
     # ------------------------------------------------------------------ layout
 
@@ -149,8 +173,14 @@ class SweepScreen(Screen[None]):
         with Horizontal(id="sweep-body"):
             yield Leaderboard(id="sweep-board", cursor_type="row", cell_padding=1)
             with Vertical(id="sweep-charts"):
-                yield ScatterChart("objective", title="objective by parameter", id="sweep-scatter")
-                yield TrialCurves("val_loss", title="validation curves", id="sweep-curves")
+                charts = (
+                    ScatterChart("objective", title="objective by parameter", id="sweep-scatter"),
+                    TrialCurves("val_loss", title="validation curves", id="sweep-curves"),
+                )
+                for chart in charts:
+                    if self._build_clock is not None:
+                        chart.cpu_clock = self._build_clock
+                    yield chart
         yield Static("", id="sweep-detail", markup=False)
         yield Footer(compact=True, show_command_palette=False)  # at 80 columns every space counts
 
@@ -188,7 +218,7 @@ class SweepScreen(Screen[None]):
     def _spec_read(self, dists: dict[str, Any]) -> None:
         self.dists = dists
         if self.record is not None:
-            self._draw_scatter(self.record)
+            self._draw_scatter(self.record, at_once=True)  # part of opening the screen
 
     def refresh_sweep(self) -> None:
         """Read the sweep again (in a thread) and show what changed."""
@@ -230,8 +260,10 @@ class SweepScreen(Screen[None]):
         self._best = record.best
         self._show_head(record)
         self._show_board(record)
-        self._draw_scatter(record)
-        self._draw_curves(record, curves)
+        # A sweep that no longer runs changes rarely: its final state is drawn at once.
+        at_once = record.state not in ACTIVE_SWEEP_STATES
+        self._draw_scatter(record, at_once=at_once)
+        self._draw_curves(record, curves, at_once=at_once)
         self._show_detail()
         self._refresh_footer()
 
@@ -355,32 +387,84 @@ class SweepScreen(Screen[None]):
             style = "dim"
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
-    def _draw_scatter(self, record: SweepRecord) -> None:
+    def _draw_scatter(self, record: SweepRecord, *, at_once: bool = False) -> None:
         status = record.status
         param = self.param
         if param is None or status is None:
             return
         best = self._best.number if self._best is not None else None
         data = scatter_data(record.trials, param, self.dists.get(param), status.metric, best)
-        with self.scatter.batch_update():
-            self.scatter.set_metric(status.metric, f"{status.metric} by parameter")
-            self.scatter.set_data(data)
+        chart = self.scatter
 
-    def _draw_curves(self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]]) -> None:
+        def draw() -> None:
+            with chart.batch_update():
+                chart.set_metric(status.metric, f"{status.metric} by parameter")
+                chart.set_data(data)
+
+        self._paced("scatter", draw, at_once=at_once)
+
+    def _draw_curves(
+        self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]], *, at_once: bool = False
+    ) -> None:
         status = record.status
         metric = status.metric if status is not None else "val_loss"
         by_number = {t.number: t for t in record.trials}
         chart = self.curves
         keys = {str(n) for n in curves}
-        with chart.batch_update():
-            chart.set_metric(metric, f"{metric} by epoch")
-            for key in [k for k in chart.series if k not in keys]:
-                chart.remove_series(key)
-            for number, (values, _) in curves.items():
-                trial = by_number.get(number)
-                label = f"#{number}" + (f" {trial.state}" if trial is not None and trial.state in CUT_SHORT else "")
-                chart.set_series(str(number), values, label=label)
-            chart.set_dimmed(str(n) for n, (_, dimmed) in curves.items() if dimmed)
+
+        def draw() -> None:
+            with chart.batch_update():
+                chart.set_metric(metric, f"{metric} by epoch")
+                for key in [k for k in chart.series if k not in keys]:
+                    chart.remove_series(key)
+                for number, (values, _) in curves.items():
+                    trial = by_number.get(number)
+                    cut = trial is not None and trial.state in CUT_SHORT
+                    chart.set_series(str(number), values, label=f"#{number}" + (f" {trial.state}" if cut else ""))
+                chart.set_dimmed(str(n) for n, (_, dimmed) in curves.items() if dimmed)
+
+        self._paced("curves", draw, at_once=at_once)
+
+    def _chart(self, name: str) -> MeteredChart:
+        return self.scatter if name == "scatter" else self.curves
+
+    def _paced(self, name: str, draw: Callable[[], None], *, at_once: bool = False) -> None:
+        """Apply ``draw`` (the chart's latest data) to chart ``name`` now if its pacer allows, else when it does.
+
+        A change kept waiting is replaced by a later one: only the latest state is drawn.
+        """
+        self._waiting[name] = draw
+        self._draw_pending(name, at_once=at_once)
+
+    def _draw_pending(self, name: str, *, at_once: bool = False) -> None:
+        """Draw chart ``name``'s pending change if it may be drawn now, else make sure a timer draws it later."""
+        draw = self._waiting.get(name)
+        if draw is None:
+            return
+        chart = self._chart(name)
+        pacer = self.pacers[name]
+        wait = 0.0 if at_once else pacer.wait(chart.build_seconds)
+        if wait > 0:
+            if name not in self._redraw_timers:
+                self._redraw_timers[name] = self.set_timer(wait, partial(self._wait_over, name), name=f"redraw {name}")
+            return
+        del self._waiting[name]
+        timer = self._redraw_timers.pop(name, None)
+        if timer is not None:
+            timer.stop()
+        version = chart.version
+        draw()
+        if chart.version != version:  # a change that left the data as it was costs no build
+            pacer.drawn()
+
+    def _wait_over(self, name: str) -> None:
+        self._redraw_timers.pop(name, None)
+        self._draw_pending(name)
+
+    def on_resize(self) -> None:
+        """A resize rebuilds both charts anyway: draw what they wait to show with it."""
+        for name in list(self._waiting):
+            self._draw_pending(name, at_once=True)
 
     def _show_detail(self) -> None:
         """The highlighted trial in one line: its values, its run, why it ended so."""
@@ -589,7 +673,7 @@ class SweepScreen(Screen[None]):
         index = self.names.index(self.param) if self.param in self.names else -1
         self.param = self.names[(index + 1) % len(self.names)]
         if self.record is not None:
-            self._draw_scatter(self.record)
+            self._draw_scatter(self.record, at_once=True)
 
     def action_next_sort(self) -> None:
         """Sort the leaderboard the next way (rank, trial number, objective, time)."""
@@ -643,7 +727,7 @@ class SweepScreen(Screen[None]):
     def _scatter_by(self, name: str) -> None:
         self.param = name
         if self.record is not None:
-            self._draw_scatter(self.record)
+            self._draw_scatter(self.record, at_once=True)
 
     def _sort_by(self, sort: str) -> None:
         self.sort = sort

@@ -1,13 +1,19 @@
 """The sweep screen's charts: the objective against a searched parameter, and trials' curves overlaid.
 
 Both are :class:`~tuitrain.ui.widgets.charts.Chart` subclasses, so they redraw only when what they show
-changed (or their size did). What they draw is worked out in :mod:`tuitrain.ui.sweep_view`; every group
-of points and every dimmed curve has its own glyph, so the charts read without colour.
+changed (or their size did), and measure what their last build cost (:attr:`MeteredChart.build_seconds`),
+which the screen's :class:`~tuitrain.ui.redraw_pacer.RedrawPacer` paces them by. What they draw is
+worked out in :mod:`tuitrain.ui.sweep_view`; every group of points and every dimmed curve has its own
+glyph, so the charts read without colour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+
+from textual.geometry import Region
+from textual.strip import Strip
 
 from tuitrain.formatting import short
 from tuitrain.text import printable
@@ -25,7 +31,26 @@ POINT_STYLE: dict[str, tuple[str, str, str]] = {
 DIM_MARKER, DIM_COLOR = "·", "gray"
 
 
-class ScatterChart(Chart):
+class MeteredChart(Chart):
+    """A chart that measures the CPU time of its last build: plotext, Rich reading its picture, Textual's lines.
+
+    ``cpu_clock`` is the UI thread's CPU clock (tests replace it to make builds look cheap or dear).
+    """
+
+    cpu_clock: Callable[[], float] = staticmethod(time.thread_time)
+    build_seconds = 0.0
+    """CPU seconds the last paint that rebuilt the chart took (0.0 before the first)."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Paint the chart; when this paint rebuilt it, note what that cost."""
+        builds, start = self.build_count, self.cpu_clock()
+        lines = super().render_lines(crop)
+        if self.build_count != builds:
+            self.build_seconds = self.cpu_clock() - start
+        return lines
+
+
+class ScatterChart(MeteredChart):
     """The objective of every trial against one searched parameter, on that parameter's own scale."""
 
     _data: ScatterData | None = None
@@ -100,7 +125,7 @@ class ScatterChart(Chart):
         plt.title(text)
 
 
-class TrialCurves(Chart):
+class TrialCurves(MeteredChart):
     """Trials' curves of one metric overlaid, one glyph each; dimmed ones (pruned trials) in grey dots."""
 
     def __init__(self, metric: str, **kwargs: object) -> None:
