@@ -201,6 +201,7 @@ async def measure(trials: int, refreshes: int) -> dict[str, Any]:
         sizes = [(c.size.width, c.size.height) for c in (screen.scatter, screen.curves)]
         shown = [source.curves[f"t{int(k):04d}"] for k in screen.curves.series]
 
+    live = await measure_live(trials, refreshes)
     xs = [t.params[LR] for t in source.trials if t.objective is not None]
     ys = [t.objective for t in source.trials if t.objective is not None]
     raw, raw_cpu = [], []
@@ -229,9 +230,54 @@ async def measure(trials: int, refreshes: int) -> dict[str, Any]:
         "build_cost": [statistics.mean(c) if c else math.nan for c in costs],
         "gaps": [(at[-1] - at[0]) / (len(at) - 1) if len(at) > 1 else math.nan for at in rebuilt_at],
         "paced": paced,
+        "live_cpu": live,
         "raw": statistics.median(raw),
         "raw_cpu": statistics.median(raw_cpu),
     }
+
+
+async def measure_live(trials: int, refreshes: int, interval: float = 1.0) -> float:
+    """CPU seconds per second of a sweep screen left to itself for ``refreshes`` seconds: every
+    ``interval`` the sweep moves on and the screen is handed it, as its once-a-second read does; between
+    two, the app paints on its own timers. No test pilot: :meth:`Pilot.pause` walks every widget and
+    waits for idle, which costs CPU of its own (the "empty refresh" above) that a user's dashboard does
+    not spend, so this is the goal's figure."""
+    from textual.app import App
+
+    from tuitrain.ui.app import APP_CSS_PATH
+    from tuitrain.ui.screens.sweep import SweepScreen
+
+    sweep_dir = Path("runs/sweeps/20261130-000000-bench")
+    source = BenchSource(sweep_dir, trials)
+    seconds = [0.0]
+    paced = "pacer_clock" in inspect.signature(SweepScreen).parameters
+    options: dict[str, Any] = {"pacer_clock": lambda: seconds[0]} if paced else {}
+    screen = SweepScreen(sweep_dir, source, refresh_seconds=None, clock=lambda: 3000.0, **options)  # type: ignore[arg-type]
+
+    class Bench(App[None]):
+        CSS_PATH = APP_CSS_PATH
+
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    def draw_once() -> None:
+        record = source.load_sweep(sweep_dir)
+        screen.show_sweep(record, screen._read_curves(record))
+
+    async with Bench().run_test(size=(200, 60)) as pilot:
+        for _ in range(200):
+            if screen.dists:
+                break
+            await pilot.pause(0.02)
+        draw_once()
+        await asyncio.sleep(2 * interval)  # the first full draw, out of the figure
+        start = time.process_time()
+        for refresh in range(1, refreshes + 1):
+            seconds[0] += interval
+            source.step(refresh)
+            draw_once()
+            await asyncio.sleep(interval)
+        return (time.process_time() - start) / (refreshes * interval)
 
 
 def report(trials: int, refreshes: int) -> None:
@@ -257,10 +303,14 @@ def report(trials: int, refreshes: int) -> None:
         f" scatter build {cost(scatter_cost)}, rebuilt every {scatter_gap:.1f} s;"
         f" curves build {cost(curves_cost)}, rebuilt every {curves_gap:.1f} s"
     )
-    mean_cpu = figures["mean_cpu"]
+    mean_cpu, live_cpu = figures["mean_cpu"], figures["live_cpu"]
     print(
-        f"  mean CPU per second (the whole loop over {refreshes} refreshes): {mean_cpu * 1000:.1f} ms,"
-        f" {mean_cpu / FRAME:.0%} of one 30 fps frame (goal: at most 100%)"
+        f"  mean CPU per second, driven by the test pilot (two pauses a refresh, their own work included):"
+        f" {mean_cpu * 1000:.1f} ms, {mean_cpu / FRAME:.0%} of one 30 fps frame"
+    )
+    print(
+        f"  mean CPU per second, the screen left to itself in real time for {refreshes} s (the goal's figure):"
+        f" {live_cpu * 1000:.1f} ms, {live_cpu / FRAME:.0%} of one 30 fps frame (goal: at most 100%)"
     )
     print(f"  plain plotext, same charts only: wall {raw * 1000:.1f} ms, CPU {raw_cpu * 1000:.1f} ms")
     print(

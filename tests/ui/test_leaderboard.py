@@ -123,3 +123,55 @@ async def test_rows_changed_added_and_reordered_are_drawn_as_the_datatable_draws
                 theirs.move_cursor(row=row)
             await pilot.pause()
             assert drawn(ours) == drawn(theirs), (step, kind)
+
+
+class FixedHeightApp(App[None]):
+    """The table as the sweep screen sizes it: its height set by the screen, its width by its content."""
+
+    CSS = "Leaderboard { height: 6; width: auto; }"
+
+    def compose(self) -> ComposeResult:
+        table = Leaderboard(cursor_type="row", cell_padding=1)
+        table.add_column(Text("trial"), key="trial")
+        table.add_column(Text("value"), key="value")
+        for number in range(3):
+            table.add_row(Text(str(number)), Text("0.5"), key=str(number))
+        yield table
+
+
+async def test_a_new_row_lays_the_screen_out_only_when_the_table_widens_or_its_scrollbar_appears() -> None:
+    app = FixedHeightApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(Leaderboard)
+        await pilot.pause()
+        layouts = [0]
+        screen = app.screen
+        plain = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts[0] += 1
+            return plain(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        asked = table.layouts_asked  # its first sizing, on mount, asked for one
+        table.append_rows([("3", [Text("3"), Text("0.4")])], widens=False)  # taller, no scrollbar yet
+        await pilot.pause()
+        assert layouts[0] == 0 and table.layouts_asked == asked
+        assert not table.show_vertical_scrollbar and table.virtual_size.height == 5
+
+        table.append_rows([(str(n), [Text(str(n)), Text("0.4")]) for n in (4, 5, 6)], widens=False)
+        await pilot.pause()
+        assert table.show_vertical_scrollbar  # the scrollbar appeared: that does lay the screen out
+        assert layouts[0] >= 1
+        before = layouts[0]
+        table.append_rows([("7", [Text("7"), Text("0.3")])], widens=False)  # taller still, scrollbar already there
+        await pilot.pause()
+        assert layouts[0] == before and table.virtual_size.height == 9
+        assert table.vertical_scrollbar.window_virtual_size == 9  # the thumb follows without a layout
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert "7" in "".join(s.text for s in table.render_line(table.size.height - 1))
+
+        table.append_rows([("8", [Text("8"), Text("a much longer value")])])  # wider: the screen is laid out
+        await pilot.pause()
+        assert table.layouts_asked == asked + 1 and layouts[0] > before

@@ -25,6 +25,8 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
@@ -40,6 +42,26 @@ class Leaderboard(DataTable[Cell]):
     """How many rows :meth:`update_rows` repainted without repainting the others (for tests)."""
     full_repaints = 0
     """How many times :meth:`update_rows` had to repaint the whole table (a column's width moved)."""
+    layouts_asked = 0
+    """How many times a change of the table's virtual size asked for the screen to be laid out (for tests)."""
+
+    # Textual lays the whole screen out again whenever a widget's virtual size changes (``Widget.virtual_size``
+    # is a layout reactive), so each ended trial's new row cost the sweep screen a full layout and repaint
+    # (about 65 ms at 200x60 with 200 trials). Only the table's width follows its content (``width: auto``);
+    # its height is set by the screen (``1fr``): a taller table only moves the scrollbar, which
+    # ``_scroll_update`` redraws (and a scrollbar that appears or goes still lays the screen out, through
+    # its own reactive).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        if not self.is_mounted:
+            return
+        height = self.styles.height
+        if old.width != new.width or height is None or height.is_auto:
+            self.layouts_asked += 1
+            self.refresh(layout=True)
+            return
+        self._scroll_update(new)  # the reactive repaints the table itself
 
     def update_rows(self, changes: Mapping[str, Mapping[str, Cell]], widened: Collection[str] = ()) -> None:
         """Write ``changes`` (row key -> column key -> new cell) and repaint the rows they touch.
