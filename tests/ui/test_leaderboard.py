@@ -175,3 +175,24 @@ async def test_a_new_row_lays_the_screen_out_only_when_the_table_widens_or_its_s
         table.append_rows([("8", [Text("8"), Text("a much longer value")])])  # wider: the screen is laid out
         await pilot.pause()
         assert table.layouts_asked == asked + 1 and layouts[0] > before
+
+
+async def test_a_changed_row_forgets_only_its_own_cached_line() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(Leaderboard)
+        await pilot.pause()
+        for y in range(table.size.height):
+            table.render_line(y)  # every line drawn once, so cached
+
+        def cached_lines() -> set[int]:
+            return {key[0] for key in table._line_cache.keys()}  # noqa: SIM118 (LRUCache has no __iter__)
+
+        before = cached_lines()
+        assert {1, 2, 3} <= before  # header on line 0, row i on line 1 + i
+        table.update_rows({"1": {"state": Text("stopped")}})
+        assert cached_lines() == before - {2}
+        await pilot.pause()
+        assert "stopped" in "".join(segment.text for segment in table.render_line(2))
+        table.reorder(["0", "2", "1", "3", "4"])  # rows 1 and 2 swap: their two lines are drawn again
+        assert cached_lines() == before - {2, 3}

@@ -132,17 +132,26 @@ class Leaderboard(DataTable[Cell]):
         self.refresh()
 
     def _forget_rows(self, rows: set[RowKey]) -> None:
-        """Drop the cached renders of ``rows`` (by key, and by their current index)."""
+        """Drop the cached renders of ``rows`` (by key, and by their current index), and the cached lines
+        they are drawn on: a repaint of the whole table then rebuilds only those lines."""
         indexes = {self._row_locations.get(key) for key in rows}
+        # By the keys' plain values: a RowKey hashes in Python, and the caches hold thousands of entries.
+        values = {key.value for key in rows}
         # LRUCache has keys() but no __iter__: hence .keys() below.
         for key in [k for k in self._row_renderable_cache.keys() if k[1] in indexes]:  # noqa: SIM118
             self._row_renderable_cache.discard(key)
-        for key in [k for k in self._cell_render_cache.keys() if k[0] in rows]:  # noqa: SIM118
+        for key in [k for k in self._cell_render_cache.keys() if k[0].value in values]:  # noqa: SIM118
             self._cell_render_cache.discard(key)
-        for key in [k for k in self._row_render_cache.keys() if k[0] in rows]:  # noqa: SIM118
+        for key in [k for k in self._row_render_cache.keys() if k[0].value in values]:  # noqa: SIM118
             self._row_render_cache.discard(key)
-        # Lines are cached by their y; rebuilding the visible ones from the rows' caches is cheap.
-        self._line_cache.clear()
+        if any(self.rows[key].height != 1 for key in rows if key in self.rows) or self.fixed_rows:
+            self._line_cache.clear()  # a line's y is not its row's index plus the header
+            return
+        # Lines are cached by their y in the table: a row of height 1 is line header + its index.
+        header = self.header_height if self.show_header else 0
+        lines = {header + index for index in indexes if index is not None}
+        for key in [k for k in self._line_cache.keys() if k[0] in lines]:  # noqa: SIM118
+            self._line_cache.discard(key)
 
     def _render_cell(
         self,
