@@ -184,6 +184,9 @@ class LocalRunsSource:
         from tuitrain.sweep.layout import SweepPaths
 
         folder = SweepPaths(Path(sweep_dir)).trials
+        # A dashboard left open for days sees sweeps deleted: their listings (a row per trial) go too.
+        for gone in [f for f in self._trials if f != folder and not f.exists()]:
+            del self._trials[gone]
         listing = self._trials.setdefault(folder, _FolderListing(folder))
         return listing.list()
 

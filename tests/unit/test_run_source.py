@@ -203,3 +203,18 @@ def test_list_trials_reads_a_sweeps_trial_runs_and_only_changed_ones_again(tmp_p
     odd.mkdir()
     (odd / "trials").write_text("not a folder")
     assert source.list_trials(odd) == [] and source.list_trials(tmp_path / "nowhere") == []
+
+
+def test_a_deleted_sweeps_trial_listing_is_dropped(tmp_path: Path) -> None:
+    import shutil
+
+    from sweepfiles import make_sweep
+
+    first = make_sweep(tmp_path, [{"state": "finished", "objective": 0.5, "val_loss": [0.9, 0.5]}], name="one")
+    second = make_sweep(tmp_path, [{"state": "finished", "objective": 0.4, "val_loss": [0.8, 0.4]}], name="two")
+    source = LocalRunsSource(tmp_path)
+    assert len(source.list_trials(first.root)) == 1 and len(source.list_trials(second.root)) == 1
+    assert set(source._trials) == {first.trials, second.trials}
+    shutil.rmtree(first.root)
+    assert len(source.list_trials(second.root)) == 1
+    assert set(source._trials) == {second.trials}  # the deleted sweep's rows are not kept for ever
