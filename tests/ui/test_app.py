@@ -183,3 +183,23 @@ def test_the_ui_never_imports_tensorflow_or_keras(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
     assert "HEAVY:\n" in result.stdout or result.stdout.strip().endswith("HEAVY:"), result.stdout
+
+
+async def test_the_dashboard_freezes_its_start_up_heap_and_a_test_app_does_not(make_app, monkeypatch) -> None:
+    import gc
+
+    from tuitrain.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "FREEZE_AFTER", 0.05)
+    assert gc.get_freeze_count() == 0
+    try:
+        plain = make_app()
+        async with plain.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            assert gc.get_freeze_count() == 0  # a test's apps never freeze: hundreds of them would pile up
+        frozen = make_app(freeze_heap=True)
+        async with frozen.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            assert gc.get_freeze_count() > 10_000  # the dashboard's own objects, out of full collections
+    finally:
+        gc.unfreeze()  # the rest of this test process collects as before

@@ -41,7 +41,7 @@ def test_launch_opens_the_default_preset_without_mouse_reporting(ran, tmp_path: 
     app: TuitrainApp = call["app"]
     assert app.preset_name == "digits-overfit" and app.preset_source == "builtin"
     assert app.source.runs_root == Path("runs")
-    assert app.exit_on_hangup
+    assert app.exit_on_hangup and app.freeze_heap
 
 
 def test_launch_takes_a_preset_file_and_folders(ran, tmp_path: Path) -> None:

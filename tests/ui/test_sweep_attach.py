@@ -55,7 +55,7 @@ def test_tuitrain_attach_sweep_opens_the_sweep_screen_on_its_base(tmp_path: Path
     result = CliRunner().invoke(cli_app, ["attach", "fake", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     (app,) = calls
-    assert app.open_sweep_dir == sweep_dir and app.open_run is None and app.exit_on_hangup
+    assert app.open_sweep_dir == sweep_dir and app.open_run is None and app.exit_on_hangup and app.freeze_heap
     assert app.initial.name == "digits-mlp"  # leaving the sweep shows its base experiment
 
 

@@ -96,6 +96,7 @@ def attach(
         open_run=str(path) if kind == "run" else None,
         open_sweep=path if kind == "sweep" else None,
         exit_on_hangup=True,
+        freeze_heap=True,
     )
     run_dashboard(app)
 

@@ -54,5 +54,6 @@ def launch(
         preset_source=preset_source(path),
         start=start,
         exit_on_hangup=True,
+        freeze_heap=True,
     )
     run_dashboard(app)

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from tuitrain.run_source import RunsSource
 from tuitrain.spec import Experiment
 from tuitrain.text import printable
+from tuitrain.ui.heap import FREEZE_AFTER, freeze_startup_heap
 from tuitrain.ui.messages import RunChosen, SearchRequested, SweepChosen
 from tuitrain.ui.screens import screen_class
 from tuitrain.ui.screens.setup import SetupScreen
@@ -69,9 +70,11 @@ class TuitrainApp(App[None]):
         start: bool = False,
         open_sweep: Path | None = None,
         exit_on_hangup: bool = False,
+        freeze_heap: bool = False,
     ) -> None:
         """``start``: start the experiment at once, as Start on the setup screen does (which stays
-        open, with the errors, when it can't)."""
+        open, with the errors, when it can't). ``freeze_heap``: the dashboard's own process (not a test's):
+        freeze what it holds once started (:mod:`tuitrain.ui.heap`)."""
         super().__init__()
         # No animation: over SSH every animated frame is bandwidth and latency.
         self.animation_level = "none"
@@ -84,6 +87,7 @@ class TuitrainApp(App[None]):
         self.start_at_once = start
         self.open_sweep_dir = open_sweep
         self.exit_on_hangup = exit_on_hangup
+        self.freeze_heap = freeze_heap
         self.active_run: Path | None = None
         self.active_sweep: Path | None = None
 
@@ -109,6 +113,8 @@ class TuitrainApp(App[None]):
             # A dropped SSH connection sends SIGHUP: leave promptly instead of spinning against a dead
             # terminal. Runs are in their own session and keep training.
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        if self.freeze_heap:
+            self.set_timer(FREEZE_AFTER, freeze_startup_heap, name="freeze the start-up heap")
         if self.open_run:
             self.open_monitor(self._run_dir(self.open_run))
         elif self.start_at_once:
