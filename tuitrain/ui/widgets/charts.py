@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Size
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
@@ -258,14 +259,15 @@ class Chart(PlotextPlot):
         :meth:`render_line` normally draws the chart; Textual calls this when it does not (text selected
         in the chart, a wide glyph in a label, CSS that moves the content), or when plotext failed.
         """
-        if self._build() is None:
+        if self._build(self.size) is None:
             return self._error_text()
         return Text.from_ansi(self._plot.monitor.matrix.set_canvas())
 
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the picture, built from plotext's matrix without the ANSI round trip (see
         :mod:`tuitrain.ui.plot_strips`); Textual's own path (:meth:`render`) where that does not apply."""
-        rows = self._build()
+        size = self.size  # Textual works it out anew on each call; this runs for every line
+        rows = self._build(size)
         if rows is None or not strips_apply(self):
             return super().render_line(y)
         style, ansi_theme = self.visual_style, self.app.ansi_theme
@@ -273,8 +275,7 @@ class Chart(PlotextPlot):
             self._painter = PlotStrips(style, ansi_theme)
             self._strips = None
         if self._strips is None or self._strips[0] is not rows:
-            width = self.size.width
-            made = [self._painter.strip(runs, row, width) for row, runs in enumerate(rows)]
+            made = [self._painter.strip(runs, row, size.width) for row, runs in enumerate(rows)]
             # One row Textual would lay out otherwise (a wide glyph) moves every row below it.
             self._strips = (rows, None if any(strip is None for strip in made) else made)  # type: ignore[arg-type]
         strips = self._strips[1]
@@ -282,16 +283,16 @@ class Chart(PlotextPlot):
             return super().render_line(y)
         if y < len(strips):
             return strips[y]
-        return Strip.blank(self.size.width, style.rich_style)
+        return Strip.blank(size.width, style.rich_style)
 
-    def _build(self) -> list[list[Run]] | None:
+    def _build(self, size: Size) -> list[list[Run]] | None:
         """The picture's rows (top first) for the current data, size and theme; None when plotext failed.
 
         Rebuilds the plot when the data or the size changed since the last drawing, and has plotext build
         its matrix once per picture: Textual also re-renders for reasons that change nothing drawn (a
         notice over the chart, the screen coming back).
         """
-        key = (self._version, self.size.width, self.size.height)
+        key = (self._version, size.width, size.height)
         if key != self._drawn:
             self._drawn = key
             self.replot()
@@ -301,7 +302,7 @@ class Chart(PlotextPlot):
         if self._picture is not None and self._picture[0] == picture_key:
             return self._picture[1]
         try:
-            rows = self._build_matrix()
+            rows = self._build_matrix(size)
         except (ArithmeticError, ValueError, IndexError) as exc:
             # plotext has edge cases of its own; one bad frame must not take the dashboard down.
             self.error = f"{type(exc).__name__}: {exc}"
@@ -310,10 +311,10 @@ class Chart(PlotextPlot):
         self.build_count += 1
         return rows
 
-    def _build_matrix(self) -> list[list[Run]]:
+    def _build_matrix(self, size: Size) -> list[list[Run]]:
         """Have plotext lay the figure out into its matrix (``build()`` without writing it out as ANSI)."""
         # What PlotextPlot.render does before plotext's build() (its size set twice, textual-plotext#5).
-        width, height = self.size.width, self.size.height
+        width, height = size
         plot = self._plot
         plot.plotsize(width, height)
         plot._set_size(width, height)
