@@ -14,9 +14,11 @@ the same run and alternating (median of ``--repeats``):
   dashboard avoids by leaving TensorFlow to the trainer process.
 
 Redraw: the monitor's two charts (train and validation curves, best/stop markers, the overfitting
-strip) rebuilt for a ``--epochs``-epoch history at the size they have in a 200x60 terminal, against
-plotext drawing the same raw curves at the same sizes with nothing else: what plain plotext costs. Both are
-printed with the 30 fps frame budget (33 ms) they must stay well under.
+strip) redrawn after one more epoch of a ``--epochs``-epoch history at the size they have in a 200x60
+terminal, every line painted as the screen would (wall and the UI thread's CPU time), against plotext
+drawing the same raw curves at the same sizes with nothing else: what plain plotext costs. Both are
+printed with the 30 fps frame budget (33 ms) they must stay well under. Run with ``--redraw-only`` (and
+``PYTHONPATH=other/tree``) to time just this, e.g. against a tree from before a change.
 
 Sweep: the sweep screen's UI time per refresh (once a second) on a sweep of ``--trials`` trials, against
 plain plotext drawing the same charts (:mod:`sweep_ui_bench`, also runnable alone); the goal is at most
@@ -126,11 +128,19 @@ def history(epochs: int) -> tuple[list[float], list[float]]:
     return train, val
 
 
-async def redraw(epochs: int, repeats: int) -> tuple[float, float]:
-    """Seconds to rebuild the monitor's two charts after an epoch, and plain plotext's for the same curves."""
+async def redraw(epochs: int, repeats: int) -> tuple[float, float, float, float]:
+    """Seconds to redraw the monitor's two charts after an epoch, and plain plotext's for the same curves:
+    (tuitrain wall, tuitrain CPU, plotext wall, plotext CPU), medians.
+
+    tuitrain's redraw is what the widget does when an epoch comes in: the series extended by one epoch,
+    then every line of both charts painted (``render_lines``: plotext's layout and the lines Textual
+    shows), as the screen's paint would; it runs on any tree (``PYTHONPATH=that/tree``). Plain plotext:
+    ``build()`` of the same curves, its ANSI picture, nothing else.
+    """
     import plotext
     from textual.app import App, ComposeResult
     from textual.containers import Horizontal
+    from textual.geometry import Region
 
     from tuitrain.ui.chart_math import ChartMarkers
     from tuitrain.ui.widgets.charts import MetricChart
@@ -155,18 +165,21 @@ async def redraw(epochs: int, repeats: int) -> tuple[float, float]:
             chart.set_markers(markers)
         await pilot.pause()
         sizes = [(chart.size.width, chart.size.height) for chart in charts]
-        ours = []
+        ours, ours_cpu = [], []
         for _ in range(repeats * 10):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             for chart in charts:
-                chart.replot()
-                chart.plt.build()
+                with chart.batch_update():
+                    chart.extend_series(chart.metric, train[-1:])
+                    chart.extend_series(f"val_{chart.metric}", val[-1:])
+                chart.render_lines(Region(0, 0, chart.size.width, chart.size.height))
             ours.append(time.perf_counter() - start)
+            ours_cpu.append(time.thread_time() - start_cpu)
 
     xs = list(range(1, epochs + 1))
-    raw = []
+    raw, raw_cpu = [], []
     for _ in range(repeats * 10):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         for width, height in sizes:
             plotext.clear_figure()
             plotext.plotsize(width, height)
@@ -174,7 +187,8 @@ async def redraw(epochs: int, repeats: int) -> tuple[float, float]:
             plotext.plot(xs, val)
             plotext.build()
         raw.append(time.perf_counter() - start)
-    return statistics.median(ours), statistics.median(raw)
+        raw_cpu.append(time.thread_time() - start_cpu)
+    return statistics.median(ours), statistics.median(ours_cpu), statistics.median(raw), statistics.median(raw_cpu)
 
 
 def main() -> None:
@@ -185,9 +199,10 @@ def main() -> None:
     parser.add_argument("--no-tensorflow", action="store_true", help="skip the 'import tensorflow' baseline")
     parser.add_argument("--trials", type=int, default=200, help="trials of the sweep screen's sweep")
     parser.add_argument("--refreshes", type=int, default=30, help="sweep screen refreshes timed")
+    parser.add_argument("--redraw-only", action="store_true", help="time only the monitor charts' redraw")
     args = parser.parse_args()
 
-    for size in ((80, 24), (120, 40)):
+    for size in () if args.redraw_only else ((80, 24), (120, 40)):
         t = startup(args.repeats, size, args.against, not args.no_tensorflow)
         (ui, ui_cpu), (bare, bare_cpu) = t["tuitrain"], t["bare"]
         print(
@@ -205,13 +220,19 @@ def main() -> None:
             tf = t["tensorflow"][0]
             print(f"  import tensorflow alone {tf:.2f} s   ratio dashboard / it: {ui / tf:.2f}")
 
-    ours, raw = asyncio.run(redraw(args.epochs, args.repeats))
+    ours, ours_cpu, raw, raw_cpu = asyncio.run(redraw(args.epochs, args.repeats))
     print(
         f"redraw of the monitor's two charts (100x47 each in a 200x60 terminal) after epoch {args.epochs}: "
-        f"tuitrain {ours * 1000:.1f} ms   plain plotext, curves only {raw * 1000:.1f} ms"
+        f"tuitrain {ours * 1000:.1f} ms (CPU {ours_cpu * 1000:.1f} ms)   "
+        f"plain plotext, curves only {raw * 1000:.1f} ms (CPU {raw_cpu * 1000:.1f} ms)"
     )
-    print(f"  ratio tuitrain / plain plotext: {ours / raw:.2f}; share of a 30 fps frame: {ours / (1 / 30):.0%}")
+    print(
+        f"  ratio tuitrain / plain plotext: {ours / raw:.2f} (CPU {ours_cpu / raw_cpu:.2f});"
+        f" share of a 30 fps frame: {ours / (1 / 30):.0%} (CPU {ours_cpu / (1 / 30):.0%})"
+    )
 
+    if args.redraw_only:
+        return
     from sweep_ui_bench import report  # bench/ is the script's folder: on sys.path
 
     report(args.trials, args.refreshes)

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Size
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tuitrain.analysis import ema_smooth
@@ -38,6 +40,7 @@ from tuitrain.ui.chart_math import (
     plottable,
     same_series,
 )
+from tuitrain.ui.plot_strips import PlotStrips, Run, matrix_rows, strips_apply
 
 TRAIN_MARKER = "braille"
 VAL_MARKER = "•"
@@ -96,7 +99,9 @@ class Chart(PlotextPlot):
         self._batch_changed = False
         self._drawn: tuple[int, int, int] | None = None  # (version, width, height) of the last replot
         self._zoomed = False
-        self._picture: tuple[tuple[object, ...], RenderResult] | None = None
+        self._picture: tuple[tuple[object, ...], list[list[Run]]] | None = None
+        self._painter: PlotStrips | None = None
+        self._strips: tuple[list[list[Run]], list[Strip] | None] | None = None  # (rows, their strips)
         self.build_count = 0
         """How many times plotext built the picture (for tests: no rebuild without a change)."""
         self.replot_count = 0
@@ -249,27 +254,77 @@ class Chart(PlotextPlot):
     # ------------------------------------------------------------------ drawing
 
     def render(self) -> RenderResult:
-        """Rebuild the plot when the data or the size changed since the last drawing, then draw it."""
-        key = (self._version, self.size.width, self.size.height)
+        """The picture as Rich text (plotext's ANSI picture read back), for where the strips do not apply.
+
+        :meth:`render_line` normally draws the chart; Textual calls this when it does not (text selected
+        in the chart, a wide glyph in a label, CSS that moves the content), or when plotext failed.
+        """
+        if self._build(self.size) is None:
+            return self._error_text()
+        return Text.from_ansi(self._plot.monitor.matrix.set_canvas())
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the picture, built from plotext's matrix without the ANSI round trip (see
+        :mod:`tuitrain.ui.plot_strips`); Textual's own path (:meth:`render`) where that does not apply."""
+        size = self.size  # Textual works it out anew on each call; this runs for every line
+        rows = self._build(size)
+        if rows is None or not strips_apply(self):
+            return super().render_line(y)
+        style, ansi_theme = self.visual_style, self.app.ansi_theme
+        if self._painter is None or (self._painter.base, self._painter.ansi_theme) != (style, ansi_theme):
+            self._painter = PlotStrips(style, ansi_theme)
+            self._strips = None
+        if self._strips is None or self._strips[0] is not rows:
+            made = [self._painter.strip(runs, row, size.width) for row, runs in enumerate(rows)]
+            # One row Textual would lay out otherwise (a wide glyph) moves every row below it.
+            self._strips = (rows, None if any(strip is None for strip in made) else made)  # type: ignore[arg-type]
+        strips = self._strips[1]
+        if strips is None:
+            return super().render_line(y)
+        if y < len(strips):
+            return strips[y]
+        return Strip.blank(size.width, style.rich_style)
+
+    def _build(self, size: Size) -> list[list[Run]] | None:
+        """The picture's rows (top first) for the current data, size and theme; None when plotext failed.
+
+        Rebuilds the plot when the data or the size changed since the last drawing, and has plotext build
+        its matrix once per picture: Textual also re-renders for reasons that change nothing drawn (a
+        notice over the chart, the screen coming back).
+        """
+        key = (self._version, size.width, size.height)
         if key != self._drawn:
             self._drawn = key
             self.replot()
         if self.error is not None:
-            return Text(f"{self.title}: cannot draw this chart ({self.error})", no_wrap=False)
-        # plotext's build costs ~10 ms for a 100x47 chart; Textual also re-renders for reasons that
-        # change nothing drawn (a notice over the chart, the screen coming back), so reuse the picture.
+            return None
         picture_key = (*key, self.app.theme)
         if self._picture is not None and self._picture[0] == picture_key:
             return self._picture[1]
         try:
-            picture = super().render()
+            rows = self._build_matrix(size)
         except (ArithmeticError, ValueError, IndexError) as exc:
             # plotext has edge cases of its own; one bad frame must not take the dashboard down.
             self.error = f"{type(exc).__name__}: {exc}"
-            return Text(f"{self.title}: cannot draw this chart ({self.error})", no_wrap=False)
-        self._picture = (picture_key, picture)
+            return None
+        self._picture = (picture_key, rows)
         self.build_count += 1
-        return picture
+        return rows
+
+    def _build_matrix(self, size: Size) -> list[list[Run]]:
+        """Have plotext lay the figure out into its matrix (``build()`` without writing it out as ANSI)."""
+        # What PlotextPlot.render does before plotext's build() (its size set twice, textual-plotext#5).
+        width, height = size
+        plot = self._plot
+        plot.plotsize(width, height)
+        plot._set_size(width, height)
+        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        plot._set_sizes()
+        plot._build_matrix()
+        return matrix_rows(plot.monitor.matrix)
+
+    def _error_text(self) -> Text:
+        return Text(f"{self.title}: cannot draw this chart ({self.error})", no_wrap=False)
 
     def replot(self) -> None:
         """Clear the plotext figure and draw the current series and marks for the widget's size."""

@@ -32,7 +32,7 @@ DIM_MARKER, DIM_COLOR = "·", "gray"
 
 
 class MeteredChart(Chart):
-    """A chart that measures the CPU time of its last build: plotext, Rich reading its picture, Textual's lines.
+    """A chart that measures the CPU time of its last build: plotext's matrix and the strips made of it.
 
     ``cpu_clock`` is the UI thread's CPU clock (tests replace it to make builds look cheap or dear).
     """
