@@ -6,6 +6,7 @@ import random
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from tuitrain.ui.widgets.leaderboard import Leaderboard
@@ -196,3 +197,87 @@ async def test_a_changed_row_forgets_only_its_own_cached_line() -> None:
         assert "stopped" in "".join(segment.text for segment in table.render_line(2))
         table.reorder(["0", "2", "1", "3", "4"])  # rows 1 and 2 swap: their two lines are drawn again
         assert cached_lines() == before - {2, 3}
+
+
+class ScrolledPairApp(App[None]):
+    """A Leaderboard and a plain DataTable, each shorter than its rows (so some are scrolled out of view)."""
+
+    CSS = "DataTable { height: 9; width: auto; }"
+
+    def compose(self) -> ComposeResult:
+        for table in (Leaderboard(cursor_type="row", id="ours"), DataTable(cursor_type="row", id="theirs")):
+            for key in LABELS:
+                table.add_column(Text(key), key=key)
+            yield table
+
+
+async def test_every_line_that_changes_on_screen_is_repainted() -> None:
+    """The leaderboard repaints bands of lines, not itself whole: a line it forgot to repaint would stay
+    stale on the terminal while ``render_line`` (what the other tests compare) is right. So every change
+    here is followed by a check that each visible line whose text changed lay in a region it repainted."""
+    rng = random.Random(5)
+    app = ScrolledPairApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        ours, theirs = app.query_one("#ours", Leaderboard), app.query_one("#theirs", DataTable)
+        repainted: list[Region | None] = []  # None: the whole table
+        plain_refresh = ours.refresh
+
+        def recording_refresh(*regions: Region, repaint: bool = True, layout: bool = False, **kwargs: object):
+            if layout or (repaint and not regions):
+                repainted.append(None)
+            elif repaint:
+                repainted.extend(regions)
+            return plain_refresh(*regions, repaint=repaint, layout=layout, **kwargs)
+
+        ours.refresh = recording_refresh  # type: ignore[method-assign]
+        rows: dict[str, list[Text]] = {}
+
+        def drawn(table: DataTable) -> list[str]:
+            return ["".join(segment.text for segment in table.render_line(y)) for y in range(table.size.height)]
+
+        checked = 0
+        for step in range(80):
+            before = drawn(ours)
+            repainted.clear()
+            kind = rng.choice(["change", "many", "add", "order", "scroll"]) if len(rows) > 3 else "add"
+            widths = [max([len(label), *(len(row[i]) for row in rows.values())]) for i, label in enumerate(LABELS)]
+            if kind in ("change", "many"):
+                keys = rng.sample(list(rows), 1 if kind == "change" else min(len(rows), 12))
+                changes = {}
+                for key in keys:
+                    rows[key][2] = Text(str(rng.random())[: rng.randint(3, 6)])
+                    changes[key] = {"value": rows[key][2]}
+                    theirs.update_cell(key, "value", rows[key][2], update_width=True)
+                wider = max([5, *(len(row[2]) for row in rows.values())]) != widths[2]
+                ours.update_rows(changes, widened={"value"} if wider else ())
+            elif kind == "add":
+                for _ in range(rng.randint(1, 2)):
+                    key = str(len(rows))
+                    rows[key] = [Text(str(rng.randint(1, 99))), Text(key), Text("x" * rng.randint(1, 5))]
+                    widens = any(len(cell) > width for cell, width in zip(rows[key], widths, strict=True))
+                    ours.append_rows([(key, rows[key])], widens=widens)
+                    theirs.add_row(*rows[key], key=key)
+            elif kind == "order":
+                order = list(rows)
+                if rng.random() < 0.5:
+                    rng.shuffle(order)
+                else:  # one row moves up by a few places, as a trial ranked anew does
+                    i = rng.randrange(len(order))
+                    order.insert(max(0, i - rng.randint(1, 6)), order.pop(i))
+                ours.reorder(order)
+                position = {key: i for i, key in enumerate(order)}
+                theirs.sort("trial", key=lambda cell: position[str(cell)])
+            else:
+                y = rng.randrange(len(rows))
+                ours.scroll_to(y=y, animate=False)
+                theirs.scroll_to(y=y, animate=False)
+            await pilot.pause()
+            after = drawn(ours)
+            assert after == drawn(theirs), (step, kind)
+            if None in repainted:
+                continue
+            for y, (old, new) in enumerate(zip(before, after, strict=True)):
+                if old != new:
+                    assert any(r.y <= y < r.y + r.height for r in repainted if r is not None), (step, kind, y)
+                    checked += 1
+        assert checked > 20  # lines were really checked, not all covered by whole repaints

@@ -25,7 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
@@ -50,8 +50,8 @@ class Leaderboard(DataTable[Cell]):
     # (about 65 ms at 200x60 with 200 trials). Only the table's width follows its content (``width: auto``);
     # its height is set by the screen (``1fr``): a taller table only moves the scrollbar, which
     # ``_scroll_update`` redraws (and a scrollbar that appears or goes still lays the screen out, through
-    # its own reactive).
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    # its own reactive). Nor does a taller table repaint every row: only the lines that it gained.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def watch_virtual_size(self, old: Size, new: Size) -> None:
         if not self.is_mounted:
@@ -61,7 +61,28 @@ class Leaderboard(DataTable[Cell]):
             self.layouts_asked += 1
             self.refresh(layout=True)
             return
-        self._scroll_update(new)  # the reactive repaints the table itself
+        self._scroll_update(new)
+        if new.height < old.height:
+            self.refresh()  # rows went: everything below them moved up
+            return
+        # Rows were added at the end (whoever changed other rows repainted them): paint the lines gained.
+        scroll_y = round(self.scroll_y)
+        self.refresh(Region(0, old.height - scroll_y, self.size.width, new.height - old.height))
+
+    def _refresh_lines_of(self, indexes: Collection[int]) -> None:
+        """Repaint the visible lines of the rows at ``indexes``: one band from the first to the last of them
+        (every row when rows are taller than a line or fixed, where a row's line is not header + index)."""
+        if not indexes:
+            return
+        if self.fixed_rows or any(row.height != 1 for row in self.rows.values()):
+            self.refresh()
+            return
+        header = self.header_height if self.show_header else 0
+        scroll_y = round(self.scroll_y)
+        top = max(header, header + min(indexes) - scroll_y)
+        bottom = min(self.size.height - 1, header + max(indexes) - scroll_y)
+        if top <= bottom:
+            self.refresh(Region(0, top, self.size.width, bottom - top + 1))
 
     def update_rows(self, changes: Mapping[str, Mapping[str, Cell]], widened: Collection[str] = ()) -> None:
         """Write ``changes`` (row key -> column key -> new cell) and repaint the rows they touch.
@@ -92,7 +113,8 @@ class Leaderboard(DataTable[Cell]):
         self._forget_rows(set(rows))
         self.row_repaints += len(rows)
         if len(rows) > ROWS_REFRESHED_ALONE:
-            self.refresh()  # the unchanged rows come from the caches; finding each row's region costs more
+            # One band over them: finding each row's region costs more, and the rows between come from the caches.
+            self._refresh_lines_of([index for key in rows if (index := self._row_locations.get(key)) is not None])
             return
         for row_key in rows:
             self.refresh_row(self._row_locations.get(row_key))
@@ -107,13 +129,14 @@ class Leaderboard(DataTable[Cell]):
             self.add_row(*cells, key=key)
         if widens:
             self.full_repaints += 1
+            self.refresh()  # a wider column moves the whole table
             return
-        # Rows are appended: the indexes of the rows drawn so far did not move, nor did the columns.
+        # Rows are appended: the indexes of the rows drawn so far did not move, nor did the columns. The
+        # new rows' lines are painted when the table's height grows (watch_virtual_size).
         self._update_count = count
         self._offset_cache.clear()
         self._ordered_row_cache.clear()
         self._forget_rows({RowKey(key) for key, _ in rows})
-        self.refresh()
 
     def reorder(self, keys: Sequence[str]) -> None:
         """Show the rows in the order of ``keys`` (each row's key once), as ``sort`` would; only the rows
@@ -125,11 +148,12 @@ class Leaderboard(DataTable[Cell]):
         if not moved:
             return
         # By their old indexes: the places they move to are the old places of other rows that moved.
+        indexes = [index for key in moved if (index := self._row_locations.get(key)) is not None]
         self._forget_rows(moved)
         self._row_locations = locations
         self._offset_cache.clear()
         self._ordered_row_cache.clear()
-        self.refresh()
+        self._refresh_lines_of(indexes)
 
     def _forget_rows(self, rows: set[RowKey]) -> None:
         """Drop the cached renders of ``rows`` (by key, and by their current index), and the cached lines
