@@ -189,9 +189,11 @@ async def test_the_dashboard_freezes_its_start_up_heap_and_a_test_app_does_not(m
     import gc
 
     from tuitrain.ui import app as app_module
+    from tuitrain.ui.heap import YOUNG_THRESHOLD
 
     monkeypatch.setattr(app_module, "FREEZE_AFTER", 0.05)
     assert gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
     try:
         plain = make_app()
         async with plain.run_test(size=(80, 24)) as pilot:
@@ -201,5 +203,7 @@ async def test_the_dashboard_freezes_its_start_up_heap_and_a_test_app_does_not(m
         async with frozen.run_test(size=(80, 24)) as pilot:
             await pilot.pause(0.3)
             assert gc.get_freeze_count() > 10_000  # the dashboard's own objects, out of full collections
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
     finally:
         gc.unfreeze()  # the rest of this test process collects as before
+        gc.set_threshold(*threshold)
