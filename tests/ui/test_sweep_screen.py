@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from runfiles import ScreenApp, raced_sweep, trial, wait_until
+from textual.screen import Screen
 
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.screens.sweep import SweepScreen
@@ -475,3 +476,31 @@ async def test_a_resize_or_the_end_of_the_sweep_draws_a_waiting_change_at_once()
         source.sweeps[sweep_dir].state = "finished"
         screen.refresh_sweep()
         await wait_until(pilot, lambda: len(curves.series["6"].values) == 5)
+
+
+async def test_a_section_chosen_whole_is_named_on_the_axis_as_on_the_leaderboard_and_fits_at_80_columns() -> None:
+    from runfiles import trial
+
+    from tuitrain.sweep.leaderboard import shown_values
+    from tuitrain.sweep.spec import Choice
+    from tuitrain.ui.sweep_view import scatter_data
+
+    layers = "model.layers"
+    relu = [{"kind": "dense", "units": 64, "activation": "relu"}, {"kind": "dropout", "rate": 0.2}]
+    sigmoid = [{"kind": "dense", "units": 64, "activation": "sigmoid"}, {"kind": "dropout", "rate": 0.2}]
+    trials = [trial(0, objective=0.3, params={layers: relu}), trial(1, objective=2.3, params={layers: sigmoid})]
+    data = scatter_data(trials, layers, Choice(values=[relu, sigmoid]), "val_loss", best=0)
+    shown = shown_values(trials)
+    assert [label for _, label in data.xticks] == [shown[(0, layers)], shown[(1, layers)]]
+    assert [label for _, label in data.xticks] == ["activation=relu", "activation=sigmoid"]
+
+    chart = ScatterChart("val_loss", title="objective by parameter")
+    app = ScreenApp(Screen())
+
+    async with app.run_test(size=(40, 16)) as pilot:
+        await app.screen.mount(chart)
+        chart.set_data(data)
+        await pilot.pause()
+        text = "\n".join("".join(s.text for s in chart.render_line(y)) for y in range(chart.size.height))
+        assert "[{" not in text  # never the raw TOML of the section
+        assert "activation=r…" in text or "activation=relu" in text

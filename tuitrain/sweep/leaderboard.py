@@ -58,18 +58,25 @@ def shown_values(trials: Sequence[TrialEntry]) -> dict[tuple[int, str], str]:
     out: dict[tuple[int, str], str] = {}
     for name in param_names(trials):
         values = {t.number: t.params[name] for t in trials if name in t.params}
-        if not any(isinstance(v, dict | list) for v in values.values()):
-            out.update({(n, name): value_text(v) for n, v in values.items()})
-            continue
-        leaves = {n: _leaves(v) for n, v in values.items()}
-        keys = dict.fromkeys(k for found in leaves.values() for k in found)
-        varying = [k for k in keys if len({tuple(sorted(found.get(k, ()))) for found in leaves.values()}) > 1]
-        for n, found in leaves.items():
-            parts = []
-            for key in (k for k in varying if k in found):
-                text = "/".join(sorted(found[key]))
-                parts.append(text if key.rsplit(".", 1)[-1] in ("", "name", "kind") else f"{key}={text}")
-            out[(n, name)] = " ".join(parts) or value_text(values[n])
+        out.update({(n, name): text for n, text in zip(values, value_labels(list(values.values())), strict=True)})
+    return out
+
+
+def value_labels(values: Sequence[Any]) -> list[str]:
+    """Each of ``values`` (of one parameter) as a cell or an axis shows it: a plain value as it is
+    (:func:`value_text`); a section by what differs between these sections ("activation=relu")."""
+    if not any(isinstance(v, dict | list) for v in values):
+        return [value_text(v) for v in values]
+    leaves = [_leaves(v) for v in values]
+    keys = dict.fromkeys(k for found in leaves for k in found)
+    varying = [k for k in keys if len({tuple(sorted(found.get(k, ()))) for found in leaves}) > 1]
+    out = []
+    for value, found in zip(values, leaves, strict=True):
+        parts = []
+        for key in (k for k in varying if k in found):
+            text = "/".join(sorted(found[key]))
+            parts.append(text if key.rsplit(".", 1)[-1] in ("", "name", "kind") else f"{key}={text}")
+        out.append(" ".join(parts) or value_text(value))
     return out
 
 

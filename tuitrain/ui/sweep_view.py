@@ -23,7 +23,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from tuitrain.formatting import duration, short
-from tuitrain.sweep.leaderboard import leaderboard, objective_text, ranks, short_names, value_text
+from tuitrain.sweep.leaderboard import leaderboard, objective_text, ranks, short_names, value_labels
 from tuitrain.sweep.preview import axis_label
 from tuitrain.sweep.space import Choice, LogUniform, ReverseLog, Uniform
 from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
@@ -345,8 +345,10 @@ def scatter_data(
         groups[kind].append((x, float(trial.objective)))  # type: ignore[arg-type]
     points = {k: tuple(v) for k, v in groups.items() if v}
     if isinstance(axis, Choice):
-        labels = [value_text(v) for v in axis.values]
-        ticks = tuple((float(i), label[:12]) for i, label in enumerate(labels))
+        # A section chosen whole is named by what differs between the choices, as the leaderboard names it;
+        # the chart cuts a label to the room its place on the axis has.
+        labels = value_labels(axis.values)
+        ticks = tuple((float(i), label) for i, label in enumerate(labels))
         return ScatterData(param, metric, "choice", points, ticks, (-0.5, len(labels) - 0.5))
     lo, hi = axis.to_scale(axis.low), axis.to_scale(axis.high)
     xs = [x for pts in points.values() for x, _ in pts]

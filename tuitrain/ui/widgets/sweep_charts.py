@@ -102,9 +102,13 @@ class ScatterChart(MeteredChart):
         plt.xlim(x_lo - margin, x_hi + margin)
         plt.ylim(lo, hi)
         ticks = [t for t in data.xticks if x_lo - margin <= t[0] <= x_hi + margin]
-        # plotext's picture is read back as ANSI: tick labels (choice values) and names from sweep.json are
-        # made printable first, so an escape sequence in them is shown, not obeyed.
-        plt.xticks([p for p, _ in ticks], [printable(label) for _, label in ticks])
+        # Names from sweep.json are made printable first, so an escape sequence in them is shown, not
+        # obeyed; a choice's label is cut to its share of the axis (with a gap), so labels never run together.
+        labels = [printable(label) for _, label in ticks]
+        if data.scale == "choice" and ticks:
+            room = max(3, (width - 8) // len(ticks) - 1)
+            labels = [label if len(label) <= room else label[: room - 1] + "…" for label in labels]
+        plt.xticks([p for p, _ in ticks], labels)
         yticks = nice_ticks(lo, hi, max(2, (height - 4) // 2))
         plt.yticks(yticks, [short(t) for t in yticks])
         legend = []
