@@ -105,3 +105,15 @@ def test_strip_labels_take_the_longest_form_with_room() -> None:
     narrow = place_strip_labels([(5, forms), (9, ("✗NaN 9", "✗9"))], 12)
     assert [p.text for p in narrow] == ["overfitting"]  # no room left for the NaN mark: left out, not cut
     assert_clean(narrow, 12)
+
+
+def test_a_legend_that_does_not_fit_says_how_many_curves_it_leaves_unnamed() -> None:
+    from tuitrain.ui.chart_labels import fit_legend
+
+    legend = ["• #1", "× #3", "+ #2", "o #0"]
+    assert fit_legend("val_loss by epoch", legend, 80) == "val_loss by epoch  • #1  × #3  + #2  o #0"
+    short = fit_legend("val_loss by epoch", legend, 36)
+    assert short == "val_loss by epoch  • #1  × #3  +2" and len(short) <= 36
+    assert fit_legend("val_loss by epoch", legend, 21) == "val_loss by epoch  +4"
+    assert fit_legend("val_loss by epoch", legend, 10) == "val_loss by epoch"  # the title alone, as before
+    assert fit_legend("loss", [], 10) == "loss"

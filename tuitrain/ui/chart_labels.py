@@ -140,3 +140,23 @@ def place_strip_labels(texts: Sequence[tuple[int, Sequence[str]]], width: int) -
                 placed.append(PlacedLabel(text, start, 0))
                 break
     return placed
+
+
+def fit_legend(head: str, legend: list[str], room: int) -> str:
+    """``head`` and as many ``legend`` entries as fit in ``room`` columns, two spaces apart; when some are
+    left off, "+N" says how many (a curve drawn without a name in the legend must not pass for nothing)."""
+    shown = [head]
+    for index, part in enumerate(legend):
+        after = len(legend) - index - 1
+        needed = len(part) + 2 + (len(f"  +{after}") if after else 0)
+        if len("  ".join(shown)) + needed > room:
+            while True:
+                more = f"+{len(legend) - len(shown) + 1}"
+                if len("  ".join([*shown, more])) <= room or len(shown) == 1:
+                    break
+                shown.pop()
+            if len("  ".join([*shown, more])) <= room:
+                shown.append(more)
+            break
+        shown.append(part)
+    return "  ".join(shown)

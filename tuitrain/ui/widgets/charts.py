@@ -27,7 +27,14 @@ from textual_plotext import PlotextPlot
 from tuitrain.analysis import ema_smooth
 from tuitrain.formatting import short
 from tuitrain.text import printable
-from tuitrain.ui.chart_labels import MarkerLabel, PlacedLabel, marker_label_texts, place_labels, place_strip_labels
+from tuitrain.ui.chart_labels import (
+    MarkerLabel,
+    PlacedLabel,
+    fit_legend,
+    marker_label_texts,
+    place_labels,
+    place_strip_labels,
+)
 from tuitrain.ui.chart_math import (
     ChartMarkers,
     Series,
@@ -415,13 +422,7 @@ class Chart(PlotextPlot):
             glyph = _LEGEND_GLYPH.get(marker, marker)
             legend.append(f"{glyph} {self._label(series)}")
         head = self.title + (" (smoothed)" if self._smoothed else "")
-        parts = [head, *legend]
-        text = parts[0]
-        for part in parts[1:]:
-            if len(text) + 2 + len(part) > width - 2:
-                break
-            text = f"{text}  {part}"
-        return text
+        return fit_legend(head, legend, width - 2)
 
 
 def _column(epoch: float, x_right: int, canvas: int) -> int:
