@@ -4,12 +4,14 @@
 
 Startup: wall and CPU time from starting a fresh ``python`` process to the app's first frame (it imports
 the app and mounts the setup screen headless, ``App.run_test``, at 80x24 and at 120x40, and waits until
-the app is idle: Textual's own first frame can come before the form's fields are laid out), against, in
-the same run and alternating (median of ``--repeats``):
+the app is idle: Textual's own first frame can come before the form's fields are laid out), with the
+modules' bytecode cached as after an install (one untimed run first), against, in the same run and
+alternating (median of ``--repeats``):
 
 - a bare Textual app with a header (the floor any Textual dashboard pays, on this machine now);
 - with ``--against TREE``, the same first frame of another checkout of tuitrain (e.g. ``git worktree
-  add /tmp/main main``): what a change saved, measured under the same load;
+  add /tmp/main main``): what a change saved, measured under the same load (each process runs in
+  the checkout it times, which it checks: run from a checkout, ``python -c`` would import that one);
 - a fresh process that only runs ``import tensorflow`` (unless ``--no-tensorflow``): the cost the
   dashboard avoids by leaving TensorFlow to the trainer process.
 
@@ -29,11 +31,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+THIS_TREE = Path(__file__).resolve().parents[1]
+"""The checkout this script belongs to: the one timed as "dashboard"."""
+
+BYTECODE = Path(tempfile.mkdtemp(prefix="ui-bench-bytecode-"))
+"""Where the timed processes keep their compiled modules (``PYTHONPYCACHEPREFIX``), so that a start
+is timed as after an install, with its bytecode cached, even where ``PYTHONDONTWRITEBYTECODE`` is set
+(then every start compiled tuitrain's modules again: 0.1 s of CPU); a checkout gets no file of it."""
+atexit.register(shutil.rmtree, BYTECODE, True)
 
 FIRST_FRAME = """
 import asyncio, sys, time
@@ -43,6 +58,8 @@ from tuitrain.ui.app import TuitrainApp
 from tuitrain.workspace import read_for_editing
 from pathlib import Path
 import tempfile
+
+print("tuitrain from", Path(sys.modules["tuitrain"].__file__).resolve().parents[1])
 
 async def main():
     path = presets.find("digits-overfit")
@@ -80,23 +97,37 @@ asyncio.run(main())
 def wall(code: str, tree: str | None = None) -> float:
     """Seconds from starting ``python -c code`` to the time it prints, or to its exit when it prints none.
 
-    ``tree``: a checkout of tuitrain imported instead of the installed one (it goes first on the path).
+    ``tree``: the checkout of tuitrain to import (default: this one), whatever the venv has installed.
     """
     return timed(code, tree)[0]
 
 
-def timed(code: str, tree: str | None = None) -> tuple[float, float]:
+def timed(code: str, tree: str | None = None, *, cached_bytecode: bool = True) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process) from starting ``python -c code`` to what it prints
     (``time.time() time.process_time()``), or to its exit when it prints nothing (CPU time then unknown: 0).
 
     CPU time counts only this process's work: on a machine shared with other jobs it moves far less
     than wall time, so a change is judged by it.
+
+    ``tree``: the checkout of tuitrain to import (default: this one). The process runs in it and has
+    it first on its path: ``python -c`` puts its working folder before ``PYTHONPATH``, so run from
+    another checkout, that checkout's tuitrain would be timed instead. A script that says where its
+    tuitrain came from ("tuitrain from FOLDER") is checked against ``tree``.
+    ``cached_bytecode``: compiled modules are kept in :data:`BYTECODE` (the first run compiles them).
     """
+    root = Path(tree).resolve() if tree is not None else THIS_TREE
     env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (tree, env.get("PYTHONPATH")) if p)
+    if cached_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env, cwd=root
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("tuitrain from ") and Path(line.removeprefix("tuitrain from ")) != root:
+            raise SystemExit(f"timed {line!r}, not {root}: check --against (a checkout of tuitrain)")
     fields = out.split()[-2:] if out.strip() else []
     if len(fields) == 2:
         return float(fields[0]) - start, float(fields[1])
@@ -109,13 +140,19 @@ def startup(
     """Median (wall, CPU) seconds to the first frame: "tuitrain", "bare" Textual, "against" a tree, "tensorflow"."""
     sized = f"SIZE = {size!r}\n"
     runs: dict[str, list[tuple[float, float]]] = {"tuitrain": [], "bare": []}
+    # Untimed first runs: they compile the modules into BYTECODE, as an install does.
+    timed(sized + FIRST_FRAME)
+    timed(sized + BARE_TEXTUAL)
+    if against is not None:
+        timed(sized + FIRST_FRAME, against)
     for _ in range(repeats):
         runs["tuitrain"].append(timed(sized + FIRST_FRAME))
         runs["bare"].append(timed(sized + BARE_TEXTUAL))
         if against is not None:
             runs.setdefault("against", []).append(timed(sized + FIRST_FRAME, against))
         if tensorflow:
-            runs.setdefault("tensorflow", []).append(timed("import tensorflow"))
+            # Its bytecode is the installed package's: a cache of TensorFlow's thousands of modules is not made.
+            runs.setdefault("tensorflow", []).append(timed("import tensorflow", cached_bytecode=False))
     return {
         name: (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
         for name, times in runs.items()

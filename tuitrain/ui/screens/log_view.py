@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tuitrain.runs.logtail import LogTail
+from tuitrain.ui.widgets.footer import KeysFooter
 
 
 def log_text(tails: Sequence[LogTail]) -> Text:
@@ -62,7 +63,7 @@ class LogScreen(ModalScreen[None]):
         with VerticalScroll(id="log-box") as box:
             box.border_title = self.log_title
             yield Static(log_text(self.tails), id="log-text", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         box = self.query_one("#log-box", VerticalScroll)

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.analysis.lr_finder import MIN_POINTS, LrFinderReport, analyze_lr_range
@@ -29,6 +29,7 @@ from tuitrain.runs.tail import LogProblem, TrainerGone
 from tuitrain.text import printable
 from tuitrain.ui.messages import RunEvent
 from tuitrain.ui.tailer import watch_run
+from tuitrain.ui.widgets.footer import KeysFooter
 from tuitrain.ui.widgets.lr_curve import LrCurveChart
 
 
@@ -76,7 +77,7 @@ class LrFindScreen(Screen[float | None]):
         yield LrCurveChart(id="lr-find-chart")
         with VerticalScroll(id="lr-find-report-box"):
             yield Static("", id="lr-find-report", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def chart(self) -> LrCurveChart:

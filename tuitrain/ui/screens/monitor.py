@@ -24,7 +24,7 @@ from textual.events import Resize
 from textual.markup import escape as escape_markup
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Select, Static
+from textual.widgets import Button, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.analysis import experiment_guessing
@@ -39,6 +39,7 @@ from tuitrain.ui.screens.dialogs import ConfirmDialog
 from tuitrain.ui.screens.log_view import LogScreen
 from tuitrain.ui.tailer import watch_run
 from tuitrain.ui.widgets.charts import MetricChart
+from tuitrain.ui.widgets.footer import KeysFooter
 from tuitrain.ui.widgets.run_panels import FlagsPanel, RunHeader
 
 CHART_INTERVAL = 0.5
@@ -187,7 +188,7 @@ class MonitorScreen(Screen[None]):
         yield FlagsPanel(id="flags")
         # Compact, without the palette hint (ctrl+p still opens it): at 80 columns every key then fits,
         # the app's own (quit, runs) included.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def loss_chart(self) -> MetricChart:

@@ -27,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain.formatting import duration
@@ -52,6 +52,7 @@ from tuitrain.ui.run_list import (
 )
 from tuitrain.ui.screens.dialogs import ConfirmDialog, PromptDialog
 from tuitrain.ui.widgets.charts import COMPARE_MARKERS, CompareChart
+from tuitrain.ui.widgets.footer import KeysFooter
 
 REFRESH_SECONDS = 5.0
 """How often the list refreshes by itself (a folder scan in a thread; rows change only when runs did)."""
@@ -296,7 +297,7 @@ class RunsScreen(Screen[None]):
             with VerticalScroll(id="compare-diff-box"):
                 yield Static("", id="compare-diff", markup=False)
         # Compact, without the palette's hint: at 80 columns every key of the list then fits.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> DataTable[str | Text]:

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import AwaitMount
-from textual.widgets import Button, Footer, Header, Static, TabbedContent
+from textual.widgets import Button, Header, Static, TabbedContent
 
 from tuitrain import presets
 from tuitrain.spec import Experiment
@@ -24,6 +24,7 @@ from tuitrain.ui.validation import Validation, validate_data
 from tuitrain.ui.widgets.data_folder import DataFolderField
 from tuitrain.ui.widgets.experiment_form import SECTIONS, ExperimentForm, until_mounted
 from tuitrain.ui.widgets.fields import FormEdited
+from tuitrain.ui.widgets.footer import KeysFooter
 from tuitrain.ui.widgets.presets import PresetPanel
 from tuitrain.ui.widgets.summary import IssueList, StatusLine
 from tuitrain.workspace import preset_name_problem, read_for_editing, relative_data_base
@@ -128,7 +129,8 @@ class SetupScreen(Screen[None]):
     ) -> None:
         super().__init__(id="setup")
         self._initial = initial
-        self._search_built = False
+        self._search_form: SearchForm | None = None
+        """The Search tab's form once built (held: a query for it on every footer refresh cost the first frame)."""
         self.data_dir = data_dir
         self._baseline = initial
         self.preset_name = preset_name
@@ -157,7 +159,7 @@ class SetupScreen(Screen[None]):
                     yield Button("Start ▶", id="start-button", compact=True, variant="success")
                 yield IssueList(id="issues")
                 yield Static("", id="help-bar", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.title = "tuitrain setup"
@@ -204,8 +206,7 @@ class SetupScreen(Screen[None]):
     @property
     def search(self) -> SearchForm | None:
         """The Search tab's form, once the tab has been shown (None before: nothing is searched)."""
-        found = self.query("#search-form")
-        return found.first() if found else None  # type: ignore[return-value]
+        return self._search_form
 
     @property
     def searching(self) -> bool:
@@ -217,15 +218,15 @@ class SetupScreen(Screen[None]):
         """Build and mount the Search tab's form if it is not yet (the form mounts it before the tab shows)."""
         if pane_id != "section-search":
             return None
-        if self._search_built:
-            return until_mounted(self.search)  # a first visit still mounting it
+        if self._search_form is not None:
+            return until_mounted(self._search_form)  # a first visit still mounting it
         # Imported and built the first time the tab is shown: the first frame does without it.
         from tuitrain.ui.widgets.search import SearchForm
 
-        self._search_built = True
         data = self.form.to_data()
         name = self.preset_name or str(data.get("name") or "experiment")
         search = SearchForm(self.experiment, data, name=name, base_dir=self.base_dir, id="search-form")
+        self._search_form = search
         return self.query_one(f"#{pane_id}").mount(search)
 
     @on(TabbedContent.TabActivated)
