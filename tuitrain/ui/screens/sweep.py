@@ -33,7 +33,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from tuitrain import presets
@@ -60,6 +60,7 @@ from tuitrain.ui.sweep_view import (
     scatter_data,
 )
 from tuitrain.ui.widgets.fields import ERROR_STYLE, OK_STYLE
+from tuitrain.ui.widgets.footer import KeysFooter
 from tuitrain.ui.widgets.leaderboard import Leaderboard
 from tuitrain.ui.widgets.sweep_charts import MeteredChart, ScatterChart, TrialCurves
 from tuitrain.workspace import preset_name_problem
@@ -184,7 +185,7 @@ class SweepScreen(Screen[None]):
                         chart.cpu_clock = self._build_clock
                     yield chart
         yield Static("", id="sweep-detail", markup=False)
-        yield Footer(compact=True, show_command_palette=False)  # at 80 columns every space counts
+        yield KeysFooter(compact=True, show_command_palette=False)  # at 80 columns every space counts
 
     @property
     def table(self) -> Leaderboard:
