@@ -58,6 +58,19 @@ def test_values_as_tables_show_them() -> None:
     assert objective_text(entry(0, objective=0.25, best_epoch=3)) == "0.25 @ 3" and objective_text(entry(1)) == "-"
 
 
+def test_a_memo_gives_the_same_values_and_follows_a_changed_one() -> None:
+    trials = [entry(0, params={LR: 0.1, "units": 64}), entry(1, params={LR: 0.01, "units": 128})]
+    memo: dict = {}
+    assert shown_values(trials, memo) == shown_values(trials)
+    assert memo[(1, "units")] == (128, "128")
+    changed = [entry(0, params={LR: 0.1, "units": 64}), entry(1, params={LR: 0.5, "units": True})]
+    assert shown_values(changed, memo) == shown_values(changed)  # 1 == True, but True is shown as true
+    assert shown_values(changed, memo)[(1, "units")] == "true" and shown_values(changed, memo)[(1, LR)] == "0.5"
+    sgd = {"name": "sgd", "momentum": 0.9}
+    sections = [entry(0, params={"optimizer": sgd}), entry(1, params={"optimizer": {"name": "adam"}})]
+    assert shown_values(sections, memo) == shown_values(sections)  # sections: worked out whole, every time
+
+
 def test_distinct_values_and_best_sets() -> None:
     trials = [entry(i, params={LR: lr}) for i, lr in enumerate([0.1, 0.1, 0.01])] + [entry(3, "lost", params={LR: 1.0})]
     assert distinct_values(trials) == [f"{LR}: 2 in 4 trials"]

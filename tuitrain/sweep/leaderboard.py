@@ -52,13 +52,27 @@ def short_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def shown_values(trials: Sequence[TrialEntry]) -> dict[tuple[int, str], str]:
+def shown_values(
+    trials: Sequence[TrialEntry], memo: dict[tuple[int, str], tuple[Any, str]] | None = None
+) -> dict[tuple[int, str], str]:
     """Each (trial, parameter) value as tables show it: plain values as they are; a section (a table or a list
-    chosen whole) by what differs between the sections these trials got: "sgd momentum=0.9", "activation=relu"."""
+    chosen whole) by what differs between the sections these trials got: "sgd momentum=0.9", "activation=relu".
+
+    ``memo``: kept by a caller that asks again and again (the sweep screen, every second), so that a plain
+    value already written is not written again; a section's label depends on the other trials' and is
+    always worked out."""
     out: dict[tuple[int, str], str] = {}
     for name in param_names(trials):
         values = {t.number: t.params[name] for t in trials if name in t.params}
-        out.update({(n, name): text for n, text in zip(values, value_labels(list(values.values())), strict=True)})
+        if memo is None or any(isinstance(v, dict | list) for v in values.values()):
+            out.update({(n, name): text for n, text in zip(values, value_labels(list(values.values())), strict=True)})
+            continue
+        for number, value in values.items():
+            key = (number, name)
+            known = memo.get(key)
+            if known is None or type(known[0]) is not type(value) or known[0] != value:
+                known = memo[key] = (value, value_text(value))
+            out[key] = known[1]
     return out
 
 

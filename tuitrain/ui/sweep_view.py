@@ -330,8 +330,9 @@ def scatter_data(
     have = [t for t in trials if param in t.params and t.objective is not None and plottable(t.objective)]
     axis = _axis_for(dist, [t.params[param] for t in have])
     groups: dict[str, list[tuple[float, float]]] = {kind: [] for kind in POINT_KINDS}
+    labels = axis.labels() if isinstance(axis, Choice) else None
     for trial in have:
-        x = _position(axis, trial.params[param])
+        x = _position(axis, trial.params[param], labels)
         if x is None:
             continue
         if trial.number == best:
@@ -357,9 +358,10 @@ def scatter_data(
     return ScatterData(param, metric, scale, points, _ticks(axis, lo, hi, most_ticks), (lo, hi))
 
 
-def _position(axis: Any, value: Any) -> float | None:
+def _position(axis: Any, value: Any, labels: list[str] | None = None) -> float | None:
+    """Where ``value`` goes on ``axis`` (``labels``: a Choice's labels, worked out once per chart)."""
     if isinstance(axis, Choice):
-        labels = axis.labels()
+        labels = axis.labels() if labels is None else labels
         label = Choice.label(value)
         return float(labels.index(label)) if label in labels else None
     if not isinstance(value, int | float) or isinstance(value, bool):

@@ -141,6 +141,8 @@ class SweepScreen(Screen[None]):
         self.error: str | None = None
         self._cells: dict[int, BoardRow] = {}
         """Trial number -> (its cells as shown, whether it was shown as the best)."""
+        self._shown_memo: dict[tuple[int, str], tuple[Any, str]] = {}
+        """(trial, parameter) -> (its value, as shown): plain values are not written again every second."""
         self._rows = BoardRows()
         """Each trial's leaderboard row, worked out again only when the trial moved."""
         self._labels: list[str] = []
@@ -336,7 +338,7 @@ class SweepScreen(Screen[None]):
         if names != self.names or not table.columns:
             self._rebuild_columns(names, status.metric if status else "objective")
         mode = status.mode if status else "min"
-        shown = shown_values(trials)
+        shown = shown_values(trials, self._shown_memo)
         rank_of = self._ranks
         best = self._best.number if self._best is not None else None
         now = self.clock()
@@ -396,10 +398,11 @@ class SweepScreen(Screen[None]):
         if param is None or status is None:
             return
         best = self._best.number if self._best is not None else None
-        data = scatter_data(record.trials, param, self.dists.get(param), status.metric, best)
         chart = self.scatter
 
         def draw() -> None:
+            # Worked out when drawn: a paced chart skips most refreshes, and 200 trials' points cost.
+            data = scatter_data(record.trials, param, self.dists.get(param), status.metric, best)
             with chart.batch_update():
                 chart.set_metric(status.metric, f"{status.metric} by parameter")
                 chart.set_data(data)
