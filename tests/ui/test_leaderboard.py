@@ -199,16 +199,10 @@ async def test_a_changed_row_forgets_only_its_own_cached_line() -> None:
         assert cached_lines() == before - {2, 3}
 
 
-class ScrolledPairApp(App[None]):
-    """A Leaderboard and a plain DataTable, each shorter than its rows (so some are scrolled out of view)."""
+class ScrolledPairApp(PairApp):
+    """The pair, each table shorter than its rows (so some are scrolled out of view)."""
 
     CSS = "DataTable { height: 9; width: auto; }"
-
-    def compose(self) -> ComposeResult:
-        for table in (Leaderboard(cursor_type="row", id="ours"), DataTable(cursor_type="row", id="theirs")):
-            for key in LABELS:
-                table.add_column(Text(key), key=key)
-            yield table
 
 
 async def test_every_line_that_changes_on_screen_is_repainted() -> None:
