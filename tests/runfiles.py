@@ -176,6 +176,9 @@ class FakeSource:
     def list(self) -> list[RunSummary]:
         return list(self.rows)
 
+    def epoch_series(self, run_dir: Path) -> dict[str, list[float | None]]:
+        return self.load(run_dir).series()
+
     def load(self, run_dir: Path) -> RunRecord:
         run_dir = Path(run_dir)
         history = self.histories.get(run_dir, {})

@@ -1,13 +1,13 @@
 """Where the dashboard's runs come from and how it acts on them: the one seam every screen uses.
 
-:class:`RunsSource` is all a screen knows about runs: list them, load one, follow one as it trains,
-start, stop and delete one, and start a learning-rate range test; and the sweeps beside them: list
-them, load one, start one from a spec, stop one, resume one, refine one around its best trials, save its
-best trial as a preset. A trial is an ordinary run directory: it is opened, followed and stopped (the
-normal stop path) like any run. :class:`LocalRunsSource` is that seam on a runs folder: reading goes
-through :mod:`tuitrain.runs` and :mod:`tuitrain.sweep`, trainer and controller processes through
-:mod:`tuitrain.launcher` and :mod:`tuitrain.sweep.process`. The app is given a source
-(``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake.
+:class:`RunsSource` is all a screen knows about runs: list them, load one, follow one as it trains, read
+its per-epoch logs as they grow, start, stop and delete one, and start a learning-rate range test; and
+the sweeps beside them: list them, load one, start one from a spec, stop one, resume one, refine one
+around its best trials, save its best trial as a preset. A trial is an ordinary run directory: it is
+opened, followed and stopped (the normal stop path) like any run. :class:`LocalRunsSource` is that seam
+on a runs folder: reading goes through :mod:`tuitrain.runs` and :mod:`tuitrain.sweep`, trainer and
+controller processes through :mod:`tuitrain.launcher` and :mod:`tuitrain.sweep.process`. The app is
+given a source (``TuitrainApp(source=...)``) and hands it to every screen; tests give it a fake.
 
 Plain Python, no Textual; :mod:`tuitrain.runs`, the launcher and the sweep package are imported on
 first use, so the dashboard draws its first screen without them (and never imports Optuna: only the
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tuitrain.runs.logtail import LogTail
     from tuitrain.runs.note import RunNote
     from tuitrain.runs.record import RunRecord
+    from tuitrain.runs.series_tail import Series, SeriesTails
     from tuitrain.runs.tail import Emit
     from tuitrain.spec import Experiment
     from tuitrain.sweep.spec import SweepSpec
@@ -60,6 +61,11 @@ class RunsSource(Protocol):
 
     def load(self, run_dir: Path) -> RunRecord:
         """Everything recorded about one run: state, history, experiment (``record.experiment_spec()``)."""
+        ...
+
+    def epoch_series(self, run_dir: Path) -> Series:
+        """The run's per-epoch logs by name (as ``load(run_dir).series()`` gives them), cheap to ask again
+        and again: only what its trainer appended since the last call is read (the sweep screen's curves)."""
         ...
 
     def tail(self, run_dir: Path, emit: Emit, is_cancelled: Callable[[], bool]) -> str:
@@ -162,6 +168,7 @@ class LocalRunsSource:
         self.skipped: list[str] = []
         self._runs = _FolderListing(self.runs_root)
         self._trials: dict[Path, _FolderListing] = {}
+        self._series: SeriesTails | None = None
 
     def list(self) -> list[RunSummary]:
         """Every run in the folder, newest first.
@@ -195,6 +202,15 @@ class LocalRunsSource:
         from tuitrain import runs
 
         return runs.load_run(Path(run_dir))
+
+    def epoch_series(self, run_dir: Path) -> Series:
+        """The run's per-epoch logs, its event log read from where the last call stopped
+        (:class:`tuitrain.runs.series_tail.SeriesTails`); none when the log can't be read."""
+        if self._series is None:
+            from tuitrain.runs.series_tail import SeriesTails
+
+            self._series = SeriesTails()
+        return self._series.series(run_dir)
 
     def tail(self, run_dir: Path, emit: Emit, is_cancelled: Callable[[], bool]) -> str:
         """Follow the run directory's event log (:func:`tuitrain.runs.tail.tail_run`)."""
