@@ -55,3 +55,16 @@ def test_no_chart_waits_longer_than_the_longest_wait() -> None:
 def test_a_share_outside_0_to_1_is_refused(share: float) -> None:
     with pytest.raises(ValueError, match="share of the UI time"):
         RedrawPacer(share)
+
+
+def test_a_wait_left_by_rounding_is_no_wait() -> None:
+    # cost / share in floats: 0.5 * (1/300) / (1/300) is 0.5000000000000001, so 0.5 s later a sliver was left,
+    # and a timer set for it found the same sliver again, for as long as the clock did not move.
+    clock = FakeClock()
+    pacer = RedrawPacer(1 / 300, clock=clock)
+    pacer.drawn()
+    assert pacer.wait(cost=0.5 / 300) == pytest.approx(0.5)
+    clock.now += 0.5
+    assert pacer.wait(cost=0.5 / 300) == 0.0
+    clock.now -= 0.002
+    assert pacer.wait(cost=0.5 / 300) == pytest.approx(0.002)

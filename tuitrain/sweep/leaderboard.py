@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuitrain.sweep.space import toml_inline
-from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry, ranked_trials
+from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, ACTIVE_TRIAL_STATES, SweepRecord, TrialEntry, ranked_trials
 
 VALUE_WIDTH = 40
 """Longest value text in a table cell; longer ones end in an ellipsis."""
@@ -182,9 +182,18 @@ class SweepProgress:
 def sweep_progress(record: SweepRecord, now: float | None = None) -> SweepProgress:
     """The progress of ``record`` at time ``now`` (default: the current time)."""
     status = record.status
-    trials = record.trials
-    running = sum(t.active for t in trials)
-    done = sum(not t.active and t.state != "lost" for t in trials)
+    # One pass, no properties: the sweep screen asks every second, of sweeps of hundreds of trials.
+    running = done = 0
+    starts: list[float | None] = []  # of the active trials
+    trained: list[float] = []  # durations of the ended trials that ran
+    for t in record.trials:
+        if t.state in ACTIVE_TRIAL_STATES:
+            running += 1
+            starts.append(t.started_at)
+            continue
+        done += t.state != "lost"
+        if t.run is not None and t.started_at is not None and t.ended_at is not None:
+            trained.append(max(0.0, t.ended_at - t.started_at))
     if status is None:
         return SweepProgress(0, done, running, 0, None, None, None)
     now = time.time() if now is None else now
@@ -197,10 +206,9 @@ def sweep_progress(record: SweepRecord, now: float | None = None) -> SweepProgre
     elapsed = max(0.0, end - status.created_at)
     per_hour = done / (elapsed / 3600) if done and elapsed > 0 else None
     eta = None
-    trained = [d for t in trials if not t.active and t.run is not None and (d := t.duration) is not None]
     if record.state in ("pending", "running") and trained:
         mean = sum(trained) / len(trained)
-        ongoing = sum(max(0.0, mean - (now - (t.started_at or now))) for t in trials if t.active)
+        ongoing = sum(max(0.0, mean - (now - (started or now))) for started in starts)
         slots = max(len(status.slots), running, 1)
         eta = (left * mean + ongoing) / slots
     return SweepProgress(planned, done, running, left, elapsed, per_hour, eta)

@@ -17,8 +17,12 @@ from collections.abc import Callable
 
 FRAME_BUDGET = 1 / 30
 """Seconds of UI time per second the sweep screen may spend, all of it (issue 13: one 30 fps frame)."""
-LONGEST_WAIT = 5.0
-"""The longest a chart whose data changed waits for its redraw, whatever its build costs."""
+LONGEST_WAIT = 8.0
+"""The longest a chart whose data changed waits for its redraw, whatever its build costs (a chart whose
+build costs more than its share allows for this wait goes over its share: it must not look frozen)."""
+
+TOO_SHORT_TO_WAIT = 0.001
+"""Seconds of wait below which a change is drawn at once."""
 
 
 class RedrawPacer:
@@ -47,7 +51,10 @@ class RedrawPacer:
         """Seconds from now until a change may be drawn, given the last build's ``cost``; 0.0: at once."""
         if self._drawn_at is None:
             return 0.0
-        return max(0.0, self._drawn_at + self.gap(cost) - self.clock())
+        left = self._drawn_at + self.gap(cost) - self.clock()
+        # Less than a millisecond is rounding (cost / share in floats), not a wait: a timer set for it
+        # would find the same sliver left and set another.
+        return left if left >= TOO_SHORT_TO_WAIT else 0.0
 
     def drawn(self) -> None:
         """Note that a change was drawn now (the next one waits from here)."""

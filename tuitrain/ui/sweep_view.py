@@ -78,10 +78,9 @@ def board_cells(
 
     Every cell is :func:`printable`: values, states and slots come from sweep.json.
     """
-    rank_text = f"{BEST_MARK}{rank}" if best and rank is not None else (str(rank) if rank is not None else "-")
     took = trial.duration if now is None or trial.started_at is None or not trial.active else now - trial.started_at
     cells = (
-        rank_text,
+        rank_cell(rank, best),
         str(trial.number),
         *(shown.get((trial.number, n), "-") for n in names),
         objective_text(trial),
@@ -92,6 +91,13 @@ def board_cells(
         trial.slot or "-",
     )
     return tuple(printable(cell) for cell in cells)
+
+
+def rank_cell(rank: int | None, best: bool) -> str:
+    """The rank column's cell: the rank, starred for the best trial, ``-`` for a trial without a rank."""
+    if rank is None:
+        return "-"
+    return f"{BEST_MARK}{rank}" if best else str(rank)
 
 
 def board_order(trials: Sequence[TrialEntry], mode: str, sort: str) -> list[int]:
@@ -118,8 +124,9 @@ BoardRow = tuple[tuple[str, ...], bool]
 class BoardRows:
     """Every trial's leaderboard row, worked out again only for trials that moved since the last call.
 
-    A row is reused when its trial, rank, best mark and shown values are what they were; a training
-    trial's row is always worked out again (its duration runs with the clock).
+    A row is reused when its trial, rank, best mark and shown values are what they were, and only its
+    rank cell is written again when only its rank moved (a trial that ends well moves every trial below
+    it down a rank); a training trial's row is always worked out again (its duration runs with the clock).
     """
 
     def __init__(self) -> None:
@@ -145,11 +152,19 @@ class BoardRows:
         for trial in trials:
             number = trial.number
             is_best = number == best
-            inputs = (trial, rank_of.get(number), is_best, tuple(shown.get((number, n)) for n in names))
+            # The trial's fields copied: a trial changed in place (a caller's own object) must not match.
+            inputs = (dict(trial.__dict__), rank_of.get(number), is_best, tuple(shown.get((number, n)) for n in names))
             cached = self._rows.get(number)
-            if cached is not None and cached[0] == inputs and not trial.active:
-                out[number] = cached[1]
-                continue
+            if cached is not None and not trial.active:
+                (fields, _, was_best, values), (cells, _) = cached
+                if cached[0] == inputs:
+                    out[number] = cached[1]
+                    continue
+                if was_best == is_best and fields == inputs[0] and values == inputs[3]:  # only the rank moved
+                    row = ((printable(rank_cell(inputs[1], is_best)), *cells[1:]), is_best)
+                    self._rows[number] = (inputs, row)
+                    out[number] = row
+                    continue
             row = (board_cells(trial, names, shown, rank_of.get(number), is_best, now), is_best)
             self.computed += 1
             self._rows[number] = (inputs, row)

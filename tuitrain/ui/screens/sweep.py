@@ -2,10 +2,12 @@
 
 What it shows comes from the app's run source only: the sweep (:meth:`RunsSource.load_sweep`, read in
 a thread every second), its spec once (for each parameter's scale), and the curves of the trials it
-overlays (:meth:`RunsSource.load`, read again only for trials that moved). Each refresh changes only
-what changed: leaderboard cells that differ (only their rows are repainted, see
-:class:`~tuitrain.ui.widgets.leaderboard.Leaderboard`), rows that are new, the order when it moved; the
-header lines only when their text differs, the footer only when the keys that apply changed. The charts
+overlays (:meth:`RunsSource.epoch_series`, asked again only for trials that moved, and reading only what
+their trainers appended). Each refresh changes only what changed, worked out from the trials that differ
+from the last read (:class:`~tuitrain.ui.live_board.LiveBoard`): leaderboard cells that differ (only
+their rows are repainted, see :class:`~tuitrain.ui.widgets.leaderboard.Leaderboard`), rows that are new,
+the order when it moved; the header lines only when their text differs, the footer only when the keys
+that apply changed. A read in which no trial and not the sweep's state changed leaves the charts alone. The charts
 redraw only when their points or curves differ (:class:`~tuitrain.ui.widgets.charts.Chart`), and at
 most as often as their build cost allows (:class:`~tuitrain.ui.redraw_pacer.RedrawPacer`): a change
 that comes too soon after the last redraw is kept, replaced by any later one, and drawn when the wait
@@ -39,9 +41,10 @@ from textual.worker import Worker, WorkerState
 from tuitrain import presets
 from tuitrain.formatting import duration
 from tuitrain.run_source import RunsSource
-from tuitrain.sweep.leaderboard import objective_text, param_names, ranks, shown_values, sweep_progress
+from tuitrain.sweep.leaderboard import objective_text, param_names, sweep_progress
 from tuitrain.sweep.status import ACTIVE_SWEEP_STATES, SweepRecord, TrialEntry
 from tuitrain.text import printable
+from tuitrain.ui.live_board import LiveBoard
 from tuitrain.ui.live_run import Clock
 from tuitrain.ui.messages import RunChosen, SweepChosen
 from tuitrain.ui.redraw_pacer import FRAME_BUDGET, RedrawPacer
@@ -51,10 +54,8 @@ from tuitrain.ui.sweep_view import (
     CUT_SHORT,
     SORTS,
     BoardRow,
-    BoardRows,
     board_changes,
     board_columns,
-    board_order,
     curve_trials,
     enabled_actions,
     scatter_data,
@@ -71,11 +72,11 @@ GATED_ACTIONS = frozenset({"open_trial", "stop_trial", "stop_sweep", "resume", "
 """The screen's actions shown disabled (greyed in the footer) when :func:`enabled_actions` leaves them out."""
 REFINE_TOP = 5
 """The K offered for refining around the top K trials."""
-CHART_SHARE = FRAME_BUDGET / 8
-"""Each chart's share of the UI time: the two together a quarter of the frame budget (8 ms a second).
-Measured on a 200-trial sweep at 200x60, the leaderboard, the header lines and painting them take most
-of the budget on their own; a chart build of 20-25 ms is then redrawn about every 5 s (the cap), a
-build under 4 ms every second."""
+CHART_SHARE = FRAME_BUDGET / 10
+"""Each chart's share of the UI time: the two together a fifth of the frame budget (6.7 ms a second).
+Measured on a busy 200-trial sweep at 200x60 read from disk, reading the sweep, the leaderboard, the
+header lines and painting them take most of the budget on their own; a chart build of 20-25 ms is then
+redrawn every 6-7.5 s, a build under 3.3 ms every second."""
 
 
 class SweepScreen(Screen[None]):
@@ -141,10 +142,10 @@ class SweepScreen(Screen[None]):
         self.error: str | None = None
         self._cells: dict[int, BoardRow] = {}
         """Trial number -> (its cells as shown, whether it was shown as the best)."""
-        self._shown_memo: dict[tuple[int, str], tuple[Any, str]] = {}
-        """(trial, parameter) -> (its value, as shown): plain values are not written again every second."""
-        self._rows = BoardRows()
-        """Each trial's leaderboard row, worked out again only when the trial moved."""
+        self.board = LiveBoard()
+        """The leaderboard's rows, ranks and order, worked out from the trials that changed since the last read."""
+        self._charted_state: str | None = None
+        """The sweep's state when the charts were last given its trials (None: never)."""
         self._labels: list[str] = []
         """The leaderboard's column labels as shown."""
         self._widths: tuple[int, ...] | None = None
@@ -153,10 +154,6 @@ class SweepScreen(Screen[None]):
         """Static id -> the text it shows (a Static is updated only when its text changes)."""
         self._actions: frozenset[str] | None = None
         """The actions that applied when the footer was last drawn."""
-        self._ranks: dict[int, int] = {}
-        """Trial number -> its rank in the sweep as last shown (ranked once per refresh)."""
-        self._best: TrialEntry | None = None
-        """The best trial of the sweep as last shown."""
         self._curves: dict[int, tuple[tuple[object, ...], list[float | None]]] = {}
         """Trial number -> (what the trial looked like when read, its curve): read again only when it moved."""
         self._build_clock = build_clock
@@ -248,7 +245,7 @@ class SweepScreen(Screen[None]):
             if cached is None or cached[0] != moved:
                 run_dir = record.run_dir(trial)
                 try:
-                    series = self.source.load(run_dir).series() if run_dir is not None else {}
+                    series = self.source.epoch_series(run_dir) if run_dir is not None else {}
                 except OSError:
                     series = {}
                 cached = (moved, list(series.get(metric, [])))
@@ -261,14 +258,15 @@ class SweepScreen(Screen[None]):
     def show_sweep(self, record: SweepRecord, curves: dict[int, tuple[list[float | None], bool]]) -> None:
         """Show ``record`` and the ``curves`` (trial number -> (values, dimmed)): only what changed is redrawn."""
         self.record = record
-        self._ranks = ranks(record.trials, record.status.mode if record.status is not None else "min")
-        self._best = record.best
+        changed = self._show_board(record)
         self._show_head(record)
-        self._show_board(record)
-        # A sweep that no longer runs changes rarely: its final state is drawn at once.
-        at_once = record.state not in ACTIVE_SWEEP_STATES
-        self._draw_scatter(record, at_once=at_once)
-        self._draw_curves(record, curves, at_once=at_once)
+        # Both charts show the trials and the sweep's state only (a change waiting for its redraw keeps waiting).
+        if changed or record.state != self._charted_state:
+            self._charted_state = record.state
+            # A sweep that no longer runs changes rarely: its final state is drawn at once.
+            at_once = record.state not in ACTIVE_SWEEP_STATES
+            self._draw_scatter(record, at_once=at_once)
+            self._draw_curves(record, curves, at_once=at_once)
         self._show_detail()
         self._refresh_footer()
 
@@ -281,12 +279,16 @@ class SweepScreen(Screen[None]):
 
     def _refresh_footer(self) -> None:
         """Redraw the footer's keys when the set of actions that apply changed (Textual rebuilds the footer)."""
-        actions = enabled_actions(
-            self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
-        )
+        actions = self._enabled_actions()
         if actions != self._actions:
             self._actions = actions
             self.refresh_bindings()
+
+    def _enabled_actions(self) -> frozenset[str]:
+        board = self.board
+        return enabled_actions(
+            self.record, self.highlighted(), len(self.names), len(board.rank_of), board.best is not None
+        )
 
     def _show_head(self, record: SweepRecord) -> None:
         """Two lines: the sweep's progress (done, running, left, ETA, pace); the best trial and where each trains.
@@ -310,12 +312,12 @@ class SweepScreen(Screen[None]):
             head.append(f" · {progress.per_hour:.0f} trials/h")
         self._show_text("sweep-head", head)
         line = Text()
-        best = self._best
+        best = self.board.best
         if best is not None:
             line.append(printable(f"best #{best.number}: {status.metric} {objective_text(best)}"), style="bold")
         else:
             line.append(printable(f"no best yet ({status.metric}, {status.mode})"))
-        running = [t for t in record.trials if t.active]
+        running = [self.board.by_number[n] for n in sorted(self.board.active)]
         if running:
             line.append(" · training: ")
             line.append(printable(", ".join(f"#{t.number} on {t.slot or '?'} epoch {t.epochs_done}" for t in running)))
@@ -328,23 +330,21 @@ class SweepScreen(Screen[None]):
                 line.append(printable(f" · refines {status.parent}"))
         self._show_text("sweep-running", line)
 
-    def _show_board(self, record: SweepRecord) -> None:
+    def _show_board(self, record: SweepRecord) -> frozenset[int]:
         """Update the leaderboard in place: changed cells (only their rows repainted), new rows, new columns,
-        the order if it moved."""
+        the order if it moved. What changed is worked out from the trials that changed (:class:`LiveBoard`),
+        whose numbers it returns."""
         table = self.table
         status = record.status
-        trials = record.trials
-        names = param_names(trials)
+        names = param_names(record.trials)
         if names != self.names or not table.columns:
             self._rebuild_columns(names, status.metric if status else "objective")
         mode = status.mode if status else "min"
-        shown = shown_values(trials, self._shown_memo)
-        rank_of = self._ranks
-        best = self._best.number if self._best is not None else None
-        now = self.clock()
+        update = self.board.update(record.trials, self.names, mode, self.sort, self.clock())
+        best = self.board.best.number if self.board.best is not None else None
+        by_number = self.board.by_number
         keys = [key for key, _ in board_columns(self.names, "")]
-        by_number = {t.number: t for t in trials}
-        new = self._rows.rows(trials, self.names, shown, rank_of, best, now)
+        new = update.rows
         changes = board_changes(self._cells, new, self._labels, self._widths)
         widens = changes.widths != self._widths
         self._widths = changes.widths
@@ -358,20 +358,20 @@ class SweepScreen(Screen[None]):
             widened={keys[i] for i in changes.widened},  # "running" grows into "finished"
         )
         table.append_rows([(str(n), [styled(n, i) for i in range(len(keys))]) for n in changes.added], widens)
-        order = board_order(trials, mode, self.sort)
-        if order != self.order:
-            self.order = order
-            listed = [str(number) for number in order]
+        if update.order is not None and update.order != self.order:
+            self.order = update.order
+            listed = [str(number) for number in update.order]
             # A row whose trial this read lacks (never expected: trials are not removed) goes last.
             missing = {str(key.value) for key in table.rows} - set(listed)
             table.reorder(listed + sorted(missing, key=int))
+        return update.changed
 
     def _rebuild_columns(self, names: list[str], metric: str) -> None:
         table = self.table
         table.clear(columns=True)
         self.names = names
         self._cells.clear()
-        self._rows.clear()
+        self.board.reset()
         self._widths = None
         self.order = []
         self._labels = [label for _, label in board_columns(names, metric)]
@@ -397,7 +397,7 @@ class SweepScreen(Screen[None]):
         param = self.param
         if param is None or status is None:
             return
-        best = self._best.number if self._best is not None else None
+        best = self.board.best.number if self.board.best is not None else None
         chart = self.scatter
 
         def draw() -> None:
@@ -502,8 +502,7 @@ class SweepScreen(Screen[None]):
         if not table.row_count or self.record is None:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        number = int(str(key.value))
-        return next((t for t in self.record.trials if t.number == number), None)
+        return self.board.by_number.get(int(str(key.value)))
 
     def _run_dir(self, trial: TrialEntry) -> Path | None:
         return self.record.run_dir(trial) if self.record is not None else None
@@ -512,9 +511,7 @@ class SweepScreen(Screen[None]):
         """Trial actions need a trial (stop: a training one); sweep actions need the sweep's state to allow them."""
         if action not in GATED_ACTIONS:
             return True
-        if action in enabled_actions(
-            self.record, self.highlighted(), len(self.names), len(self._ranks), self._best is not None
-        ):
+        if action in self._enabled_actions():
             return True
         # Stop and resume exclude each other: the one that does not apply leaves the footer (80 columns
         # hold one of them); the others stay in it, dimmed, until they apply.
@@ -601,7 +598,7 @@ class SweepScreen(Screen[None]):
     @work(exclusive=True, group="sweep-dialog")
     async def _ask_refine(self) -> None:
         record = self.record
-        ranked = len(ranks(record.trials, record.status.mode)) if record and record.status else 0
+        ranked = len(self.board.rank_of) if record and record.status else 0
         if ranked < 2:
             self.notify("Refining needs at least two finished trials.", title="Refine", severity="warning")
             return
