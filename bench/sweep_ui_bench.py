@@ -49,7 +49,9 @@ def curve(seed: int, epochs: int) -> list[float]:
 class BenchSource:
     """The run source's sweep reads, in memory: one sweep whose trials the bench moves forward."""
 
-    def __init__(self, sweep_dir: Path, trials: int) -> None:
+    def __init__(self, sweep_dir: Path, trials: int, clock: Any = None) -> None:
+        """``clock``: the wall clock of the trials' times (None: a fixed one, 1000 s when the sweep began,
+        a second later at each step; the screen's clock is then frozen too)."""
         from tuitrain.sweep.spec import sweep_from_data
 
         self.sweep_dir = sweep_dir
@@ -65,6 +67,9 @@ class BenchSource:
                 },
             }
         )
+        self.clock = clock
+        # Trials that started 30 s apart, the two training ones a minute or two ago.
+        self.began = 1000.0 if clock is None else clock() - 30 * trials - 60
         self.trials: list[Any] = []
         self.curves: dict[str, list[float]] = {}
         for number in range(trials):
@@ -92,10 +97,14 @@ class BenchSource:
                 best_epoch=best + 1,
                 epochs_done=epochs,
                 slot=f"cpu{number % 2}",
-                started_at=1000.0 + 30 * number,
-                ended_at=None if running else 1060.0 + 30 * number,
+                started_at=self.began + 30 * number,
+                ended_at=None if running else self.began + 60 + 30 * number,
             )
         )
+
+    def now(self, refresh: int) -> float:
+        """The wall time at step ``refresh``."""
+        return 2000.0 + refresh if self.clock is None else self.clock()
 
     def step(self, refresh: int) -> None:
         """One second of a busy sweep: the training trials one epoch on; every third time one ends, one starts.
@@ -110,7 +119,7 @@ class BenchSource:
             best = min(range(len(values)), key=values.__getitem__)
             update = {"epochs_done": len(values), "objective": values[best], "best_epoch": best + 1}
             if refresh % 3 == 0 and i == min(n for n, t in enumerate(trials) if t.state == "running"):
-                update.update(state="finished", ended_at=2000.0 + refresh)
+                update.update(state="finished", ended_at=self.now(refresh))
             trials[i] = trial.model_copy(update=update)
         self.trials = trials
         if refresh % 3 == 0:
@@ -124,7 +133,7 @@ class BenchSource:
             sweep_id=sweep_dir.name,
             name="bench",
             state="running",
-            created_at=1000.0,
+            created_at=self.began,
             trials_planned=self.planned,
             slots=["cpu0", "cpu1"],
             trials=list(self.trials),
@@ -138,6 +147,63 @@ class BenchSource:
     def load(self, run_dir: Path) -> Any:
         values = self.curves[Path(run_dir).name]
         return SimpleNamespace(series=lambda: {"val_loss": values})
+
+    def epoch_series(self, run_dir: Path) -> dict[str, list[float]]:
+        return {"val_loss": self.curves[Path(run_dir).name]}
+
+
+class SweepOnDisk:
+    """The busy sweep of :class:`BenchSource` written as its controller and trainers write it, for the screen
+    to read through the dashboard's own run source: ``sweep.toml``, ``sweep.json`` replaced atomically
+    once a second, each trial's ``events.jsonl`` appended an epoch at a time (:class:`EventWriter`)."""
+
+    def __init__(self, runs_root: Path, trials: int) -> None:
+        from tuitrain.runs import EventWriter
+        from tuitrain.sweep.layout import SweepPaths
+        from tuitrain.sweep.spec import save_sweep
+
+        self.paths = SweepPaths(Path(runs_root) / "sweeps" / "20261130-000000-bench")
+        self.paths.trials.mkdir(parents=True)
+        self.model = BenchSource(self.paths.root, trials, clock=time.time)
+        save_sweep(self.model.spec, self.paths.spec)
+        self.writers: dict[str, EventWriter] = {}
+        self.written: dict[str, int] = {}
+        self.ended: set[str] = set()
+        self.sync()
+
+    def sync(self) -> None:
+        """Append the epochs the trials trained since the last call, end the runs that ended, write sweep.json."""
+        from tuitrain.runs import EpochEnded, EventWriter, RunFinished
+        from tuitrain.sweep.status import write_sweep_status
+
+        for trial in self.model.trials:
+            run = trial.run
+            if run not in self.writers:
+                (self.paths.trials / run).mkdir()
+                self.writers[run] = EventWriter(self.paths.trials / run / "events.jsonl")
+                self.written[run] = 0
+            writer, values = self.writers[run], self.model.curves[run]
+            for epoch in range(self.written[run] + 1, len(values) + 1):
+                logs = {"loss": values[epoch - 1] * 0.8, "val_loss": values[epoch - 1]}
+                writer.write(EpochEnded(epoch=epoch, logs=logs, learning_rate=0.001, epoch_seconds=1.0))
+            self.written[run] = len(values)
+            if not trial.active and run not in self.ended:
+                ended = "finished" if trial.state == "finished" else "stopped"  # pruned: stopped by the pruner
+                writer.write(RunFinished(status=ended, epochs_done=len(values)))
+                writer.close()
+                self.ended.add(run)
+        write_sweep_status(self.paths, self.model.load_sweep(self.paths.root).status)
+
+
+def write_sweep(runs_root: Path, trials: int, seconds: int) -> None:
+    """Run the sweep on disk for ``seconds`` seconds, a step a second (``--write``: the benchmark's writer
+    process, so that what it costs is not counted as the dashboard's)."""
+    disk = SweepOnDisk(runs_root, trials)
+    print("ready", flush=True)
+    for refresh in range(1, seconds + 1):
+        time.sleep(1.0)
+        disk.model.step(refresh)
+        disk.sync()
 
 
 def screen_app(screen: Any, *, as_dashboard: bool = False) -> Any:
@@ -261,23 +327,35 @@ async def measure(trials: int, refreshes: int) -> dict[str, Any]:
 
 async def measure_live(trials: int, seconds: int) -> float:
     """CPU seconds per second of a sweep screen left to itself for ``seconds`` seconds, as a user's
-    dashboard runs: the sweep moves on once a second (two trials one epoch further, one ending every
-    third second), and the screen reads it on its own timer (once a second), in its reading thread, then
-    draws and paints. No test pilot: :meth:`Pilot.pause` walks every widget and waits for idle, which
-    costs CPU of its own (the "empty refresh" above) that a user's dashboard does not spend, so this is
-    the goal's figure."""
+    dashboard runs: another process moves a sweep on disk on once a second, as its controller and
+    trainers would (two trials one epoch further, one ending every third second: :class:`SweepOnDisk`),
+    and the screen reads it through the dashboard's own run source (``sweep.json`` parsed, the overlaid
+    trials' event logs read) on its own timer and thread, then draws and paints. Every thread of the
+    dashboard's process is counted. No test pilot: :meth:`Pilot.pause` walks every widget and waits for
+    idle, which costs CPU of its own (the "empty refresh" above) that a user's dashboard does not spend,
+    so this is the goal's figure."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from tuitrain.run_source import LocalRunsSource
     from tuitrain.ui.screens.sweep import SweepScreen
 
-    sweep_dir = Path("runs/sweeps/20261130-000000-bench")
-    source = BenchSource(sweep_dir, trials)
-    screen = SweepScreen(sweep_dir, source, clock=lambda: 3000.0)  # type: ignore[arg-type]
-    async with screen_app(screen, as_dashboard=True).run_test(size=(200, 60)):
-        await asyncio.sleep(3.0)  # the first full draw (and the heap frozen), out of the figure
-        start = time.process_time()
-        for refresh in range(1, seconds + 1):
-            source.step(refresh)
-            await asyncio.sleep(1.0)
-        return (time.process_time() - start) / seconds
+    with tempfile.TemporaryDirectory() as root:
+        command = [sys.executable, __file__, "--write", root, "--trials", str(trials), "--seconds", str(seconds + 10)]
+        writer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "ready", "the writer failed"
+            source = LocalRunsSource(Path(root))
+            screen = SweepScreen(Path(root) / "sweeps" / "20261130-000000-bench", source)
+            async with screen_app(screen, as_dashboard=True).run_test(size=(200, 60)):
+                await asyncio.sleep(3.0)  # the first full draw (and the heap frozen), out of the figure
+                start = time.process_time()
+                await asyncio.sleep(seconds)
+                return (time.process_time() - start) / seconds
+        finally:
+            writer.kill()
+            writer.wait()
 
 
 def report(trials: int, refreshes: int) -> None:
@@ -324,7 +402,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--refreshes", type=int, default=60)
+    parser.add_argument("--write", type=Path, help=argparse.SUPPRESS)  # the writer process of measure_live
+    parser.add_argument("--seconds", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write is not None:
+        write_sweep(args.write, args.trials, args.seconds)
+        return
     report(args.trials, args.refreshes)
 
 
