@@ -33,6 +33,10 @@ pytestmark = pytest.mark.slow
 SMALL = ["dataset.train_subset=200", "dataset.val_subset=100", "training.batch_size=50"]
 
 
+EPOCHS_KILLED = 150
+"""Epochs of each trial of the sweep whose controller is killed."""
+
+
 def _sweep(tmp_path: Path, space: dict[str, Any], epochs: int = 2, **fields: Any) -> Any:
     data = {"name": "tiny", "base": "digits-mlp", "set": [*SMALL, f"training.epochs={epochs}"], "space": space}
     data.update(fields)
@@ -161,17 +165,22 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
     paths = _sweep(
         tmp_path,
         {"optimizer.learning_rate": {"dist": "log_uniform", "low": 1e-3, "high": 3e-2}},
-        epochs=10,
+        # Long enough that the two trials of a pair train side by side for many seconds: at 10 epochs (and
+        # at 30) a pair overlapped past its first epoch for about a second after its warm-up, sweep.json is
+        # written at most once a second, and now and then both pairs ended unseen (the test timed out).
+        epochs=EPOCHS_KILLED,
         trials=4,
         parallel=2,
     )
     first = start_controller(paths)
     paused: list[int] = []
+    seen: list[object] = []
 
     def two_training() -> list[Any]:
         """Two trials past their first epoch, their trainers paused (SIGSTOP) so that neither can
         finish while the controller is killed and the record is read: a tiny trial ends in seconds."""
         status = read_sweep_status(paths)
+        seen[:] = [[(t.number, t.state, t.epochs_done) for t in status.trials] if status else "no sweep.json"]
         busy = [t for t in (status.trials if status else []) if t.state == "running" and t.epochs_done >= 1]
         if len(busy) != 2:
             return []
@@ -193,7 +202,11 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
         paused.clear()
 
     try:
-        busy = wait_for(two_training, what="two trials past their first epoch")
+        try:
+            busy = wait_for(two_training, what="two trials past their first epoch")
+        except AssertionError as timed_out:
+            log = paths.log.read_text()[-2000:]
+            raise AssertionError(f"{timed_out}; trials last seen: {seen}; controller log: {log}") from None
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         run_dirs = {t.number: paths.trial_dir(t.run) for t in busy}
@@ -218,7 +231,7 @@ def test_kill_9_of_the_controller_leaves_trials_training_and_resume_counts_each_
     for number, run_dir in run_dirs.items():
         entry = next(t for t in record.trials if t.number == number)
         assert record.run_dir(entry) == run_dir  # followed to its end, not started again
-        assert runs.load_run(run_dir).epochs_done == 10
+        assert runs.load_run(run_dir).epochs_done == EPOCHS_KILLED
     study = _study(paths)
     assert len(study.trials) == 4
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
