@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuitrain.sweep.leaderboard import value_labels, value_text
-from tuitrain.sweep.status import RANKED_TRIAL_STATES, TrialEntry
+from tuitrain.sweep.status import RANKED_TRIAL_STATES, TrialEntry, ranked_trials
 from tuitrain.ui.sweep_view import BoardRow, BoardRows, board_order
 
 
@@ -116,10 +116,7 @@ class LiveBoard:
     def _rank(self, mode: str) -> set[int]:
         """Rank the trials again; the numbers whose rank or best mark moved."""
         before, best_before = self.rank_of, self.best
-        ranked = sorted(
-            (t for t in self.by_number.values() if _ranked(t)),
-            key=lambda t: (t.objective if mode == "min" else -t.objective, t.number),  # type: ignore[operator]
-        )
+        ranked = ranked_trials(self.by_number.values(), mode)
         self._ranking = [t.number for t in ranked]
         self.rank_of = {number: rank for rank, number in enumerate(self._ranking, start=1)}
         self.best = ranked[0] if ranked else None
@@ -185,5 +182,5 @@ class LiveBoard:
 
 
 def _ranked(trial: TrialEntry) -> bool:
-    """Whether ``trial`` has a final, finite objective (it takes a rank)."""
+    """Whether ``trial`` has a final, finite objective (it takes a rank; as :func:`ranked_trials` keeps it)."""
     return trial.state in RANKED_TRIAL_STATES and trial.objective is not None and math.isfinite(trial.objective)
